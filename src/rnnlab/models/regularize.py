@@ -1,0 +1,46 @@
+"""The AWD-LSTM family of regularisers, each small and testable alone.
+
+LockedDropout keeps one mask per sequence (variational dropout); embedding dropout removes
+whole word types; weight drop applies DropConnect to a recurrent layer's hidden-to-hidden
+matrix through `torch.func.functional_call`, leaving the module's parameters untouched.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class LockedDropout(nn.Module):
+    """Dropout whose mask is shared across time: input (time, batch, features)."""
+
+    def __init__(self, p: float, variational: bool = True):
+        super().__init__()
+        self.p, self.variational = p, variational
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if not self.variational:
+            return F.dropout(x, self.p, True)
+        mask = x.new_empty(1, x.size(1), x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
+        return x * mask
+
+
+def embedding_dropout(embedding: nn.Embedding, ids: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Look up ids with whole rows of the embedding matrix dropped (Gal & Ghahramani 2016)."""
+    weight = embedding.weight
+    if training and p > 0:
+        keep = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p) / (1 - p)
+        weight = weight * keep
+    return F.embedding(ids, weight, embedding.padding_idx)
+
+
+def call_with_weight_drop(layer: nn.Module, p: float, training: bool, *args):
+    """Run a one-layer nn.RNN/LSTM/GRU with DropConnect on weight_hh_l0 for this call only."""
+    if not training or p == 0:
+        return layer(*args)
+    params = dict(layer.named_parameters())
+    params["weight_hh_l0"] = F.dropout(params["weight_hh_l0"], p, True)
+    return torch.func.functional_call(layer, params, args)

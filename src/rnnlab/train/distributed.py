@@ -1,0 +1,73 @@
+"""torchrun / DistributedDataParallel plumbing: who am I, which device, how to share results.
+
+Launched by `torchrun`, the environment carries RANK and WORLD_SIZE; otherwise the run is a
+single process. gloo on CPU, nccl on CUDA.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class Placement:
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def pick_device(requested: str, local_rank: int = 0) -> torch.device:
+    if requested == "auto":
+        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+    if requested == "cuda":
+        return torch.device(f"cuda:{local_rank}")
+    return torch.device(requested)
+
+
+def setup(requested_device: str) -> Placement:
+    """Join the process group when torchrun started us; pick this process's device."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(requested_device, local_rank)
+    if world_size > 1 and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(backend=backend)
+    return Placement(rank, world_size, device)
+
+
+def teardown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def gather_objects(obj, placement: Placement) -> list:
+    """Every rank's object, in rank order (on every rank)."""
+    if not placement.distributed:
+        return [obj]
+    out = [None] * placement.world_size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_flag(flag: bool, placement: Placement) -> bool:
+    """Rank 0's decision, on every rank (stop early, out of time)."""
+    if not placement.distributed:
+        return flag
+    box = [flag]
+    dist.broadcast_object_list(box, src=0)
+    return bool(box[0])

@@ -1,0 +1,37 @@
+"""Perplexity with the standard protocol: state carried across the whole stream, no dropout."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from rnnlab.data.streams import batchify, windows
+from rnnlab.errors import RnnlabError
+
+
+def usable_batch_size(tokens: int, requested: int) -> int:
+    """The requested number of streams, fewer when the text is too short for it."""
+    if tokens < 2:
+        raise RnnlabError(f"only {tokens} tokens to evaluate on; need at least 2")
+    return max(1, min(requested, tokens // 2))
+
+
+@torch.no_grad()
+def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device) -> dict:
+    """Mean NLL (nats/token) and perplexity of `ids` read as `batch_size` parallel streams."""
+    was_training = model.training
+    model.eval()
+    batch_size = usable_batch_size(ids.numel(), batch_size)
+    data = batchify(ids, batch_size)
+    state = model.initial_state(batch_size)
+    total, count = 0.0, 0
+    for _, inputs, targets in windows(data, bptt):
+        out = model(inputs.to(device), state, targets.to(device))
+        total += out.nll_sum.item()
+        count += out.tokens
+        state = out.state
+    model.train(was_training)
+    nll = total / count
+    return {"nll": nll, "perplexity": math.exp(min(nll, 700)), "bpc": nll / math.log(2),
+            "tokens": count, "batch_size": batch_size}

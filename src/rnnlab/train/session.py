@@ -1,0 +1,83 @@
+"""One training run from start (or resume) to finish: data, vocabulary, model, trainer."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from rnnlab.config import RunConfig
+from rnnlab.data.dataset import prepare_text
+from rnnlab.data.tokenize import TokenizerConfig, load_vocabulary, save_vocabulary
+from rnnlab.errors import RnnlabError
+from rnnlab.loading import build_model
+from rnnlab.runs import RunDir
+from rnnlab.train.distributed import setup, teardown
+from rnnlab.train.trainer import Trainer
+
+RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device")
+
+
+def resume_config(run: RunDir, overrides: dict) -> RunConfig:
+    """The saved config, with only the budget-like training fields changed by explicit flags."""
+    config = run.load_config()
+    changes = {k: v for k, v in overrides.get("train", {}).items() if k in RESUMABLE}
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+
+
+def train(config: RunConfig | None, out: str | Path, resume: bool = False, overrides: dict | None = None,
+          callbacks=(), log=print) -> list[dict]:
+    """Train into run directory `out` and return its metrics records."""
+    run = RunDir(out)
+    if resume:
+        if not run.holds_run():
+            raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
+        config = resume_config(run, overrides or {})
+        if not run.last_checkpoint.exists():
+            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from")
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    placement = setup(config.train.device)
+    try:
+        saved_vocab = load_vocabulary(run.vocab_path)[0] if resume else None
+        tokenizer, vocab, ids = prepare_text(config.data, saved_vocab)
+        for split in ("valid",):
+            if ids[split].numel() < 2:
+                raise RnnlabError(f"{config.data.corpus}: the {split} split has {ids[split].numel()} tokens; "
+                                  "use more text or a larger share in --split")
+        if not resume and placement.is_main:
+            run.create(config)
+            save_vocabulary(run.vocab_path, vocab, TokenizerConfig(config.data.level, config.data.lowercase))
+        if placement.distributed:
+            dist.barrier()
+        torch.manual_seed(config.train.seed)
+        random.seed(config.train.seed)
+        model = build_model(config, len(vocab)).to(placement.device)
+        torch.manual_seed(config.train.seed + placement.rank)
+        unit = "bpc" if config.data.level == "char" else "perplexity"
+        trainer = Trainer(model, config.train, placement, run, unit, list(callbacks))
+        if resume:
+            trainer.resume()
+        if placement.is_main:
+            params = sum(p.numel() for p in model.parameters())
+            log(f"{config.data.corpus}: {ids['train'].numel():,} training tokens, vocabulary {len(vocab):,}; "
+                f"{config.model.layers}x{config.model.hidden} {config.model.cell}, {params:,} parameters; "
+                f"{placement.device}, {placement.world_size} process(es); run {run.path}"
+                + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
+        records = trainer.fit(ids["train"], ids["valid"])
+        if placement.is_main:
+            for record in records[-1:]:
+                log(describe(record, unit))
+        return records
+    finally:
+        teardown()
+
+
+def describe(record: dict, unit: str) -> str:
+    quality = f"valid bpc {record['valid_bpc']:.3f}" if unit == "bpc" else f"valid ppl {record['valid_ppl']:.2f}"
+    return (f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid loss "
+            f"{record['valid_loss']:.4f}, {quality}, lr {record['lr']:.3g}")
