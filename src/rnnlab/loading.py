@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import torch
@@ -9,7 +10,6 @@ import torch
 from rnnlab.config import RunConfig
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary
 from rnnlab.errors import RnnlabError
-from rnnlab.models.model import LanguageModel
 from rnnlab.runs import RunDir
 from rnnlab.train.checkpoint import load_checkpoint
 
@@ -20,12 +20,21 @@ class TrainedRun:
     config: RunConfig
     tokenizer: TextTokenizer
     vocab: Vocabulary
-    model: LanguageModel
+    model: torch.nn.Module
     device: torch.device
 
 
-def build_model(config: RunConfig, vocab_size: int) -> LanguageModel:
-    return LanguageModel(config.model, vocab_size, fused_loss=config.train.fused_loss)
+# modality -> "module:function" taking (RunConfig, output_size) and returning an nn.Module with
+# initial_state(batch), forward(inputs, state, targets) -> LMOutput and step_logits(inputs, state).
+MODEL_BUILDERS = {
+    "text": "rnnlab.models.model:build_language_model",
+}
+
+
+def build_model(config: RunConfig, output_size: int) -> torch.nn.Module:
+    target = MODEL_BUILDERS.get(config.data.modality, MODEL_BUILDERS["text"])
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)(config, output_size)
 
 
 def open_run(path, which: str = "best", device: str | torch.device = "cpu") -> TrainedRun:

@@ -17,13 +17,16 @@ from rnnlab.errors import RnnlabError
 
 def batchify(ids: torch.Tensor, batch_size: int, rank: int = 0, world_size: int = 1,
              name: str = "data") -> torch.Tensor:
-    """(time, batch) view of this rank's columns; the tail that fills no full row is dropped."""
+    """(time, batch, ...) view of this rank's columns; the tail that fills no full row is dropped.
+
+    `ids` is (length,) for token ids or (length, features) for frames and vectors.
+    """
     columns = batch_size * world_size
-    steps = ids.numel() // columns
+    steps = ids.size(0) // columns
     if steps < 2:
-        raise RnnlabError(f"{name}: only {ids.numel()} tokens, too few for {columns} parallel streams; "
-                          "lower --batch-size or use more text")
-    data = ids[: steps * columns].view(columns, steps).t()   # (time, world*batch)
+        raise RnnlabError(f"{name}: only {ids.size(0)} steps, too few for {columns} parallel streams; "
+                          "lower --batch-size or use more data")
+    data = ids[: steps * columns].reshape(columns, steps, *ids.shape[1:]).transpose(0, 1)   # (time, world*batch, ...)
     return data[:, rank * batch_size:(rank + 1) * batch_size].contiguous()
 
 

@@ -79,3 +79,8 @@ class LanguageModel(nn.Module):
         """Logits of the last position: inputs (time, batch) -> (batch, vocab)."""
         _, dropped, state = self.hidden(inputs, state)
         return self.head(dropped[-1]), state
+
+
+def build_language_model(config, vocab_size: int) -> LanguageModel:
+    """The token-sequence model for a RunConfig (text and event vocabularies)."""
+    return LanguageModel(config.model, vocab_size, fused_loss=config.train.fused_loss)

@@ -22,7 +22,7 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device
     """Mean NLL (nats/token) and perplexity of `ids` read as `batch_size` parallel streams."""
     was_training = model.training
     model.eval()
-    batch_size = usable_batch_size(ids.numel(), batch_size)
+    batch_size = usable_batch_size(ids.size(0), batch_size)
     data = batchify(ids, batch_size)
     state = model.initial_state(batch_size)
     total, count = 0.0, 0

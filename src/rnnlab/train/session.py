@@ -11,8 +11,7 @@ import torch
 import torch.distributed as dist
 
 from rnnlab.config import RunConfig
-from rnnlab.data.dataset import prepare_text
-from rnnlab.data.tokenize import TokenizerConfig, load_vocabulary, save_vocabulary
+from rnnlab.data.prepare import prepare
 from rnnlab.errors import RnnlabError
 from rnnlab.loading import build_model
 from rnnlab.runs import RunDir
@@ -43,35 +42,32 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
         torch.set_num_threads(config.train.threads)
     placement = setup(config.train.device)
     try:
-        saved_vocab = load_vocabulary(run.vocab_path)[0] if resume else None
-        tokenizer, vocab, ids = prepare_text(config.data, saved_vocab)
-        for split in ("valid",):
-            if ids[split].numel() < 2:
-                raise RnnlabError(f"{config.data.corpus}: the {split} split has {ids[split].numel()} tokens; "
-                                  "use more text or a larger share in --split")
+        data = prepare(config.data, run.path, resume)
+        if data.splits["valid"].size(0) < 2:
+            raise RnnlabError(f"{config.data.corpus}: the valid split has {data.splits['valid'].size(0)} steps; "
+                              "use more data or a larger share in --split")
         if not resume and placement.is_main:
             run.create(config)
-            save_vocabulary(run.vocab_path, vocab, TokenizerConfig(config.data.level, config.data.lowercase))
+            data.write(run.path)
         if placement.distributed:
             dist.barrier()
         torch.manual_seed(config.train.seed)
         random.seed(config.train.seed)
-        model = build_model(config, len(vocab)).to(placement.device)
+        model = build_model(config, data.output_size).to(placement.device)
         torch.manual_seed(config.train.seed + placement.rank)
-        unit = "bpc" if config.data.level == "char" else "perplexity"
-        trainer = Trainer(model, config.train, placement, run, unit, list(callbacks))
+        trainer = Trainer(model, config.train, placement, run, data.unit, list(callbacks))
         if resume:
             trainer.resume()
         if placement.is_main:
             params = sum(p.numel() for p in model.parameters())
-            log(f"{config.data.corpus}: {ids['train'].numel():,} training tokens, vocabulary {len(vocab):,}; "
+            log(f"{config.data.corpus}: {data.summary}; "
                 f"{config.model.layers}x{config.model.hidden} {config.model.cell}, {params:,} parameters; "
                 f"{placement.device}, {placement.world_size} process(es); run {run.path}"
                 + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
-        records = trainer.fit(ids["train"], ids["valid"])
+        records = trainer.fit(data.splits["train"], data.splits["valid"])
         if placement.is_main:
             for record in records[-1:]:
-                log(describe(record, unit))
+                log(describe(record, data.unit))
         return records
     finally:
         teardown()
