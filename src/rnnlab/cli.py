@@ -26,14 +26,16 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             if f.name == "corpus":
                 continue
             flag = "--" + f.name.replace("_", "-")
-            help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
+            choices = f.metadata.get("choices")
+            among = f"one of {', '.join(choices)}; " if choices else ""
+            help_text = f"{f.metadata.get('help', '')} ({among}default: {f.default})"
             dest = f"{section}.{f.name}"
             if f.type in ("bool", bool):
                 group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
             else:
                 kind_of = {"int": int, "float": float}.get(str(f.type), str)
                 group.add_argument(flag, dest=dest, type=kind_of, default=None, help=help_text,
-                                   choices=f.metadata.get("choices"))
+                                   choices=f.metadata.get("choices"), metavar=f.name.upper())
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
@@ -70,9 +72,40 @@ def _default_level(args, overrides) -> None:
         overrides["data"]["level"] = CORPORA[args.corpus].level
 
 
+def run_modality(path) -> str:
+    from rnnlab.runs import RunDir
+    return RunDir(path).load_config().data.modality
+
+
+def cmd_evaluate_series(args) -> int:
+    from rnnlab.series_evaluation import describe, evaluate_series_run
+
+    result = evaluate_series_run(args.run, args.split, args.data, args.device, args.checkpoint)
+    print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
+    return 0
+
+
+def cmd_generate_series(args) -> int:
+    from rnnlab.generate.sampling import SamplingConfig
+    from rnnlab.generate.series import generate_series
+    from rnnlab.loading import open_run
+    from rnnlab.train.distributed import pick_device
+    from pathlib import Path
+
+    if not args.out:
+        raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
+    trained = open_run(args.run, args.checkpoint, pick_device(args.device))
+    config = SamplingConfig(length=args.length, temperature=args.temperature, greedy=args.greedy, seed=args.seed)
+    written = generate_series(trained, config, Path(args.out), args.prime_file, args.context)
+    print(f"{written['steps']} steps after {written['prime_steps']} of prime: {written['csv']}, {written['png']}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from rnnlab.evaluation import evaluate_run
 
+    if run_modality(args.run) == "series":
+        return cmd_evaluate_series(args)
     result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -91,6 +124,8 @@ def cmd_generate(args) -> int:
     from rnnlab.loading import open_run
     from rnnlab.train.distributed import pick_device
 
+    if run_modality(args.run) == "series":
+        return cmd_generate_series(args)
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
                             top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
@@ -154,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     add_sampling_flags(p)
+    p.add_argument("--out", help="series runs: CSV file to write (a PNG is drawn beside it)")
+    p.add_argument("--prime-file", help="series runs: CSV/NPY to continue (default: the run's data; "
+                   "strokes: a new drawing)")
+    p.add_argument("--context", type=int, default=0, help="series runs: use only the prime's last N steps")
+
+    p = sub.add_parser("serve", help="serve runs over HTTP, WebSocket and OSC (127.0.0.1)")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories; only these can be loaded")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8765, help="HTTP and WebSocket port")
+    p.add_argument("--osc-port", type=int, default=57120, help="OSC (UDP) port (0: no OSC)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--max-sessions", type=int, default=64, help="recurrent states held at once")
+    p.add_argument("--max-length", type=int, default=2000, help="longest generation or stream, in steps")
+    p.add_argument("--max-request-bytes", type=int, default=65536, help="largest HTTP body / WebSocket message")
 
     p = sub.add_parser("data", help="list or download the named corpora")
     p.add_argument("action", choices=["list", "get"])
@@ -163,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS: dict[str, Callable] = {"train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
                                  "data": cmd_data}
+COMMANDS["serve"] = lambda args: __import__("rnnlab.serve.app", fromlist=["cmd_serve"]).cmd_serve(args)
 
 
 def main(argv: list[str] | None = None) -> int:

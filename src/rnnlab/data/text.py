@@ -34,11 +34,21 @@ def decode(raw: bytes, path: Path, encoding: str = "auto") -> str:
     except UnicodeDecodeError as err:
         utf8_error = err
     try:
-        return raw.decode("cp932")
+        text = raw.decode("cp932")
+        if looks_japanese(text):
+            return text
     except UnicodeDecodeError:
-        raise RnnlabError(
+        pass
+    raise RnnlabError(
             f"{path}: not UTF-8 text (bad byte at offset {utf8_error.start}); "
-            "convert it to UTF-8 or pass --encoding") from None
+            "convert it to UTF-8 or pass --encoding")
+
+
+def looks_japanese(text: str) -> bool:
+    """Shift_JIS decodes most byte soup; accept it only when kana and kanji dominate."""
+    letters = [ch for ch in text[:20000] if not ch.isspace() and not ch.isascii()]
+    japanese = sum(1 for ch in letters if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return len(letters) > 0 and japanese / len(letters) > 0.8 and not any(ord(ch) < 9 for ch in text[:20000])
 
 
 def strip_gutenberg(text: str) -> str:

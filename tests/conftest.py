@@ -1,0 +1,28 @@
+"""Shared fixtures: small corpora written per test, the shared data folder when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def small_text(tmp_path) -> Path:
+    lines = [f"the {animal} {verb} the {thing} ." for animal in ("cat", "dog", "fox", "owl")
+             for verb in ("sees", "likes", "finds") for thing in ("ball", "tree", "box", "hat")]
+    path = tmp_path / "small.txt"
+    path.write_text("\n".join(lines * 6) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
+    if "RNNLAB_DATA" not in os.environ and SHARED_DATA.is_dir():
+        monkeypatch.setenv("RNNLAB_DATA", str(SHARED_DATA))

@@ -1,0 +1,55 @@
+import itertools
+
+import torch
+
+from rnnlab.config import ModelConfig
+from rnnlab.generate.sampling import SamplingConfig, beam_search, filter_logits, sample
+from rnnlab.models.model import LanguageModel
+
+
+def test_top_k_keeps_k():
+    logits = torch.tensor([[1.0, 5.0, 3.0, 2.0]])
+    kept = torch.isfinite(filter_logits(logits, 2, 1.0))
+    assert kept.tolist() == [[False, True, True, False]]
+
+
+def test_top_p_keeps_smallest_set_reaching_p():
+    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    kept = torch.isfinite(filter_logits(probs.log(), 0, 0.7))
+    assert kept.tolist() == [[True, True, False, False]]
+    assert torch.isfinite(filter_logits(probs.log(), 0, 0.01)).sum() == 1
+
+
+def tiny_model():
+    torch.manual_seed(0)
+    return LanguageModel(ModelConfig(cell="gru", layers=1, hidden=8), vocab_size=6).eval()
+
+
+def sequence_logprob(model, prime, tokens):
+    ids = torch.tensor(prime + tokens).view(-1, 1)
+    logits, _ = model.step_logits(ids[:1], model.initial_state(1))
+    total, state = 0.0, model.initial_state(1)
+    logits, state = model.step_logits(torch.tensor(prime).view(-1, 1), state)
+    for t in tokens:
+        total += logits.log_softmax(-1)[0, t].item()
+        logits, state = model.step_logits(torch.tensor([[t]]), state)
+    return total
+
+
+def test_beam_finds_the_best_sequence_of_length_three():
+    model = tiny_model()
+    best = max(itertools.product(range(6), repeat=3), key=lambda seq: sequence_logprob(model, [1], list(seq)))
+    assert beam_search(model, [1], 3, beam=36, device="cpu") == list(best)
+
+
+def test_greedy_matches_beam_of_one_and_is_at_most_beam():
+    model = tiny_model()
+    greedy = sample(model, [2], SamplingConfig(length=4, greedy=True), "cpu")
+    wide = beam_search(model, [2], 4, beam=5, device="cpu")
+    assert sequence_logprob(model, [2], wide) >= sequence_logprob(model, [2], greedy) - 1e-9
+
+
+def test_seeded_sampling_is_reproducible():
+    model = tiny_model()
+    config = SamplingConfig(length=15, seed=11)
+    assert sample(model, [0], config, "cpu") == sample(model, [0], config, "cpu")
