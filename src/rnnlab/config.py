@@ -28,12 +28,18 @@ class DataConfig:
 
     corpus: str = option("", "text file, folder of text files, or named corpus")
     level: str = option("char", "token level", LEVELS)
-    modality: str = option("text", "kind of data", ("text",))  # data.prepare.PREPARERS holds each one
+    modality: str = option("text", "kind of data", ("text", "series"))  # data.prepare.PREPARERS holds each one
     min_freq: int = option(1, "word/ja level: rarer tokens become <unk>")
     max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)")
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
+    columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
+    pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
+                             "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
+    season: int = option(0, "series: period of the seasonal-naive baseline (0: estimated from autocorrelation)")
+    missing: str = option("error", "series: empty cells are an error, or filled by linear interpolation",
+                          ("error", "interpolate"))
 
 
 @dataclass
@@ -52,6 +58,9 @@ class ModelConfig:
     tie_weights: bool = option(False, "share embedding and output weights (projects if embed != hidden)")
     init: str = option("default", "weight init", ("default", "uniform", "xavier", "orthogonal"))
     init_range: float = option(0.1, "half-width of the uniform init")
+    head: str = option("auto", "series output: gaussian (its mean is the MSE forecast) or mdn (mixture "
+                       "density); auto: gaussian, mdn for stroke data", ("auto", "gaussian", "mdn"))
+    mixtures: int = option(5, "series --head mdn: number of mixture components")
     dropout_site: str = option(
         "between", "where layer-input dropout acts: between layers, or on the input projection W_x x "
         "of every layer as the seed's Chainer net did", ("between", "projected"))

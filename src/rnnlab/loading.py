@@ -22,12 +22,20 @@ class TrainedRun:
     vocab: Vocabulary
     model: torch.nn.Module
     device: torch.device
+    assets: object = None        # what a modality saved beside its weights (series: SeriesSpec)
 
 
 # modality -> "module:function" taking (RunConfig, output_size) and returning an nn.Module with
 # initial_state(batch), forward(inputs, state, targets) -> LMOutput and step_logits(inputs, state).
 MODEL_BUILDERS = {
     "text": "rnnlab.models.model:build_language_model",
+    "series": "rnnlab.models.series:build_series_model",
+}
+
+# modality -> "module:function" taking the RunDir and returning (tokenizer, vocab, output_size, assets),
+# for runs that keep no vocab.json; the others load vocab.json below.
+RUN_ASSETS = {
+    "series": "rnnlab.data.series:load_series_run_assets",
 }
 
 
@@ -41,11 +49,16 @@ def open_run(path, which: str = "best", device: str | torch.device = "cpu") -> T
     """Load a run directory; `which` is best or last (best falls back to last)."""
     run = RunDir(path)
     config = run.load_config()
-    vocab, payload = load_vocabulary(run.vocab_path)
-    tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+    if config.data.modality in RUN_ASSETS:
+        module, function = RUN_ASSETS[config.data.modality].split(":")
+        tokenizer, vocab, output_size, assets = getattr(importlib.import_module(module), function)(run)
+    else:
+        vocab, payload = load_vocabulary(run.vocab_path)
+        tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+        output_size, assets = len(vocab), None
     checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
     state = load_checkpoint(checkpoint)
-    model = build_model(config, len(vocab))
+    model = build_model(config, output_size)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
@@ -53,4 +66,4 @@ def open_run(path, which: str = "best", device: str | torch.device = "cpu") -> T
         raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabulary ({first})") from None
     device = torch.device(device)
     model.to(device).eval()
-    return TrainedRun(run, config, tokenizer, vocab, model, device)
+    return TrainedRun(run, config, tokenizer, vocab, model, device, assets)

@@ -20,6 +20,7 @@ from rnnlab.errors import RnnlabError
 # modality -> "module:function" taking (DataConfig, run folder, resume) and returning PreparedData
 PREPARERS = {
     "text": "rnnlab.data.dataset:prepare_text_run",
+    "series": "rnnlab.data.series:prepare_series_run",
 }
 
 

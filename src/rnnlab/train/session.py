@@ -75,5 +75,7 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
 
 def describe(record: dict, unit: str) -> str:
     quality = f"valid bpc {record['valid_bpc']:.3f}" if unit == "bpc" else f"valid ppl {record['valid_ppl']:.2f}"
+    if unit == "nll":   # continuous series: the loss is a density, perplexity means nothing
+        quality = f"valid NLL {record['valid_loss']:.4f} nats/step"
     return (f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid loss "
             f"{record['valid_loss']:.4f}, {quality}, lr {record['lr']:.3g}")

@@ -190,7 +190,7 @@ class Trainer:
         shown = {"loss": f"{loss:.3f}"}
         if self.unit == "bpc":
             shown["bpc"] = f"{loss / math.log(2):.3f}"
-        else:
+        elif self.unit != "nll":
             shown["ppl"] = f"{math.exp(min(loss, 50)):.1f}"
         shown["tok/s"] = f"{tokens_per_second:,.0f}"
         return shown

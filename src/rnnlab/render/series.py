@@ -1,0 +1,70 @@
+"""Pictures of series output: a forecast after its history, a drawing from stroke-3 rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    plt = _pyplot()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str], path: Path,
+                  shown_history: int = 400) -> None:
+    """One panel per column: the last `shown_history` steps in grey, the forecast after them in colour."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(columns), 1, figsize=(9, 2.2 * len(columns) + 0.6), squeeze=False)
+    history = history[-shown_history:]
+    start = len(history)
+    for index, (axis, name) in enumerate(zip(axes[:, 0], columns)):
+        axis.plot(np.arange(start), history[:, index], color="0.5", label="data")
+        axis.plot(np.arange(start, start + len(forecast)), forecast[:, index], color="C1", label="generated")
+        axis.set_ylabel(name)
+    axes[0, 0].legend(loc="upper left")
+    axes[-1, 0].set_xlabel("step")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def strokes_to_lines(strokes: np.ndarray, origin=(0.0, 0.0)) -> list[np.ndarray]:
+    """Stroke-3 rows (dx, dy, pen lifted after) -> polylines in absolute coordinates."""
+    points = np.cumsum(strokes[:, :2], axis=0) + np.asarray(origin)
+    lines, current = [], [np.asarray(origin)]
+    for point, lifted in zip(points, strokes[:, 2]):
+        current.append(point)
+        if lifted > 0.5:
+            if len(current) > 1:
+                lines.append(np.array(current))
+            current = []                                   # the move to the next point is not drawn
+    if len(current) > 1:
+        lines.append(np.array(current))
+    return lines
+
+
+def plot_drawing(prime: np.ndarray, generated: np.ndarray, path: Path) -> None:
+    """The prime's strokes in black and the generated ones in colour; y grows downwards as on screen."""
+    plt = _pyplot()
+    fig, axis = plt.subplots(figsize=(5, 5))
+    end = tuple(np.sum(prime[:, :2], axis=0)) if len(prime) else (0.0, 0.0)
+    for line in strokes_to_lines(prime):
+        axis.plot(line[:, 0], line[:, 1], color="black", linewidth=2)
+    for line in strokes_to_lines(generated, end):
+        axis.plot(line[:, 0], line[:, 1], color="C1", linewidth=2)
+    axis.set_aspect("equal")
+    axis.invert_yaxis()
+    axis.axis("off")
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,67 @@
+"""`rnnlab train / evaluate / generate` end to end on a series (statsmodels sunspots) and on strokes."""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "series"))
+TINY = ["--epochs", "2", "--batch-size", "4", "--bptt", "16", "--hidden", "16", "--layers", "1"]
+
+
+@pytest.mark.parametrize("head", ["gaussian", "mdn"])
+def test_sunspots_train_evaluate_forecast(tmp_path, capsys, head):
+    pytest.importorskip("statsmodels")
+    out = tmp_path / "sun"
+    assert main(["train", "statsmodels:sunspots", "--modality", "series", "--columns", "SUNACTIVITY",
+                 "--split", "0.8,0.1,0.1", "--head", head, "--out", str(out), *TINY]) == 0
+    assert (out / "series.json").exists() and not (out / "vocab.json").exists()
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["steps"] == 31 and {"mean", "last value"} <= result["baselines"].keys()
+    assert any(name.startswith("seasonal naive") for name in result["baselines"])
+    import numpy as np
+    import statsmodels.api as sm
+    spots = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
+    assert result["baselines"]["last value"]["mse"] == pytest.approx(np.mean(np.diff(spots)[-31:] ** 2))
+    assert main(["evaluate", str(out)]) == 0
+    assert "last value" in capsys.readouterr().out
+    forecast = tmp_path / "forecast.csv"
+    assert main(["generate", str(out), "--out", str(forecast), "--length", "12", "--seed", "1"]) == 0
+    rows = list(csv.reader(forecast.open()))
+    assert rows[0] == ["SUNACTIVITY"] and len(rows) == 13 and forecast.with_suffix(".png").stat().st_size > 1000
+
+
+def test_strokes_train_and_draw(tmp_path, capsys):
+    from shapes import write_shapes
+
+    write_shapes(tmp_path / "shapes", 24)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "shapes"), "--modality", "series", "--pen-column", "pen",
+                 "--out", str(out), *TINY]) == 0
+    assert json.loads((out / "series.json").read_text())["pen"] is True
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0 <= result["model"]["pen_accuracy"] <= 1 and "zero offset" in result["baselines"]
+    drawing = tmp_path / "draw.csv"
+    assert main(["generate", str(out), "--out", str(drawing), "--length", "30", "--seed", "2",
+                 "--prime-file", str(tmp_path / "shapes" / "shape_0000.csv")]) == 0
+    rows = list(csv.reader(drawing.open()))
+    assert rows[0] == ["dx", "dy", "pen"] and 1 <= len(rows) - 1 <= 30
+    assert all(r[2] in ("0", "1") for r in rows[1:]) and drawing.with_suffix(".png").exists()
+
+
+def test_series_bad_input_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n2,y\n", encoding="utf-8")
+    assert main(["train", str(bad), "--modality", "series", "--columns", "b", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: column 'b' is not numeric (line 2 holds 'x')" in err and len(err.strip().splitlines()) == 1
+    assert main(["train", str(tmp_path / "none.csv"), "--modality", "series", "--out", str(tmp_path / "r")]) == 2
+    assert "none.csv: no such file or folder" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""Series reading, splitting, normalisation and stroke-5 rows, on files each test writes."""
+
+import numpy as np
+import pytest
+
+from rnnlab.config import DataConfig
+from rnnlab.data.series import SeriesSpec, estimate_season, load_splits, read_sequences, stream
+from rnnlab.errors import RnnlabError
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_columns_by_name_and_text_columns_skipped(tmp_path):
+    rows = "\n".join(f"2020-01-{i:02d},{i},{i * 2}" for i in range(1, 21))
+    path = write(tmp_path / "a.csv", "date,x,y\n" + rows + "\n")
+    (seq,) = read_sequences(DataConfig(corpus=str(path)))
+    assert seq.columns == ["x", "y"] and seq.values.shape == (20, 2)
+    (seq,) = read_sequences(DataConfig(corpus=str(path), columns="y"))
+    assert seq.values[:3, 0].tolist() == [2, 4, 6]
+    with pytest.raises(RnnlabError, match="'date' is not numeric.*no column 'z'|no column 'z'.*'date' is not numeric"):
+        read_sequences(DataConfig(corpus=str(path), columns="date,z"))
+
+
+def test_missing_cells_error_or_interpolate(tmp_path):
+    path = write(tmp_path / "gap.csv", "v\n1\n2\nNA\n4\n5\n")
+    with pytest.raises(RnnlabError, match=r"gap.csv: column 'v' has 1 empty cells \(first at row 3\)"):
+        read_sequences(DataConfig(corpus=str(path)))
+    (seq,) = read_sequences(DataConfig(corpus=str(path), missing="interpolate"))
+    assert seq.values[:, 0].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_headerless_csv_and_npy_folder(tmp_path):
+    write(tmp_path / "plain.csv", "1,2\n3,4\n5,6\n")
+    (seq,) = read_sequences(DataConfig(corpus=str(tmp_path / "plain.csv")))
+    assert seq.columns == ["0", "1"] and seq.values.sum() == 21
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(5):
+        np.save(folder / f"s{i}.npy", np.full((4 + i, 3), float(i)))
+    spec, parts = load_splits(DataConfig(corpus=str(folder), split="0.6,0.2,0.2"))
+    assert [len(parts[k]) for k in ("train", "valid", "test")] == [3, 1, 1]
+    assert spec.mean == pytest.approx([1.0 * (4 * 0 + 5 * 1 + 6 * 2) / 15] * 3)
+
+
+def test_normalisation_round_trip_and_saved_spec(tmp_path):
+    rng = np.random.default_rng(0)
+    values = rng.normal(5, 3, size=(200, 2))
+    np.save(tmp_path / "v.npy", values)
+    spec, parts = load_splits(DataConfig(corpus=str(tmp_path / "v.npy"), split="0.8,0.1,0.1"))
+    rows = stream(spec, parts["train"]).numpy()
+    assert rows.shape == (160, 2) and abs(rows.mean()) < 1e-5 and rows.std(0) == pytest.approx([1, 1], abs=1e-5)
+    back, pen = spec.decode(rows)
+    assert pen is None and np.allclose(back, values[:160], atol=1e-4)
+    spec.save(tmp_path / "series.json")
+    assert SeriesSpec.load(tmp_path / "series.json") == spec
+
+
+def test_strokes_become_stroke5_rows(tmp_path):
+    path = write(tmp_path / "d.csv", "dx,dy,pen\n3,0,0\n0,4,1\n-3,-4,1\n")
+    spec, parts = load_splits(DataConfig(corpus=str(path), pen_column="pen", split="1,0,0"))
+    rows = stream(spec, parts["train"]).numpy()
+    assert spec.pen and spec.features == 5 and spec.mean == [0.0, 0.0]
+    assert rows[:, 2:].tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]]   # down, up, up, end
+    assert rows[-1, :2].tolist() == [0, 0] and rows[0, 1] == 0                   # offsets scaled, not shifted
+
+
+def test_season_found_by_autocorrelation():
+    t = np.arange(300)
+    assert estimate_season(np.sin(2 * np.pi * t / 12) + 0.1 * np.cos(t)) == 12
+    assert estimate_season(np.random.default_rng(1).normal(size=300)) == 0
+
+
+def test_statsmodels_dataset_read_offline():
+    pytest.importorskip("statsmodels")
+    (seq,) = read_sequences(DataConfig(corpus="statsmodels:sunspots", columns="SUNACTIVITY"))
+    assert seq.values.shape == (309, 1) and seq.values[0, 0] == 5.0          # 1700: 5 spots
+    with pytest.raises(RnnlabError, match="not a statsmodels data set"):
+        read_sequences(DataConfig(corpus="statsmodels:nosuch"))
