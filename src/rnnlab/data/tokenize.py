@@ -109,7 +109,7 @@ class TextTokenizer:
             if level == "word":
                 tokens.extend(line.split())
             else:
-                tokens.extend(word.surface for word in self._tagger(line))
+                tokens.extend(word.surface for word in self._tagger(line) if word.surface.strip())
             tokens.append(EOS)
         return tokens
 

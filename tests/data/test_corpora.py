@@ -1,0 +1,64 @@
+"""Named corpora: local copies through RNNLAB_DATA, checked downloads (from file:// URLs here)."""
+
+import hashlib
+
+import pytest
+
+from rnnlab.data import corpora
+from rnnlab.data.corpora import Corpus, RemoteFile
+from rnnlab.errors import RnnlabError
+from tests.conftest import SHARED_DATA
+
+
+@pytest.fixture
+def fake_corpus(tmp_path, monkeypatch):
+    source = tmp_path / "upstream.txt"
+    source.write_text("some words\n" * 10)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    corpus = Corpus("fake", "a test corpus", "word", (RemoteFile("fake/train.txt", source.as_uri(), digest),))
+    monkeypatch.setitem(corpora.CORPORA, "fake", corpus)
+    return corpus
+
+
+def test_download_verifies_and_caches(fake_corpus):
+    root = corpora.download("fake", progress=lambda _: None)
+    assert (root / "fake/train.txt").read_text().startswith("some words")
+    assert corpora.locate("fake")["fake/train.txt"] == root / "fake/train.txt"
+    assert corpora.status("fake").startswith("here")
+
+
+def test_checksum_mismatch_keeps_nothing(fake_corpus, monkeypatch):
+    bad = Corpus("fake", "", "word", (RemoteFile("fake/train.txt", fake_corpus.files[0].url, "0" * 64),))
+    monkeypatch.setitem(corpora.CORPORA, "fake", bad)
+    with pytest.raises(RnnlabError, match="checksum mismatch"):
+        corpora.download("fake", progress=lambda _: None)
+    assert not (corpora.cache_dir() / "fake/train.txt").exists()
+
+
+def test_rnnlab_data_is_used_before_the_cache(tmp_path, monkeypatch, fake_corpus):
+    local = tmp_path / "local"
+    (local / "fake").mkdir(parents=True)
+    (local / "fake/train.txt").write_text("local copy\n")
+    monkeypatch.setenv("RNNLAB_DATA", str(local))
+    assert corpora.locate("fake")["fake/train.txt"] == local / "fake/train.txt"
+
+
+def test_unknown_corpus():
+    with pytest.raises(RnnlabError, match="unknown corpus"):
+        corpora.download("nope")
+
+
+def test_python_stdlib_is_always_there():
+    text = corpora.python_stdlib_text(max_chars=50_000)
+    assert len(text) == 50_000 and "def " in text
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "ptb").is_dir(), reason="shared data absent")
+def test_ptb_matches_the_published_counts():
+    from rnnlab.config import DataConfig
+    from rnnlab.data.dataset import prepare_text
+    _, vocab, ids = prepare_text(DataConfig(corpus="ptb", level="word"))
+    assert len(vocab) == 10_000
+    assert (ids["train"].numel(), ids["valid"].numel(), ids["test"].numel()) == (929_589, 73_760, 82_430)
+    for name in ("ptb", "tinyshakespeare", "holmes-ja"):
+        assert all(p.is_file() for p in corpora.locate(name).values())
