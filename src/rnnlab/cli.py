@@ -14,6 +14,7 @@ from typing import Callable
 
 from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
 from rnnlab.errors import RnnlabError
+from rnnlab import cli_music
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
@@ -68,6 +69,9 @@ def cmd_train(args) -> int:
 def _default_level(args, overrides) -> None:
     """A named corpus brings its own level (ptb: word) unless the preset or a flag says otherwise."""
     from rnnlab.data.corpora import CORPORA
+    if args.corpus in CORPORA and CORPORA[args.corpus].modality != "text":   # music sets: --modality midi
+        overrides["data"].setdefault("modality", CORPORA[args.corpus].modality)
+        return
     if args.corpus in CORPORA and "level" not in overrides["data"] and not args.preset:
         overrides["data"]["level"] = CORPORA[args.corpus].level
 
@@ -106,6 +110,8 @@ def cmd_evaluate(args) -> int:
 
     if run_modality(args.run) == "series":
         return cmd_evaluate_series(args)
+    if run_modality(args.run) == "midi":
+        return cli_music.cmd_evaluate_midi(args)
     result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -126,6 +132,8 @@ def cmd_generate(args) -> int:
 
     if run_modality(args.run) == "series":
         return cmd_generate_series(args)
+    if run_modality(args.run) == "midi":
+        return cli_music.cmd_generate_midi(args)
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
                             top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
@@ -189,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     add_sampling_flags(p)
-    p.add_argument("--out", help="series runs: CSV file to write (a PNG is drawn beside it)")
+    p.add_argument("--out", help="series runs: CSV file to write (a PNG is drawn beside it); "
+                   "midi runs: song.mid (song.wav and song.png beside it)")
+    cli_music.add_generate_flags(p)   # --seconds, --bars
     p.add_argument("--prime-file", help="series runs: CSV/NPY to continue (default: the run's data; "
                    "strokes: a new drawing)")
     p.add_argument("--context", type=int, default=0, help="series runs: use only the prime's last N steps")

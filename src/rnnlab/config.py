@@ -28,7 +28,7 @@ class DataConfig:
 
     corpus: str = option("", "text file, folder of text files, or named corpus")
     level: str = option("char", "token level", LEVELS)
-    modality: str = option("text", "kind of data", ("text", "series"))  # data.prepare.PREPARERS holds each one
+    modality: str = option("text", "kind of data", ("text", "series", "midi"))  # data.prepare.PREPARERS holds each one
     min_freq: int = option(1, "word/ja level: rarer tokens become <unk>")
     max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)")
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
@@ -40,6 +40,11 @@ class DataConfig:
     season: int = option(0, "series: period of the seasonal-naive baseline (0: estimated from autocorrelation)")
     missing: str = option("error", "series: empty cells are an error, or filled by linear interpolation",
                           ("error", "interpolate"))
+    tokenizer: str = option("auto", "midi: smf-events, performance, remi, tsd or pianoroll (auto: pianoroll "
+                            "for the piano-roll benchmark sets, performance otherwise)",
+                            ("auto", "smf-events", "performance", "remi", "tsd", "pianoroll"))
+    steps_per_beat: int = option(0, "midi pianoroll: frames per quarter note (0: the corpus's own, else 4)")
+    transpose: int = option(0, "midi: also train on copies transposed by up to +-N semitones")
 
 
 @dataclass
@@ -61,6 +66,9 @@ class ModelConfig:
     head: str = option("auto", "series output: gaussian (its mean is the MSE forecast) or mdn (mixture "
                        "density); auto: gaussian, mdn for stroke data", ("auto", "gaussian", "mdn"))
     mixtures: int = option(5, "series --head mdn: number of mixture components")
+    frame_head: str = option("bernoulli", "midi pianoroll output: an independent Bernoulli per key, or nade "
+                             "(the keys of a frame one after another, as RNN-NADE)", ("bernoulli", "nade"))
+    nade_hidden: int = option(128, "midi pianoroll --frame-head nade: NADE hidden units")
     dropout_site: str = option(
         "between", "where layer-input dropout acts: between layers, or on the input projection W_x x "
         "of every layer as the seed's Chainer net did", ("between", "projected"))

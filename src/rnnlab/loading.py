@@ -30,12 +30,14 @@ class TrainedRun:
 MODEL_BUILDERS = {
     "text": "rnnlab.models.model:build_language_model",
     "series": "rnnlab.models.series:build_series_model",
+    "midi": "rnnlab.models.pianoroll:build_midi_model",
 }
 
 # modality -> "module:function" taking the RunDir and returning (tokenizer, vocab, output_size, assets),
 # for runs that keep no vocab.json; the others load vocab.json below.
 RUN_ASSETS = {
     "series": "rnnlab.data.series:load_series_run_assets",
+    "midi": "rnnlab.data.music_dataset:load_midi_run_assets",
 }
 
 

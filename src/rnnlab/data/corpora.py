@@ -32,6 +32,7 @@ class Corpus:
     level: str                        # the level it is meant for
     files: tuple[RemoteFile, ...]
     splits: dict = field(default_factory=dict)   # split name -> relpath; empty: split one text
+    modality: str = "text"                       # the DataConfig.modality that reads it
 
 
 GH = "https://raw.githubusercontent.com"
@@ -154,10 +155,13 @@ def download(name: str, progress=print) -> Path:
 
 def status(name: str) -> str:
     """'here (PATH)' or 'not downloaded' for `rnnlab data list`."""
-    if name in EMBEDDED:
+    if name in EMBEDDED or (name in CORPORA and not CORPORA[name].files):
         return "embedded"
     try:
         paths = locate(name)
     except RnnlabError:
         return "not downloaded"
     return f"here ({next(iter(paths.values())).parent})"
+
+
+import rnnlab.data.music_corpora  # noqa: E402,F401  registers bach-chorales, jsb, nottingham, ... in CORPORA

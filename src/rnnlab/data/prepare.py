@@ -21,6 +21,7 @@ from rnnlab.errors import RnnlabError
 PREPARERS = {
     "text": "rnnlab.data.dataset:prepare_text_run",
     "series": "rnnlab.data.series:prepare_series_run",
+    "midi": "rnnlab.data.music_dataset:prepare_midi_run",
 }
 
 
