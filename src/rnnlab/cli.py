@@ -112,7 +112,8 @@ def cmd_evaluate(args) -> int:
         return cmd_evaluate_series(args)
     if run_modality(args.run) == "midi":
         return cli_music.cmd_evaluate_midi(args)
-    result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint)
+    result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint,
+                          args.engine)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -190,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
+                   help="numpy: read the weights into the from-scratch NumPy engine (text runs)")
 
     p = sub.add_parser("generate", help="sample text from a trained run")
     p.add_argument("run")

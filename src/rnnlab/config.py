@@ -105,6 +105,8 @@ class TrainConfig:
     threads: int = option(0, "CPU threads (0: PyTorch default)")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
+    engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
+                         "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
 
 
 @dataclass

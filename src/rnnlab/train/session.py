@@ -38,6 +38,9 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
         config = resume_config(run, overrides or {})
         if not run.last_checkpoint.exists():
             raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from")
+    if config.train.engine == "numpy":          # the from-scratch engine, rnnlab.scratch
+        from rnnlab.scratch.trainer import train_numpy
+        return train_numpy(config, run, resume, callbacks, log)
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     placement = setup(config.train.device)
