@@ -1,0 +1,262 @@
+"""`rnnlab serve`: one process, HTTP JSON + WebSocket (FastAPI on uvicorn) and OSC over UDP.
+
+HTTP: GET /models, POST /generate, POST /step, POST /reset, OpenAPI docs at /docs, the p5.js
+page at /. WebSocket /ws: JSON messages, one recurrent state per connection, freed when it
+closes. OSC: see serve/osc.py. Only the run directories named at start are served; 127.0.0.1
+unless --host says otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import CapacityError, InputError, ServeSettings, load_models
+
+STATIC = Path(__file__).with_name("static")
+SETTING_KEYS = ("temperature", "top_k", "top_p", "greedy", "seed")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateRequest(Strict):
+    model: str | None = Field(None, description="a name from GET /models (default: the first)")
+    prime: str | list[int] | list[list[float]] | None = Field(
+        None, description="text, token ids, or vectors for a series model; empty: start fresh")
+    length: int = Field(200, description="steps to generate (bounded by the server's --max-length)")
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    greedy: bool = False
+    seed: int | None = None
+
+
+class StepRequest(Strict):
+    input: Any = Field(..., description="text, a token id or ids; a vector (or vectors) for series models")
+    session: str | None = Field(None, description="from an earlier reply; omitted: a new session")
+    model: str | None = None
+    settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")
+
+
+class ResetRequest(Strict):
+    session: str
+    model: str | None = None
+    close: bool = Field(False, description="forget the session altogether")
+
+
+def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        transport = None
+        if osc_port is not None:
+            from rnnlab.serve.osc import start_osc
+            transport = await start_osc(hub, host, osc_port)
+            app.state.osc_port = transport.get_extra_info("sockname")[1]
+        yield
+        if transport:
+            transport.close()
+        hub.close()
+
+    app = FastAPI(title="rnnlab serve", lifespan=lifespan,
+                  description="Recurrent models over HTTP, WebSocket (/ws) and OSC. See the README's Live section.")
+    app.state.hub = hub
+    limit = hub.settings.max_request_bytes
+
+    @app.middleware("http")
+    async def bounded_body(request: Request, call_next):
+        if request.method in ("POST", "PUT", "PATCH"):
+            declared = request.headers.get("content-length", "")
+            size = int(declared) if declared.isdigit() else len(await request.body())
+            if size > limit:
+                return JSONResponse({"detail": f"request body of {size} bytes is over the limit of {limit}"}, 413)
+        return await call_next(request)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, err: InputError):
+        return JSONResponse({"detail": str(err)}, status_code=503 if isinstance(err, CapacityError) else 422)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/models")
+    async def models() -> dict:
+        """The served models: name, kind (tokens, series, strokes), what they take and give."""
+        return {"models": [m.describe() for m in hub.models.values()], "default": next(iter(hub.models))}
+
+    @app.post("/generate")
+    async def generate(request: GenerateRequest) -> dict:
+        """A whole continuation from a fresh state; nothing is kept between calls."""
+        settings = {k: getattr(request, k) for k in SETTING_KEYS}
+        return await hub.generate(request.model, request.prime, request.length, settings)
+
+    @app.post("/step")
+    async def step(request: StepRequest) -> dict:
+        """Feed input to a session's model; answer with a sample of what comes next."""
+        if request.session is None:
+            session = hub.sessions.create()
+        else:
+            session = hub.sessions.get(request.session)
+            if session is None:
+                raise HTTPException(404, f"no session {request.session!r} (it expired or was closed)")
+        if request.settings:
+            session.configure(request.settings)
+        out = await hub.step(session, request.model, request.input)
+        return {"session": session.id, **out}
+
+    @app.post("/reset")
+    async def reset(request: ResetRequest) -> dict:
+        """Forget a session's recurrent state (one model, or all); `close` ends the session."""
+        session = hub.sessions.get(request.session)
+        if session is None:
+            raise HTTPException(404, f"no session {request.session!r}")
+        if request.close:
+            hub.sessions.drop(session.id)
+        else:
+            hub.reset(session, request.model)
+        return {"session": session.id, "reset": True, "closed": request.close}
+
+    @app.websocket("/ws")
+    async def websocket(socket: WebSocket):
+        await socket.accept()
+        try:
+            session = hub.sessions.create("ws:" + secrets.token_urlsafe(12))
+        except CapacityError as err:
+            await socket.send_json({"type": "error", "error": str(err)})
+            await socket.close(code=1013)
+            return
+        connection = Connection(hub, socket, session)
+        try:
+            await connection.serve()
+        finally:
+            connection.stop_stream()
+            hub.sessions.drop(session.id)          # a closed connection frees its state
+
+    return app
+
+
+class Connection:
+    """One WebSocket client: reads JSON messages in order, replies, runs at most one stream."""
+
+    def __init__(self, hub: Hub, socket: WebSocket, session):
+        self.hub, self.socket, self.session = hub, socket, session
+        self.send_lock = asyncio.Lock()
+        self.streaming: asyncio.Task | None = None
+
+    async def send(self, message: dict) -> None:
+        async with self.send_lock:
+            await self.socket.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def serve(self) -> None:
+        await self.send({"type": "hello", "session": self.session.id, "models": list(self.hub.models),
+                         "default": self.session.default_model})
+        while True:
+            try:
+                raw = await self.socket.receive()
+            except WebSocketDisconnect:
+                return
+            if raw["type"] == "websocket.disconnect":
+                return
+            text = raw.get("text")
+            if text is None:
+                text = (raw.get("bytes") or b"").decode("utf-8", "replace")
+            await self.handle(text)
+
+    async def handle(self, text: str) -> None:
+        limit = self.hub.settings.max_request_bytes
+        if len(text.encode("utf-8")) > limit:
+            return await self.send({"type": "error", "error": f"message over the limit of {limit} bytes"})
+        try:
+            message = json.loads(text)
+        except ValueError as err:
+            return await self.send({"type": "error", "error": f"invalid JSON: {err}"})
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return await self.send({"type": "error", "error": 'a message is a JSON object with a "type"'})
+        reply_id = {"id": message["id"]} if "id" in message else {}
+        try:
+            await self.dispatch(message, reply_id)
+        except InputError as err:
+            await self.send({"type": "error", "error": str(err), **reply_id})
+
+    async def dispatch(self, message: dict, reply_id: dict) -> None:
+        kind, model = message["type"], message.get("model")
+        if kind != "stop" and self.streaming and not self.streaming.done() and kind in ("step", "stream", "reset"):
+            self.stop_stream()                          # a new request ends a running stream
+        if kind == "step":
+            if "input" not in message:
+                raise InputError('a step message needs an "input"')
+            await self.send({**await self.hub.step(self.session, model, message["input"]), **reply_id})
+        elif kind == "stream":
+            self.hub.model(model or self.session.default_model)
+            self.hub.check_length(message.get("n", 0))
+            self.streaming = asyncio.create_task(self.stream(message, reply_id))
+        elif kind == "stop":
+            self.stop_stream()
+            await self.send({"type": "stopped", **reply_id})
+        elif kind == "reset":
+            self.hub.reset(self.session, model)
+            await self.send({"type": "reset", **reply_id})
+        elif kind == "set":
+            self.session.configure({k: v for k, v in message.items() if k not in ("type", "id")})
+            s = self.session.settings
+            await self.send({"type": "settings", **{k: getattr(s, k) for k in SETTING_KEYS}, **reply_id})
+        elif kind == "generate":
+            settings = {k: message[k] for k in SETTING_KEYS if k in message}
+            out = await self.hub.generate(model, message.get("prime"), message.get("length", 200), settings)
+            await self.send({"type": "generated", **out, **reply_id})
+        elif kind == "models":
+            await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()], **reply_id})
+        else:
+            raise InputError(f"unknown message type {kind!r}; use step, stream, stop, reset, set, generate or models")
+
+    async def stream(self, message: dict, reply_id: dict) -> None:
+        count = 0
+        try:
+            async for out in self.hub.stream(self.session, message.get("model"), message.get("n"),
+                                             message.get("interval_ms", 0)):
+                count += 1
+                await self.send({**out, **reply_id})
+            await self.send({"type": "done", "n": count, **reply_id})
+        except InputError as err:
+            await self.send({"type": "error", "error": str(err), **reply_id})
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+    def stop_stream(self) -> None:
+        if self.streaming and not self.streaming.done():
+            self.streaming.cancel()
+
+
+def cmd_serve(args) -> int:
+    """The `rnnlab serve` command: load the runs, then run uvicorn (and OSC) until interrupted."""
+    import uvicorn
+
+    settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
+                             max_request_bytes=args.max_request_bytes)
+    hub = Hub(load_models(args.runs, args.device), settings)
+    osc_port = args.osc_port or None
+    app = create_app(hub, osc_port, args.host)
+    where = f"http://{args.host}:{args.port}"
+    print(f"rnnlab serve: {', '.join(hub.models)} on {where} (page {where}/, API {where}/docs, "
+          f"WebSocket ws://{args.host}:{args.port}/ws" + (f", OSC udp {args.host}:{osc_port}" if osc_port else "")
+          + ")", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"rnnlab serve: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, ws_max_size=4 * settings.max_request_bytes,
+                log_level="warning")
+    return 0

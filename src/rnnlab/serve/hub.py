@@ -1,0 +1,109 @@
+"""What every protocol (HTTP, WebSocket, OSC) asks of the server: step, stream, reset, generate.
+
+The protocols only parse and reply; the meaning lives here once. `step` feeds the client's input
+and answers with a sample of what comes next (not fed back); `stream` lets the model play n steps
+on its own, feeding back what it samples; `generate` is stateless, as `rnnlab generate` is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+from rnnlab.generate.sampling import SamplingConfig, sample
+from rnnlab.serve.sessions import (Engine, InputError, ServedModel, ServeSettings, Session, SessionStore,
+                                   TokenModel, VectorModel, sampling_settings)
+
+
+class Hub:
+    def __init__(self, models: dict[str, ServedModel], settings: ServeSettings | None = None):
+        if not models:
+            raise ValueError("serve at least one model")
+        self.models, self.settings = models, settings or ServeSettings()
+        self.engine = Engine()
+        self.sessions = SessionStore(self.settings, next(iter(models)))
+
+    def model(self, name: str | None) -> ServedModel:
+        if name is None:
+            return next(iter(self.models.values()))
+        if not isinstance(name, str) or name not in self.models:
+            raise InputError(f"no model named {name!r}; this server has: {', '.join(self.models)}")
+        return self.models[name]
+
+    def check_length(self, n, what: str = "n") -> int:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InputError(f"{what} must be a positive integer")
+        if n > self.settings.max_length:
+            raise InputError(f"{what}={n} is over this server's limit of {self.settings.max_length} steps")
+        return n
+
+    async def step(self, session: Session, model_name: str | None, value) -> dict:
+        model = self.model(model_name or session.default_model)
+        inputs, unknown = model.encode(value, self.settings.max_input_steps)
+        async with session.lock:
+            track = session.track(model)
+            track.params, track.state = await self.engine.astep(model, inputs, track.state)
+            sampled = model.sample(track.params, session.settings, track.generator)
+        out = {"type": "output", "model": model.name, **model.decode(sampled)}
+        if unknown:
+            out["unknown"] = unknown
+        return out
+
+    async def stream(self, session: Session, model_name: str | None, n, interval_ms=0) -> AsyncIterator[dict]:
+        """n outputs, each fed back before the next; a stroke model stops at its `end` state."""
+        model = self.model(model_name or session.default_model)
+        n = self.check_length(n)
+        if isinstance(interval_ms, bool) or not isinstance(interval_ms, (int, float)) or not (
+                0 <= interval_ms <= self.settings.max_interval_ms):
+            raise InputError(f"interval_ms must be a number from 0 to {self.settings.max_interval_ms}")
+        for index in range(n):
+            async with session.lock:
+                track = session.track(model)
+                if track.params is None:
+                    track.params, track.state = await self.engine.astep(model, model.start(), track.state)
+                sampled = model.sample(track.params, session.settings, track.generator)
+                track.params, track.state = await self.engine.astep(model, model.feed(sampled), track.state)
+            out = {"type": "output", "model": model.name, "index": index, **model.decode(sampled)}
+            yield out
+            if out.get("pen") == "end":
+                return
+            if interval_ms:
+                await asyncio.sleep(interval_ms / 1000)
+
+    def reset(self, session: Session, model_name: str | None = None) -> None:
+        """Forget the recurrent state (of one model, or of all)."""
+        if model_name is None:
+            session.tracks.clear()
+        else:
+            session.tracks.pop(self.model(model_name).name, None)
+
+    async def generate(self, model_name: str | None, prime, length, settings: dict) -> dict:
+        """A whole continuation at once, from a fresh state (nothing carried between calls)."""
+        model = self.model(model_name)
+        config = sampling_settings(SamplingConfig(), settings)
+        config.length = self.check_length(length, "length")
+        if isinstance(model, VectorModel):
+            return await self.engine.acall(self._generate_series, model, prime, config)
+        return await self.engine.acall(self._generate_tokens, model, prime, config)
+
+    def _generate_tokens(self, model: TokenModel, prime, config: SamplingConfig) -> dict:
+        if prime in (None, "", []):
+            ids, unknown = model.start().view(-1).tolist(), []
+        else:
+            inputs, unknown = model.encode(prime, self.settings.max_input_steps)
+            ids = inputs.view(-1).tolist()
+        out = sample(model.model, ids, config, model.device)
+        tokens = model.vocab.decode(out)
+        text = model.trained.tokenizer.join(tokens) if model.is_text else " ".join(tokens)
+        return {"model": model.name, "ids": out, "tokens": tokens, "text": text, "unknown": unknown}
+
+    def _generate_series(self, model: VectorModel, prime, config: SamplingConfig) -> dict:
+        from rnnlab.generate.series import continue_rows, table
+
+        rows = model.start()[:, 0] if prime in (None, []) else model.encode(prime, self.settings.max_input_steps)[0][:, 0]
+        header, values = table(model.spec, continue_rows(model.model, rows.cpu().numpy(), config, model.device))
+        return {"model": model.name, "columns": header, "values": values.tolist()}
+
+    def close(self) -> None:
+        self.engine.close()
+

@@ -1,0 +1,144 @@
+"""OSC over UDP for Processing (oscP5), Max/MSP, Pure Data, SuperCollider: python-osc packets on asyncio.
+
+Each sender (host, port) is one session with its own state. Addresses, and what comes back
+(to the sender's port, or to the port set with /rnnlab/reply):
+
+    /rnnlab/step ARGS...        -> /rnnlab/output ...   token models: text (s) or ids (i...);
+                                                        series: numbers (f...) in the data's units
+    /rnnlab/generate [n] [ms]   -> n x /rnnlab/output, then /rnnlab/done n  (the model plays on its own)
+    /rnnlab/reset               -> /rnnlab/ack "reset"
+    /rnnlab/model NAME          -> /rnnlab/ack "model" NAME    (which model this sender talks to)
+    /rnnlab/set KEY VALUE       -> /rnnlab/ack "set" KEY       (temperature, top_k, top_p, greedy, seed)
+    /rnnlab/reply PORT          -> /rnnlab/ack "reply" PORT    (send replies to this port on the sender's host)
+    /rnnlab/models              -> /rnnlab/models NAME...
+    anything malformed          -> /rnnlab/error REASON
+
+/rnnlab/output is (id i, token s, text s) for token models; the values (f...) for series, then the
+pen state (s: down, up, end) for stroke models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import InputError, TokenModel
+
+SETTING_TYPES = {"temperature": float, "top_p": float, "top_k": int, "seed": int, "greedy": bool}
+
+
+def message(address: str, *args) -> bytes:
+    builder = OscMessageBuilder(address)
+    for arg in args:
+        builder.add_arg(arg)
+    return builder.build().dgram
+
+
+def output_args(out: dict) -> list:
+    if "token" in out:
+        return [out["id"], out["token"], out["text"]]
+    return [float(v) for v in out["values"]] + ([out["pen"]] if "pen" in out else [])
+
+
+class OscProtocol(asyncio.DatagramProtocol):
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self.reply_ports: dict[str, int] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+        self.tasks: set[asyncio.Task] = set()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, sender) -> None:
+        task = asyncio.get_running_loop().create_task(self.handle(data, sender))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def send(self, sender, key: str, address: str, *args) -> None:
+        target = (sender[0], self.reply_ports.get(key, sender[1]))
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(message(address, *args), target)
+
+    async def handle(self, data: bytes, sender) -> None:
+        key = f"osc:{sender[0]}:{sender[1]}"
+        limit = self.hub.settings.max_request_bytes
+        if len(data) > limit:
+            return self.send(sender, key, "/rnnlab/error", f"packet over the limit of {limit} bytes")
+        try:
+            messages = [timed.message for timed in OscPacket(data).messages]
+        except (ParseError, ValueError, IndexError, TypeError) as err:
+            return self.send(sender, key, "/rnnlab/error", f"malformed OSC packet: {err}"[:200])
+        for msg in messages:
+            try:
+                await self.dispatch(msg.address, list(msg.params), sender, key)
+            except InputError as err:
+                self.send(sender, key, "/rnnlab/error", str(err))
+
+    def session(self, key: str):
+        return self.hub.sessions.get(key) or self.hub.sessions.create(key)
+
+    async def dispatch(self, address: str, args: list, sender, key: str) -> None:
+        hub = self.hub
+        if address == "/rnnlab/step":
+            session = self.session(key)
+            model = hub.model(session.default_model)
+            out = await hub.step(session, None, self.step_input(model, args))
+            self.send(sender, key, "/rnnlab/output", *output_args(out))
+        elif address == "/rnnlab/generate":
+            n = args[0] if args else 16
+            interval = args[1] if len(args) > 1 else 0
+            count = 0
+            async for out in hub.stream(self.session(key), None, n, interval):
+                count += 1
+                self.send(sender, key, "/rnnlab/output", *output_args(out))
+            self.send(sender, key, "/rnnlab/done", count)
+        elif address == "/rnnlab/reset":
+            hub.reset(self.session(key))
+            self.send(sender, key, "/rnnlab/ack", "reset")
+        elif address == "/rnnlab/model":
+            name = args[0] if args else None
+            model = hub.model(name if isinstance(name, str) else "")
+            self.session(key).default_model = model.name
+            self.send(sender, key, "/rnnlab/ack", "model", model.name)
+        elif address == "/rnnlab/set":
+            if len(args) != 2 or args[0] not in SETTING_TYPES:
+                raise InputError(f"/rnnlab/set takes a name ({', '.join(SETTING_TYPES)}) and a value")
+            value = SETTING_TYPES[args[0]](args[1]) if isinstance(args[1], (int, float, bool)) else args[1]
+            self.session(key).configure({args[0]: value})
+            self.send(sender, key, "/rnnlab/ack", "set", args[0])
+        elif address == "/rnnlab/reply":
+            if len(args) != 1 or not isinstance(args[0], int) or not 0 < args[0] < 65536:
+                raise InputError("/rnnlab/reply takes one port number (i)")
+            self.reply_ports[key] = args[0]
+            self.send(sender, key, "/rnnlab/ack", "reply", args[0])
+        elif address == "/rnnlab/models":
+            self.send(sender, key, "/rnnlab/models", *hub.models)
+        else:
+            raise InputError(f"unknown address {address}; see /rnnlab/step, /rnnlab/generate, /rnnlab/reset, "
+                             "/rnnlab/model, /rnnlab/set, /rnnlab/reply, /rnnlab/models")
+
+    @staticmethod
+    def step_input(model, args: list):
+        """OSC arguments as a step input: a string or ints for token models, numbers for series."""
+        if not args:
+            raise InputError("/rnnlab/step needs arguments: text or token ids, or a vector of numbers")
+        if isinstance(model, TokenModel):
+            if len(args) == 1 and isinstance(args[0], str):
+                return args[0]
+            if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                return args
+            raise InputError("/rnnlab/step for a token model takes one string or token ids (i)")
+        if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+            raise InputError("/rnnlab/step for a series model takes numbers (f or i)")
+        return [float(a) for a in args]
+
+
+async def start_osc(hub: Hub, host: str, port: int) -> asyncio.DatagramTransport:
+    """Listen for OSC on (host, port) in the running event loop; port 0 picks a free one."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: OscProtocol(hub), local_addr=(host, port))
+    return transport

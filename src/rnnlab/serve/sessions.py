@@ -1,0 +1,434 @@
+"""Served models, per-client sessions and the engine that steps them.
+
+A `ServedModel` turns a client's input (text, token ids, vectors) into model inputs and a sampled
+step back into JSON. A `Session` holds, per model, the recurrent state carried between steps, the
+pending prediction and its own sampling settings. The `Engine` owns the models on one worker
+thread: one-step requests for the same model that queue up together run as a single batch, so
+twenty clients cost little more than one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import torch
+
+from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import SamplingConfig, choose
+from rnnlab.models.recurrent import State
+
+
+class InputError(ValueError):
+    """A client sent something this model cannot take; the message says what and why."""
+
+
+class CapacityError(InputError):
+    """The server holds as many sessions as its settings allow."""
+
+
+@dataclass
+class ServeSettings:
+    """Bounds that keep one client from taking the server down."""
+
+    max_sessions: int = 64               # recurrent states held at once (WebSocket, HTTP, OSC clients)
+    max_length: int = 2000               # longest generation or stream, in steps
+    max_request_bytes: int = 65536       # largest HTTP body, WebSocket message or OSC packet
+    max_input_steps: int = 4096          # longest input fed in one step request
+    session_idle_s: float = 600.0        # HTTP and OSC sessions are forgotten after this long unused
+    max_interval_ms: int = 5000          # slowest allowed stream pacing
+
+
+# ---- models ----------------------------------------------------------------------------------
+class ServedModel:
+    """One loaded run: its name, what it takes and what it gives. Subclasses per kind of data."""
+
+    kind = "tokens"
+
+    def __init__(self, name: str, trained):
+        self.name, self.trained, self.model = name, trained, trained.model
+        self.device = trained.device
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "modality": self.trained.config.data.modality,
+                "run": str(self.trained.run.path), "cell": self.trained.config.model.cell,
+                "layers": self.trained.config.model.layers, "hidden": self.trained.config.model.hidden}
+
+    def initial_state(self) -> State:
+        return self.model.initial_state(1)
+
+
+class TokenModel(ServedModel):
+    """Text and event-token runs: inputs are text, token strings or ids; a step gives one token."""
+
+    kind = "tokens"
+
+    def __init__(self, name: str, trained):
+        super().__init__(name, trained)
+        self.vocab = trained.vocab
+        self.is_text = trained.config.data.modality == "text"
+
+    def describe(self) -> dict:
+        info = super().describe()
+        info.update(vocabulary=len(self.vocab), level=self.trained.config.data.level if self.is_text else None,
+                    input="text, a token string, a token id or a list of ids", output="id, token, text")
+        return info
+
+    def encode(self, value, limit: int) -> tuple[torch.Tensor, list[str]]:
+        """Model input (time, 1) and the tokens the vocabulary lacks (read as <unk>)."""
+        if isinstance(value, bool) or value is None:
+            raise InputError("input must be text, a token id or a list of token ids")
+        if isinstance(value, int):
+            value = [value]
+        if isinstance(value, list):
+            if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                raise InputError("a list input must hold token ids (integers)")
+            bad = [v for v in value if not 0 <= v < len(self.vocab)]
+            if bad:
+                raise InputError(f"token id {bad[0]} is outside the vocabulary (0..{len(self.vocab) - 1})")
+            ids, unknown = value, []
+        elif isinstance(value, str):
+            if not value:
+                raise InputError("input text is empty")
+            tokens = self.split(value)
+            unknown = self.vocab.unknown(tokens)
+            ids = self.vocab.encode(tokens)
+        else:
+            raise InputError("input must be text, a token id or a list of token ids")
+        if len(ids) > limit:
+            raise InputError(f"input has {len(ids)} tokens; at most {limit} per request")
+        return torch.tensor(ids, dtype=torch.long, device=self.device).view(-1, 1), unknown
+
+    def split(self, text: str) -> list[str]:
+        if self.is_text:
+            tokens = self.trained.tokenizer.split(text)
+            if tokens and tokens[-1] == "<eos>" and not text.endswith("\n"):
+                tokens.pop()
+            return tokens or [text]
+        return text.split()                     # event tokens: names separated by spaces
+
+    def start(self) -> torch.Tensor:
+        """What to feed before anything was given: the start of a line, as `rnnlab generate` does."""
+        from rnnlab.generate.text import prime_tokens
+        tokens = prime_tokens(self.trained.tokenizer, self.vocab, "") if self.is_text else ["<eos>"]
+        ids = self.vocab.encode(tokens)
+        return torch.tensor(ids, dtype=torch.long, device=self.device).view(-1, 1)
+
+    def sample(self, params: torch.Tensor, settings: SamplingConfig, generator) -> torch.Tensor:
+        return choose(params.float(), settings, generator)              # (batch,)
+
+    def feed(self, sampled: torch.Tensor) -> torch.Tensor:
+        return sampled.view(1, 1)
+
+    def decode(self, sampled: torch.Tensor) -> dict:
+        token_id = int(sampled.view(-1)[0])
+        token = self.vocab.tokens[token_id]
+        return {"id": token_id, "token": token, "text": self.piece(token)}
+
+    def piece(self, token: str) -> str:
+        """How the token reads when appended to a running text."""
+        if not self.is_text:
+            return token + " "
+        if token == "<eos>":
+            return "\n"
+        return token + " " if self.trained.config.data.level == "word" else token
+
+
+class VectorModel(ServedModel):
+    """Series and stroke runs: inputs are vectors in the data's units; a step gives the next one."""
+
+    kind = "series"
+
+    def __init__(self, name: str, trained):
+        super().__init__(name, trained)
+        self.spec = trained.assets
+
+    def describe(self) -> dict:
+        info = super().describe()
+        pen = self.spec.extra.get("pen_column", "pen") if self.spec.pen else None
+        info.update(kind="strokes" if self.spec.pen else "series", columns=self.spec.columns, pen=pen,
+                    input=f"[{', '.join(self.spec.columns + ([pen] if pen else []))}] or a list of them",
+                    output="values" + (", pen (down, up or end)" if pen else ""))
+        return info
+
+    def encode(self, value, limit: int) -> tuple[torch.Tensor, list[str]]:
+        """Model input (time, 1, features) from a vector, a list of vectors, or {column: value}."""
+        width = len(self.spec.columns) + (1 if self.spec.pen else 0)
+        names = self.spec.columns + ([self.spec.extra.get("pen_column", "pen")] if self.spec.pen else [])
+        if isinstance(value, dict):
+            missing = [n for n in names if n not in value]
+            if missing:
+                raise InputError(f"input lacks {', '.join(missing)} (this model takes {', '.join(names)})")
+            value = [value[n] for n in names]
+        if isinstance(value, list) and value and not isinstance(value[0], list):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise InputError(f"input must be a vector of {width} numbers ({', '.join(names)}) or a list of them")
+        if len(value) > limit:
+            raise InputError(f"input has {len(value)} steps; at most {limit} per request")
+        for row in value:
+            if not isinstance(row, list) or len(row) != width or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in row):
+                raise InputError(f"each step must be {width} finite numbers ({', '.join(names)}), got {str(row)[:60]}")
+        array = np.asarray(value, dtype=np.float64)
+        rows = self.spec.rows(array[:, :len(self.spec.columns)], array[:, -1] if self.spec.pen else None)
+        if self.spec.pen:
+            rows = rows[:-1]                     # the client's strokes stay open: no `end` row
+        return torch.from_numpy(rows).to(self.device).unsqueeze(1), []
+
+    def start(self) -> torch.Tensor:
+        from rnnlab.generate.series import start_row
+        return torch.from_numpy(start_row(self.spec)).to(self.device).unsqueeze(1)
+
+    def sample(self, params: torch.Tensor, settings: SamplingConfig, generator) -> torch.Tensor:
+        return self.model.sample(params, settings.temperature, settings.greedy, generator)   # (batch, features)
+
+    def feed(self, sampled: torch.Tensor) -> torch.Tensor:
+        return sampled.view(1, 1, -1)
+
+    def decode(self, sampled: torch.Tensor) -> dict:
+        values, pen = self.spec.decode(sampled.view(1, -1).cpu().numpy())
+        out = {"values": [float(v) for v in values[0]]}
+        if pen is not None:
+            from rnnlab.data.series import PEN_STATES
+            out["pen"] = PEN_STATES[int(pen[0])]
+            if out["pen"] == "end":
+                out["values"] = [0.0] * len(out["values"])
+        return out
+
+
+def serve_model(name: str, trained) -> ServedModel:
+    if trained.config.data.modality == "series":
+        return VectorModel(name, trained)
+    if trained.vocab is not None and hasattr(trained.model, "embedding"):
+        return TokenModel(name, trained)
+    raise RnnlabError(f"{trained.run.path}: a {trained.config.data.modality} run of this kind "
+                      "(piano-roll frames) cannot be served yet; serve a text, event-token or series run")
+
+
+def load_models(paths: list[str], device: str = "cpu") -> dict[str, ServedModel]:
+    """Open each run directory once; names are the folders' names, made unique."""
+    from pathlib import Path
+    from rnnlab.loading import open_run
+
+    models: dict[str, ServedModel] = {}
+    for path in paths:
+        base = Path(path).resolve().name or "model"
+        name, n = base, 2
+        while name in models:
+            name, n = f"{base}-{n}", n + 1
+        models[name] = serve_model(name, open_run(path, "best", device))
+    return models
+
+
+# ---- sessions --------------------------------------------------------------------------------
+SETTING_FIELDS = {"temperature": float, "top_k": int, "top_p": float, "greedy": bool, "seed": int}
+
+
+def sampling_settings(base: SamplingConfig, changes: dict) -> SamplingConfig:
+    """A copy of `base` with the given settings; wrong names or values raise InputError."""
+    values = {f.name: getattr(base, f.name) for f in fields(base)}
+    for key, value in changes.items():
+        kind = SETTING_FIELDS.get(key)
+        if kind is None:
+            raise InputError(f"unknown setting {key!r}; settings are {', '.join(SETTING_FIELDS)}")
+        if value is None and key == "seed":
+            values[key] = None
+            continue
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise InputError(f"setting {key} must be {kind.__name__}, got {value!r}")
+        values[key] = value
+    config = SamplingConfig(**values)
+    try:
+        config.validate()
+    except RnnlabError as err:
+        raise InputError(str(err).replace("--", "").replace("-", "_")) from None
+    return config
+
+
+@dataclass
+class Track:
+    """One session's place in one model: carried state and the prediction not yet sampled."""
+
+    state: State
+    params: torch.Tensor | None = None
+    generator: torch.Generator | None = None
+
+
+@dataclass
+class Session:
+    id: str
+    default_model: str
+    settings: SamplingConfig = field(default_factory=lambda: SamplingConfig())
+    tracks: dict[str, Track] = field(default_factory=dict)
+    last_used: float = field(default_factory=time.monotonic)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def track(self, model: ServedModel) -> Track:
+        if model.name not in self.tracks:
+            generator = None
+            if self.settings.seed is not None:
+                generator = torch.Generator(device=model.device).manual_seed(self.settings.seed)
+            self.tracks[model.name] = Track(model.initial_state(), None, generator)
+        return self.tracks[model.name]
+
+    def configure(self, changes: dict) -> None:
+        self.settings = sampling_settings(self.settings, changes)
+        if "seed" in changes:      # a new seed restarts every model's random stream
+            for track in self.tracks.values():
+                device = _first_tensor(track.state).device
+                track.generator = (torch.Generator(device=device).manual_seed(self.settings.seed)
+                                   if self.settings.seed is not None else None)
+
+
+def _first_tensor(state: State) -> torch.Tensor:
+    return state[0][0] if isinstance(state[0], tuple) else state[0]
+
+
+class SessionStore:
+    """At most `limit` sessions; idle ones (HTTP, OSC) expire, WebSocket ones end with the socket."""
+
+    def __init__(self, settings: ServeSettings, default_model: str):
+        self.settings, self.default_model = settings, default_model
+        self.sessions: dict[str, Session] = {}
+
+    def create(self, key: str | None = None) -> Session:
+        self.expire()
+        if len(self.sessions) >= self.settings.max_sessions:
+            raise CapacityError(f"the server holds its limit of {self.settings.max_sessions} sessions; "
+                             "close one or try later")
+        session = Session(key or secrets.token_urlsafe(12), self.default_model)
+        self.sessions[session.id] = session
+        return session
+
+    def get(self, key: str) -> Session | None:
+        session = self.sessions.get(key)
+        if session:
+            session.last_used = time.monotonic()
+        return session
+
+    def drop(self, key: str) -> bool:
+        return self.sessions.pop(key, None) is not None
+
+    def expire(self) -> None:
+        cutoff = time.monotonic() - self.settings.session_idle_s
+        for key in [k for k, s in self.sessions.items() if s.last_used < cutoff and not k.startswith("ws:")]:
+            del self.sessions[key]
+
+
+# ---- the engine ------------------------------------------------------------------------------
+def _stack(states: list[State]) -> State:
+    """Per-client states (each batch 1) as one batched state: layer by layer, along dim 1."""
+    layers = []
+    for parts in zip(*states):
+        if isinstance(parts[0], tuple):
+            layers.append(tuple(torch.cat(group, dim=1) for group in zip(*parts)))
+        else:
+            layers.append(torch.cat(parts, dim=1))
+    return layers
+
+
+def _unstack(state: State, index: int) -> State:
+    return [tuple(t[:, index:index + 1] for t in s) if isinstance(s, tuple) else s[:, index:index + 1]
+            for s in state]
+
+
+@dataclass
+class _Step:
+    model: ServedModel
+    inputs: torch.Tensor                   # (time, 1) ids or (time, 1, features)
+    state: State
+    future: concurrent.futures.Future
+
+
+class Engine:
+    """A worker thread that runs every model call; waiting one-step calls of a model run batched."""
+
+    def __init__(self, max_batch: int = 64):
+        self.max_batch = max_batch
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.batches = 0                    # batched calls made (for tests and the benchmark)
+        self.thread = threading.Thread(target=self._work, name="rnnlab-engine", daemon=True)
+        self.thread.start()
+
+    def step(self, model: ServedModel, inputs: torch.Tensor, state: State) -> concurrent.futures.Future:
+        """Future of (params (1, P), new state) after feeding `inputs` from `state`."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self.jobs.put(_Step(model, inputs, state, future))
+        return future
+
+    def call(self, function, *args) -> concurrent.futures.Future:
+        """Run any function on the engine's thread (generation, anything touching a model)."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self.jobs.put((function, args, future))
+        return future
+
+    async def astep(self, model, inputs, state):
+        return await asyncio.wrap_future(self.step(model, inputs, state))
+
+    async def acall(self, function, *args):
+        return await asyncio.wrap_future(self.call(function, *args))
+
+    def close(self) -> None:
+        self.jobs.put(None)
+
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            pending = [job]
+            while len(pending) < self.max_batch:
+                try:
+                    pending.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            if None in pending:
+                pending = pending[:pending.index(None)]
+                self._run(pending)
+                return
+            self._run(pending)
+
+    def _run(self, pending: list) -> None:
+        groups: dict[int, list[_Step]] = {}
+        for job in pending:
+            if isinstance(job, _Step) and job.inputs.size(0) == 1:
+                groups.setdefault(id(job.model), []).append(job)
+            elif isinstance(job, _Step):
+                self._guard([job], lambda j=job: [j.model.model.step_logits(j.inputs, j.state)])
+            else:
+                function, args, future = job
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(function(*args))
+                    except BaseException as err:      # handed to the waiting client, never kills the thread
+                        future.set_exception(err)
+        for group in groups.values():
+            self._guard(group, lambda g=group: self._batched(g))
+
+    def _batched(self, group: list[_Step]) -> list:
+        if len(group) == 1:
+            return [group[0].model.model.step_logits(group[0].inputs, group[0].state)]
+        self.batches += 1
+        inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
+        params, state = group[0].model.model.step_logits(inputs, _stack([job.state for job in group]))
+        return [(params[i:i + 1], _unstack(state, i)) for i in range(len(group))]
+
+    @staticmethod
+    def _guard(group: list[_Step], compute) -> None:
+        try:
+            results = compute()
+        except BaseException as err:
+            for job in group:
+                job.future.set_exception(err)
+            return
+        for job, result in zip(group, results):
+            job.future.set_result(result)

@@ -1,0 +1,38 @@
+"""A real `rnnlab serve` (uvicorn + OSC) on free loopback ports, in a thread of the test process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import uvicorn
+
+from rnnlab.serve.app import create_app
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import ServeSettings, load_models
+
+
+@contextmanager
+def live_server(run_dirs, settings: ServeSettings | None = None):
+    """Yields (app, http_port, osc_port)."""
+    hub = Hub(load_models([str(p) for p in run_dirs]), settings)
+    app = create_app(hub, osc_port=0)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield app, sock.getsockname()[1], app.state.osc_port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -1,0 +1,122 @@
+"""HTTP and WebSocket through FastAPI's TestClient: endpoints, errors, limits, session isolation."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rnnlab.serve.app import create_app
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import ServeSettings, load_models
+
+
+@pytest.fixture
+def client(runs):
+    settings = ServeSettings(max_sessions=4, max_length=50, max_request_bytes=2048)
+    hub = Hub(load_models([str(runs["chars"]), str(runs["wave"]), str(runs["shapes"])]), settings)
+    with TestClient(create_app(hub)) as test_client:
+        yield test_client
+
+
+def test_models_and_openapi(client):
+    listing = client.get("/models").json()
+    assert listing["default"] == "chars"
+    kinds = {m["name"]: m["kind"] for m in listing["models"]}
+    assert kinds == {"chars": "tokens", "wave": "series", "shapes": "strokes"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/models", "/generate", "/step", "/reset"} <= paths.keys()
+    assert client.get("/docs").status_code == 200
+
+
+def test_generate_text_and_series(client):
+    one = client.post("/generate", json={"prime": "the ", "length": 12, "seed": 3}).json()
+    two = client.post("/generate", json={"prime": "the ", "length": 12, "seed": 3}).json()
+    assert one == two and len(one["tokens"]) == 12 and one["text"] == "".join(one["tokens"])
+    series = client.post("/generate", json={"model": "wave", "prime": [[0.0, 1.0], [0.2, 0.98]],
+                                            "length": 5, "greedy": True}).json()
+    assert series["columns"] == ["a", "b"] and len(series["values"]) == 5 and len(series["values"][0]) == 2
+
+
+@pytest.mark.parametrize("body, status, reason", [
+    (b"{not json", 422, ""),
+    (b'{"length": 5, "colour": 1}', 422, "colour"),
+    (b'{"length": 51}', 422, "limit of 50"),
+    (b'{"model": "../../etc", "length": 3}', 422, "no model named"),
+    (b'{"length": 3, "temperature": 0}', 422, "temperature must be positive"),
+    (b'{"prime": "x", "length": 3, "pad": "' + b"y" * 3000 + b'"}', 413, "over the limit"),
+])
+def test_bad_generate_requests_get_4xx_with_reason(client, body, status, reason):
+    response = client.post("/generate", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == status
+    assert reason in str(response.json()["detail"])
+
+
+def test_step_sessions_are_isolated_and_bounded(client):
+    first = client.post("/step", json={"input": "the cat", "settings": {"seed": 1}}).json()
+    session = first["session"]
+    again = client.post("/step", json={"input": "the cat", "settings": {"seed": 1}}).json()
+    assert again["session"] != session and again["token"] == first["token"]   # same input, own state
+    follow = client.post("/step", json={"session": session, "input": [first["id"]]}).json()
+    assert follow["session"] == session
+    bad = client.post("/step", json={"session": session, "model": "wave", "input": [1, "x"]})
+    assert bad.status_code == 422 and "finite numbers" in bad.json()["detail"]
+    assert client.post("/step", json={"session": "nope", "input": "a"}).status_code == 404
+    client.post("/step", json={"input": "a"})
+    client.post("/step", json={"input": "a"})                                  # 4 sessions now
+    full = client.post("/step", json={"input": "a"})
+    assert full.status_code == 503 and "limit of 4 sessions" in full.json()["detail"]
+    assert client.post("/reset", json={"session": session, "close": True}).json()["closed"]
+    assert client.post("/step", json={"input": "a"}).status_code == 200        # a slot was freed
+
+
+def test_websocket_protocol(client):
+    with client.websocket_connect("/ws") as ws:
+        hello = ws.receive_json()
+        assert hello["type"] == "hello" and hello["models"] == ["chars", "wave", "shapes"]
+        ws.send_text("{oops")
+        assert ws.receive_json()["error"].startswith("invalid JSON")
+        ws.send_json({"type": "fly"})
+        assert "unknown message type" in ws.receive_json()["error"]
+        ws.send_json({"type": "step", "id": 7})
+        assert ws.receive_json() == {"type": "error", "error": 'a step message needs an "input"', "id": 7}
+        ws.send_json({"type": "set", "temperature": 0.5, "seed": 2})
+        assert ws.receive_json()["temperature"] == 0.5
+        ws.send_json({"type": "step", "input": "the d", "id": 1})
+        reply = ws.receive_json()
+        assert reply["type"] == "output" and reply["id"] == 1 and reply["model"] == "chars"
+        ws.send_json({"type": "stream", "n": 5})
+        outputs = [ws.receive_json() for _ in range(5)]
+        assert [o["index"] for o in outputs] == list(range(5)) and ws.receive_json() == {"type": "done", "n": 5}
+        ws.send_json({"type": "stream", "n": 51})
+        assert "limit of 50" in ws.receive_json()["error"]
+        ws.send_json({"type": "step", "model": "wave", "input": {"a": 0.1, "b": 0.9}})
+        assert len(ws.receive_json()["values"]) == 2
+        ws.send_json({"type": "step", "model": "shapes", "input": [[3, 4, 0], [1, 1, 1]]})
+        assert ws.receive_json()["pen"] in ("down", "up", "end")
+        ws.send_text("x" * 3000)
+        assert "over the limit" in ws.receive_json()["error"]
+        ws.send_json({"type": "reset"})
+        assert ws.receive_json()["type"] == "reset"           # still open after every error
+
+
+def test_websocket_disconnect_frees_session(client):
+    hub = client.app.state.hub
+    before = len(hub.sessions.sessions)
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "step", "input": "a"})
+        ws.receive_json()
+        assert len(hub.sessions.sessions) == before + 1
+    ws_sessions = [k for k in hub.sessions.sessions if k.startswith("ws:")]
+    assert not ws_sessions
+
+
+def test_same_seed_same_stream_in_two_connections(client):
+    def play():
+        with client.websocket_connect("/ws") as ws:
+            ws.receive_json()
+            ws.send_json({"type": "set", "seed": 11})
+            ws.receive_json()
+            ws.send_json({"type": "stream", "n": 8})
+            return [ws.receive_json()["token"] for _ in range(8)]
+    assert play() == play()
