@@ -1,0 +1,127 @@
+"""Training speed: rnnlab's loop vs a plain PyTorch loop at the same config, measured in one run.
+
+Default config is the issue's: PTB, 2x200 LSTM, bptt 35, batch 20, SGD lr 1, clip 5, 2 threads.
+Both start from the same weights and read the same batches; the script prints words/s for each
+and the relative difference of the loss after the same steps (fp32 accuracy check).
+
+    RNNLAB_DATA=../shared/data python benchmarks/train_speed.py [--steps 200] [--hidden 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnlab.config import build_config
+from rnnlab.data.dataset import prepare_text
+from rnnlab.data.streams import batchify, windows
+from rnnlab.models.model import build_language_model
+from rnnlab.models.recurrent import detach_state
+
+
+class PlainLSTM(nn.Module):
+    """pytorch/examples word_language_model, without dropout: the baseline loop's model."""
+
+    def __init__(self, vocab, hidden, layers):
+        super().__init__()
+        self.encoder = nn.Embedding(vocab, hidden)
+        self.rnn = nn.LSTM(hidden, hidden, layers)
+        self.decoder = nn.Linear(hidden, vocab)
+
+    def forward(self, x, state):
+        out, state = self.rnn(self.encoder(x), state)
+        return self.decoder(out), state
+
+
+def copy_weights(plain: PlainLSTM, model) -> None:
+    """Give the plain model rnnlab's initial weights (layer by layer)."""
+    with torch.no_grad():
+        plain.encoder.weight.copy_(model.embedding.weight)
+        for i, layer in enumerate(model.recurrent.layers):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(plain.rnn, f"{name}_l{i}").copy_(getattr(layer, f"{name}_l0"))
+        plain.decoder.weight.copy_(model.head.decoder.weight)
+        plain.decoder.bias.copy_(model.head.decoder.bias)
+
+
+def run_plain(model, batches, vocab, lr, clip):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    state = None
+    losses = []
+    start = time.perf_counter()
+    for x, y in batches:
+        if state is not None:
+            state = tuple(s.detach() for s in state)
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.view(-1, vocab), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        losses.append(loss.item())
+    return time.perf_counter() - start, losses
+
+
+def run_rnnlab(model, batches, lr, clip):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    state = model.initial_state(batches[0][0].size(1))
+    losses = []
+    start = time.perf_counter()
+    for x, y in batches:
+        state = detach_state(state)
+        out = model(x, state, y)
+        loss = out.nll_sum / out.tokens
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        state = out.state
+        losses.append(loss.item())
+    return time.perf_counter() - start, losses
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--hidden", type=int, default=200)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--bptt", type=int, default=35)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    config = build_config("", {"data": {"corpus": "ptb", "level": "word"},
+                               "model": {"cell": "lstm", "layers": args.layers, "hidden": args.hidden,
+                                         "init": "uniform"}})
+    _, vocab, ids = prepare_text(config.data)
+    data = batchify(ids["train"], args.batch)
+    batches = [(x, y) for _, x, y in windows(data, args.bptt)][:args.steps]
+    words = sum(y.numel() for _, y in batches)
+    print(f"PTB, {args.layers}x{args.hidden} LSTM, vocab {len(vocab)}, bptt {args.bptt}, batch {args.batch}, "
+          f"{args.threads} threads, {len(batches)} steps ({words:,} words) per measurement")
+    results = {"plain": [], "rnnlab": []}
+    for repeat in range(args.repeats):
+        torch.manual_seed(0)
+        model = build_language_model(config, len(vocab))
+        plain = PlainLSTM(len(vocab), args.hidden, args.layers)
+        copy_weights(plain, model)
+        seconds, plain_losses = run_plain(plain, batches, len(vocab), 1.0, 5.0)
+        results["plain"].append(words / seconds)
+        seconds, our_losses = run_rnnlab(model, batches, 1.0, 5.0)
+        results["rnnlab"].append(words / seconds)
+        rel = abs(our_losses[-1] - plain_losses[-1]) / abs(plain_losses[-1])
+        print(f"repeat {repeat + 1}: plain {results['plain'][-1]:,.0f} words/s, rnnlab "
+              f"{results['rnnlab'][-1]:,.0f} words/s; loss after {len(batches)} steps "
+              f"{plain_losses[-1]:.6f} vs {our_losses[-1]:.6f} (relative difference {rel:.2e})")
+    best_plain, best_ours = max(results["plain"]), max(results["rnnlab"])
+    print(f"best: plain {best_plain:,.0f} words/s, rnnlab {best_ours:,.0f} words/s, "
+          f"speed-up {best_ours / best_plain:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
