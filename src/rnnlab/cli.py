@@ -14,9 +14,11 @@ from typing import Callable
 
 from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
 from rnnlab.errors import RnnlabError
+from rnnlab import cli_seq2seq
 from rnnlab import cli_music
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+SECTIONS["seq2seq"] = cli_seq2seq.Seq2SeqConfig       # encoder-decoder flags (--task seq2seq)
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +56,8 @@ def cmd_train(args) -> int:
     from rnnlab.train.session import train
 
     overrides = config_overrides(args)
+    if cli_seq2seq.train_other_task(args, overrides):     # --task seq2seq (or a seq2seq run to resume)
+        return 0
     if args.resume:
         train(None, args.out, resume=True, overrides=overrides)
         return 0
@@ -108,6 +112,8 @@ def cmd_generate_series(args) -> int:
 def cmd_evaluate(args) -> int:
     from rnnlab.evaluation import evaluate_run
 
+    if cli_seq2seq.evaluate_other_task(args):             # seq2seq runs, word2vec --analogies
+        return 0
     if run_modality(args.run) == "series":
         return cmd_evaluate_series(args)
     if run_modality(args.run) == "midi":
@@ -138,7 +144,8 @@ def cmd_generate(args) -> int:
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
                             top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
-    text, unknown = generate_text(trained, args.prime, config)
+    text, unknown = generate_text(trained, args.prime, config, args.precision,
+                                  note=lambda line: print(line, file=sys.stderr))
     if unknown:
         print(f"note: prime tokens not in the vocabulary, read as <unk>: {' '.join(unknown)}", file=sys.stderr)
     print(text)
@@ -170,6 +177,8 @@ def add_sampling_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument("--beam", type=int, default=0, help="beam search of this width")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="weights for sampling; bf16 is faster and is checked against fp32 first")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
                    help="numpy: read the weights into the from-scratch NumPy engine (text runs)")
+    cli_seq2seq.add_evaluate_flags(p)                  # --beam, --length-penalty, --analogies
 
     p = sub.add_parser("generate", help="sample text from a trained run")
     p.add_argument("run")
@@ -220,12 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="list or download the named corpora")
     p.add_argument("action", choices=["list", "get"])
     p.add_argument("name", nargs="?")
+    cli_seq2seq.add_commands(sub)                      # translate, word2vec, similar, analogy
     return parser
 
 
 COMMANDS: dict[str, Callable] = {"train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
                                  "data": cmd_data}
 COMMANDS["serve"] = lambda args: __import__("rnnlab.serve.app", fromlist=["cmd_serve"]).cmd_serve(args)
+COMMANDS.update(cli_seq2seq.COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ class DataConfig:
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
+    task: str = option("lm", "what to learn: lm (next token of a text) or seq2seq (source -> target pairs)",
+                       ("lm", "seq2seq"))
     columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
     pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
                              "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
@@ -63,6 +65,7 @@ class ModelConfig:
     tie_weights: bool = option(False, "share embedding and output weights (projects if embed != hidden)")
     init: str = option("default", "weight init", ("default", "uniform", "xavier", "orthogonal"))
     init_range: float = option(0.1, "half-width of the uniform init")
+    init_embeddings: str = option("", "start the embeddings from a word2vec run directory (rnnlab word2vec)")
     head: str = option("auto", "series output: gaussian (its mean is the MSE forecast) or mdn (mixture "
                        "density); auto: gaussian, mdn for stroke data", ("auto", "gaussian", "mdn"))
     mixtures: int = option(5, "series --head mdn: number of mixture components")
@@ -191,7 +194,50 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train": {"optimizer": "adam", "lr": 3e-3, "bptt": 64, "batch_size": 32, "clip": 1.0,
                   "epochs": 20, "schedule": "plateau", "lr_decay": 0.5, "patience": 0},
     },
+    # The book's seq2seq chapters (ゼロから作るDeep Learning ❷, ch07-08): one LSTM layer, 16-wide
+    # embeddings, Adam 1e-3, batch 128, clip 5. Addition uses 128 units, date 256.
+    "book-seq2seq": {
+        "data": {"task": "seq2seq", "level": "char"},
+        "model": {"cell": "lstm", "layers": 1, "hidden": 128, "embed": 16},
+        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 25,
+                  "schedule": "none"},
+        "seq2seq": {"decoder": "plain"},
+    },
+    "book-peeky": {
+        "data": {"task": "seq2seq", "level": "char"},
+        "model": {"cell": "lstm", "layers": 1, "hidden": 128, "embed": 16},
+        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 25,
+                  "schedule": "none"},
+        "seq2seq": {"decoder": "peeky", "reverse_source": True},
+    },
+    "book-attention": {
+        "data": {"task": "seq2seq", "level": "char"},
+        "model": {"cell": "lstm", "layers": 1, "hidden": 256, "embed": 16},
+        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 10,
+                  "schedule": "none"},
+        "seq2seq": {"decoder": "attention", "attention": "dot", "input_feeding": False, "reverse_source": True},
+    },
 }
+
+
+@dataclass
+class Seq2SeqConfig:
+    """Encoder-decoder options (--task seq2seq); cell, layers, hidden, embed, dropout come from ModelConfig.
+
+    Saved as the "seq2seq" section of config.json; a preset may carry a "seq2seq" part too.
+    """
+
+    direction: str = option("", "parallel corpus folder: which way to translate, e.g. en-ja or ja-en")
+    max_length: int = option(100, "skip training pairs with more tokens than this on either side (counted)")
+    reverse_source: bool = option(False, "feed the source backwards (Sutskever et al.; the book's reversed input)")
+    bidirectional: bool = option(False, "bidirectional encoder; both directions bridged to the decoder's start")
+    decoder: str = option("attention", "plain, peeky (summary joins every input and the output layer) or "
+                          "attention", ("plain", "peeky", "attention"))
+    attention: str = option("dot", "attention score: dot, general (Luong) or additive (Bahdanau)",
+                            ("dot", "general", "additive"))
+    input_feeding: bool = option(True, "attention: feed the last attentional state into the next step (Luong)")
+    dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
+
 
 
 def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> RunConfig:

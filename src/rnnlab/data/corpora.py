@@ -63,6 +63,25 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in [
         RemoteFile("holmes/ja/55881_ruby_50043.txt",
                    f"{GH}/aozorahack/aozorabunko_text/master/cards/000009/files/55881_ruby_50043/55881_ruby_50043.txt",
                    "b6e750381be205d6997fefe4846c0e3f02fdad70a8767ee06dc08dadf186196d"),)),
+    # Pair corpora for --task seq2seq (read by data/pairs.py): the book's toy sets, and Tanaka pairs.
+    Corpus("addition", "the book's addition pairs `16+75  _91  ` (50k; seq2seq, split 45k/5k)", "char", (
+        RemoteFile("seq2seq/addition.txt", f"{GH}/oreilly-japan/deep-learning-from-scratch-2/"
+                   "842ae31c2bb070f5116275606ed90396626a2c17/dataset/addition.txt",
+                   "34e0746f5014c11311c9452ee9050bf14e38eca44ec4aaf4d81eba2b38674009"),)),
+    Corpus("date", "the book's date-format pairs `september 27, 1994 _1994-09-27` (50k; seq2seq)", "char", (
+        RemoteFile("seq2seq/date.txt", f"{GH}/oreilly-japan/deep-learning-from-scratch-2/"
+                   "842ae31c2bb070f5116275606ed90396626a2c17/dataset/date.txt",
+                   "62e66a301ce8537868e725512d2a45663fc366526b7e42028cb703bda2b1c79a"),)),
+    Corpus("small-parallel-enja", "50k English-Japanese pairs, tokenised (Tanaka corpus; seq2seq)", "word", tuple(
+        RemoteFile(f"small-parallel-enja/{name}", f"{GH}/odashi/small_parallel_enja/"
+                   f"312408a11c5fbcbc09443bebb18121f7efdcd61e/{name}", digest)
+        for name, digest in [
+            ("train.en", "148b05dcd28638fe20ee84f2b1127001c80982be352007dda241fb759adadc76"),
+            ("train.ja", "fc81a1434349ec98a449d7ae9cd2530057f689637684ecfed3501ea6a8a07ecc"),
+            ("dev.en", "04a2673449770657fd5e3b963cb856be3130923212b6db8ac7eaeef18f06c041"),
+            ("dev.ja", "cd534f56b8639dc130f86a365e5ec0aa70042000bdd740a622fbbf8b6be4acca"),
+            ("test.en", "45edb380749ec2b49cca7618fc5a7595fc9f791180672ba466b90c873a4aa8bf"),
+            ("test.ja", "d37dc460a81b064e4106c8913eb11fa300da05cf3f58a7a5bbfec7e20947ddef")])),
 ]}
 EMBEDDED = {"python-stdlib": "the Python standard library's own source (embedded: needs no download)"}
 

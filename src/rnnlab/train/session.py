@@ -57,6 +57,12 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
         torch.manual_seed(config.train.seed)
         random.seed(config.train.seed)
         model = build_model(config, data.output_size).to(placement.device)
+        if config.model.init_embeddings and not resume:     # --init-embeddings W2V_RUN (train/word2vec.py)
+            from rnnlab.data.tokenize import load_vocabulary
+            from rnnlab.train.word2vec import init_language_model_embeddings
+            found = init_language_model_embeddings(model, load_vocabulary(run.vocab_path)[0].tokens, config)
+            if placement.is_main:
+                log(found)
         torch.manual_seed(config.train.seed + placement.rank)
         trainer = Trainer(model, config.train, placement, run, data.unit, list(callbacks))
         if resume:

@@ -1,0 +1,339 @@
+"""Source -> target pairs for sequence-to-sequence training.
+
+Reads a TSV file (SOURCE<TAB>TARGET), the book's fixed-width `16+75  _91  ` lines (the answer
+starts at `_`), two parallel files (`a.en,a.ja`), a folder of `{train,dev,test}.{xx,yy}` files,
+or a named corpus (addition, date, small-parallel-enja). Both sides go through the core
+tokeniser; batches are padded and time-major: (time, batch).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnlab.config import DataConfig, Seq2SeqConfig, parse_split
+from rnnlab.data import corpora
+from rnnlab.data.text import decode
+from rnnlab.data.tokenize import EOS, UNK, TextTokenizer, TokenizerConfig, Vocabulary
+from rnnlab.errors import RnnlabError
+
+PAD, BOS = "<pad>", "<s>"
+SOURCE_SPECIALS = [PAD, UNK]
+TARGET_SPECIALS = [PAD, UNK, BOS, EOS]     # PAD is id 0 on both sides
+BOOK_SEED, BOOK_TEST_SHARE = 1984, 10     # dataset/sequence.py: seed 1984, last N // 10 rows are test
+PAIR_CORPORA = {"addition": "book", "date": "book", "small-parallel-enja": "folder"}
+DEV_NAMES = ("dev", "valid")
+
+
+@dataclass
+class PairSplits:
+    """Raw string pairs per split, plus how they were read."""
+
+    pairs: dict[str, list[tuple[str, str]]]
+    source: str                        # what the user named, for messages
+    book_format: bool = False          # fixed-width question/answer lines: pad questions when decoding
+    source_width: int = 0              # the book's question width (0: not fixed)
+
+
+# ---- reading --------------------------------------------------------------------------------
+def _lines(path: Path, encoding: str) -> list[str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise RnnlabError(f"{path}: cannot read ({err.strerror})") from None
+    text = decode(raw, path, encoding).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise RnnlabError(f"{path}: is empty (no pairs to learn from)")
+    return lines
+
+
+def read_book_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
+    """The book's format: question, then `_` and the answer; padding spaces are kept as the book does."""
+    pairs = []
+    for number, line in enumerate(_lines(path, encoding), 1):
+        at = line.find("_")
+        if at < 0:
+            raise RnnlabError(f"{path}:{number}: no `_` marking where the answer starts "
+                              "(the book's format is QUESTION_ANSWER, e.g. `16+75  _91  `)")
+        question, answer = line[:at], line[at + 1:]
+        if not question.strip() or not answer.strip():
+            raise RnnlabError(f"{path}:{number}: empty {'question' if not question.strip() else 'answer'}")
+        pairs.append((question, answer))
+    return pairs
+
+
+def read_tsv_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
+    pairs = []
+    for number, line in enumerate(_lines(path, encoding), 1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise RnnlabError(f"{path}:{number}: no tab between source and target; "
+                              "each line must be SOURCE<TAB>TARGET")
+        source, target = (side.strip() for side in line.split("\t", 1))
+        if not source or not target:
+            raise RnnlabError(f"{path}:{number}: empty {'source' if not source else 'target'}")
+        pairs.append((source, target))
+    return pairs
+
+
+def read_parallel_files(source_path: Path, target_path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
+    sources, targets = _lines(source_path, encoding), _lines(target_path, encoding)
+    if len(sources) != len(targets):
+        raise RnnlabError(f"{target_path}: has {len(targets)} lines but {source_path} has {len(sources)}; "
+                          "parallel files need one line per pair")
+    for number, (source, target) in enumerate(zip(sources, targets), 1):
+        for path, side in ((source_path, source), (target_path, target)):
+            if not side.strip():
+                raise RnnlabError(f"{path}:{number}: empty line (each line is one side of a pair)")
+    return [(s.strip(), t.strip()) for s, t in zip(sources, targets)]
+
+
+def looks_like_book_file(path: Path, encoding: str = "auto") -> bool:
+    if path.suffix.lower() == ".tsv":
+        return False
+    first = next((line for line in _lines(path, encoding) if line.strip()), "")
+    if "\t" in first:
+        return False
+    if "_" in first:
+        return True
+    raise RnnlabError(f"{path}:1: neither SOURCE<TAB>TARGET nor the book's QUESTION_ANSWER format")
+
+
+def book_split(pairs: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """The book's split, bit for bit: legacy NumPy shuffle with seed 1984, the last 10% is test."""
+    order = np.arange(len(pairs))
+    np.random.RandomState(BOOK_SEED).shuffle(order)
+    split_at = len(pairs) - len(pairs) // BOOK_TEST_SHARE
+    return {"train": [pairs[i] for i in order[:split_at]], "valid": [],
+            "test": [pairs[i] for i in order[split_at:]]}
+
+
+def contiguous_split(pairs: list, fractions: tuple[float, float, float]) -> dict[str, list]:
+    cut1 = int(len(pairs) * fractions[0])
+    cut2 = cut1 + int(len(pairs) * fractions[1])
+    return {"train": pairs[:cut1], "valid": pairs[cut1:cut2], "test": pairs[cut2:]}
+
+
+def read_folder(folder: Path, direction: str, encoding: str) -> dict[str, list[tuple[str, str]]]:
+    """`{train,dev,test}.{src,tgt}` files, the layout of small_parallel_enja; direction 'src-tgt'."""
+    if direction.count("-") != 1:
+        raise RnnlabError(f"{folder}: a folder of parallel files needs --direction SRC-TGT, e.g. en-ja "
+                          "(it reads train.SRC and train.TGT)")
+    src, tgt = direction.split("-")
+    splits = {}
+    for split, names in (("train", ("train",)), ("valid", DEV_NAMES), ("test", ("test",))):
+        name = next((n for n in names if (folder / f"{n}.{src}").is_file()), None)
+        if name is None:
+            if split == "train":
+                raise RnnlabError(f"{folder}: no train.{src} here; --direction {direction} reads train.{src} "
+                                  f"and train.{tgt}")
+            splits[split] = []
+            continue
+        splits[split] = read_parallel_files(folder / f"{name}.{src}", folder / f"{name}.{tgt}", encoding)
+    return splits
+
+
+def read_pair_splits(data: DataConfig, seq: Seq2SeqConfig) -> PairSplits:
+    """Raw pairs per split from whatever the user named."""
+    name, encoding = data.corpus, data.encoding
+    if name in PAIR_CORPORA:
+        paths = list(corpora.locate(name).values())
+        if PAIR_CORPORA[name] == "book":
+            pairs = read_book_file(paths[0], encoding)
+            return PairSplits(book_split(pairs), name, True, max(len(q) for q, _ in pairs))
+        return PairSplits(read_folder(paths[0].parent, seq.direction or "en-ja", encoding), name)
+    if "," in name and not Path(name).exists():
+        source_path, target_path = (Path(p) for p in name.split(",", 1))
+        for path in (source_path, target_path):
+            if not path.is_file():
+                raise RnnlabError(f"{path}: no such file (PAIRS `a,b` names two parallel files)")
+        pairs = read_parallel_files(source_path, target_path, encoding)
+        return PairSplits(contiguous_split(pairs, parse_split(data.split)), name)
+    path = Path(name)
+    if path.is_dir():
+        return PairSplits(read_folder(path, seq.direction, encoding), name)
+    if not path.is_file():
+        raise RnnlabError(f"{path}: no such file or folder, and not a named pair corpus "
+                          f"({', '.join(PAIR_CORPORA)})")
+    if looks_like_book_file(path, encoding):
+        pairs = read_book_file(path, encoding)
+        return PairSplits(book_split(pairs), name, True, max(len(q) for q, _ in pairs))
+    return PairSplits(contiguous_split(read_tsv_file(path, encoding), parse_split(data.split)), name)
+
+
+def read_pairs_any(name: str, encoding: str = "auto") -> list[tuple[str, str]]:
+    """Every pair of one file (TSV or the book's format) or of two parallel files `a,b`, unsplit."""
+    if "," in name and not Path(name).exists():
+        source_path, target_path = (Path(p) for p in name.split(",", 1))
+        return read_parallel_files(source_path, target_path, encoding)
+    path = Path(name)
+    if not path.is_file():
+        raise RnnlabError(f"{path}: no such file")
+    return read_book_file(path, encoding) if looks_like_book_file(path, encoding) else read_tsv_file(path, encoding)
+
+
+# ---- tokens and ids ---------------------------------------------------------------------------
+def split_side(tokenizer: TextTokenizer, text: str) -> list[str]:
+    """One side of a pair as tokens, without the line's <eos>."""
+    if tokenizer.config.level == "char":
+        return list(text.lower() if tokenizer.config.lowercase else text)
+    return [t for t in tokenizer.split(text.replace("\n", " ")) if t != EOS]
+
+
+def join_side(level: str, tokens: list[str]) -> str:
+    return "".join(tokens) if level in ("char", "ja") else " ".join(tokens)
+
+
+@dataclass
+class PairVocabularies:
+    source: Vocabulary
+    target: Vocabulary
+
+    @property
+    def bos_id(self) -> int:
+        return self.target.index[BOS]
+
+    @property
+    def eos_id(self) -> int:
+        return self.target.index[EOS]
+
+
+def build_pair_vocabularies(train_tokens: list[tuple[list[str], list[str]]], data: DataConfig) -> PairVocabularies:
+    min_freq, max_vocab = (1, 0) if data.level == "char" else (data.min_freq, data.max_vocab)
+    source = Vocabulary.build((t for s, _ in train_tokens for t in s), SOURCE_SPECIALS, min_freq, max_vocab)
+    target = Vocabulary.build((t for _, g in train_tokens for t in g), TARGET_SPECIALS, min_freq, max_vocab)
+    return PairVocabularies(source, target)
+
+
+def encode_source(vocab: Vocabulary, tokens: list[str], reverse: bool) -> list[int]:
+    ids = vocab.encode(tokens)
+    return ids[::-1] if reverse else ids
+
+
+@dataclass
+class EncodedPairs:
+    """One split as id lists; `examples[i]` = (source ids, target ids without <s> / </s>)."""
+
+    examples: list[tuple[list[int], list[int]]]
+    references: list[list[str]]            # target tokens as read, for exact match and BLEU
+    sources: list[list[str]] = field(default_factory=list)
+    padded: "PaddedSplit | None" = field(default=None, repr=False)   # built on first use by `batches`
+
+
+def encode_pairs(pairs: list[tuple[str, str]], tokenizer: TextTokenizer, vocabs: PairVocabularies,
+                 reverse_source: bool) -> EncodedPairs:
+    tokens = [(split_side(tokenizer, s), split_side(tokenizer, t)) for s, t in pairs]
+    examples = [(encode_source(vocabs.source, s, reverse_source), vocabs.target.encode(t)) for s, t in tokens]
+    return EncodedPairs(examples, [t for _, t in tokens], [s for s, _ in tokens])
+
+
+@dataclass
+class PreparedPairs:
+    tokenizer: TextTokenizer
+    vocabs: PairVocabularies
+    splits: dict[str, EncodedPairs]
+    skipped: int                           # training pairs over --max-length
+    info: dict                             # saved in vocab.json: book format, widths, limits
+    source_name: str
+
+
+def prepare_pairs(data: DataConfig, seq: Seq2SeqConfig, vocabs: PairVocabularies | None = None) -> PreparedPairs:
+    """Read, tokenise, drop overlong training pairs, build (or check) vocabularies, encode."""
+    raw = read_pair_splits(data, seq)
+    tokenizer = TextTokenizer(TokenizerConfig(level=data.level, lowercase=data.lowercase))
+    tokens = {split: [(split_side(tokenizer, s), split_side(tokenizer, t)) for s, t in pairs]
+              for split, pairs in raw.pairs.items()}
+    kept = [p for p in tokens["train"] if 0 < len(p[0]) <= seq.max_length and 0 < len(p[1]) <= seq.max_length]
+    skipped = len(tokens["train"]) - len(kept)
+    tokens["train"] = kept
+    if not kept:
+        raise RnnlabError(f"{raw.source}: no training pairs left (all {skipped} are empty or over "
+                          f"--max-length {seq.max_length})")
+    built = build_pair_vocabularies(kept, data)
+    if vocabs is not None and (vocabs.source.tokens != built.source.tokens or vocabs.target.tokens != built.target.tokens):
+        raise RnnlabError(f"{raw.source}: its vocabularies differ from the run's; the data changed since the run began")
+    vocabs = vocabs or built
+    splits = {}
+    for split, pairs in tokens.items():
+        examples = [(encode_source(vocabs.source, s, seq.reverse_source), vocabs.target.encode(t)) for s, t in pairs]
+        splits[split] = EncodedPairs(examples, [t for _, t in pairs], [s for s, _ in pairs])
+    info = {"book_format": raw.book_format, "source_width": raw.source_width,
+            "max_target_length": max(len(t) for _, t in kept), "max_source_length": max(len(s) for s, _ in kept)}
+    return PreparedPairs(tokenizer, vocabs, splits, skipped, info, raw.source)
+
+
+# ---- batches --------------------------------------------------------------------------------
+@dataclass
+class PairBatch:
+    """Padded, time-major tensors for one batch; padding id 0 on both sides."""
+
+    source: torch.Tensor          # (source_time, batch)
+    source_lengths: torch.Tensor  # (batch,)
+    target_in: torch.Tensor       # (target_time + 1, batch): <s> then the target
+    target_out: torch.Tensor      # (target_time + 1, batch): the target then </s>
+    index: list[int]              # positions in the split
+
+    def to(self, device) -> "PairBatch":
+        return PairBatch(self.source.to(device), self.source_lengths, self.target_in.to(device),
+                         self.target_out.to(device), self.index)
+
+
+def make_batch(examples: list[tuple[list[int], list[int]]], index: list[int], bos_id: int, eos_id: int) -> PairBatch:
+    source_time = max(len(s) for s, _ in examples)
+    target_time = max(len(t) for _, t in examples) + 1
+    source = torch.zeros(source_time, len(examples), dtype=torch.long)
+    target_in = torch.zeros(target_time, len(examples), dtype=torch.long)
+    target_out = torch.zeros(target_time, len(examples), dtype=torch.long)
+    for column, (s, t) in enumerate(examples):
+        source[:len(s), column] = torch.tensor(s, dtype=torch.long)
+        target_in[:len(t) + 1, column] = torch.tensor([bos_id] + t, dtype=torch.long)
+        target_out[:len(t) + 1, column] = torch.tensor(t + [eos_id], dtype=torch.long)
+    lengths = torch.tensor([len(s) for s, _ in examples], dtype=torch.long)
+    return PairBatch(source, lengths, target_in, target_out, index)
+
+
+class PaddedSplit:
+    """A whole split padded once, so that a batch is an index lookup: rows are examples."""
+
+    def __init__(self, pairs: EncodedPairs, bos_id: int, eos_id: int):
+        whole = make_batch(pairs.examples, list(range(len(pairs.examples))), bos_id, eos_id)
+        self.source, self.target_in, self.target_out = whole.source.t(), whole.target_in.t(), whole.target_out.t()
+        self.source_lengths = whole.source_lengths
+        self.target_lengths = torch.tensor([len(t) + 1 for _, t in pairs.examples])
+
+    def batch(self, index: list[int]) -> PairBatch:
+        rows = torch.tensor(index, dtype=torch.long)
+        lengths = self.source_lengths[rows]
+        source_time, target_time = int(lengths.max()), int(self.target_lengths[rows].max())
+        return PairBatch(self.source[rows, :source_time].t().contiguous(), lengths,        # (time, batch)
+                         self.target_in[rows, :target_time].t().contiguous(),
+                         self.target_out[rows, :target_time].t().contiguous(), index)
+
+
+def batches(pairs: EncodedPairs, batch_size: int, vocabs: PairVocabularies, shuffle_seed: int | None = None,
+            bucket: int = 50, skip: int = 0):
+    """Batches over a split. Shuffled when a seed is given: pools of `bucket` batches are sorted by
+    source length so that a batch holds similar lengths, then the batches are shuffled. The first
+    `skip` batches are left out (resuming inside an epoch)."""
+    order = list(range(len(pairs.examples)))
+    if shuffle_seed is not None:
+        rng = random.Random(shuffle_seed)
+        rng.shuffle(order)
+        pool = batch_size * bucket
+        order = [i for start in range(0, len(order), pool)
+                 for i in sorted(order[start:start + pool], key=lambda i: len(pairs.examples[i][0]))]
+    groups = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed + 1).shuffle(groups)
+    if pairs.padded is None:
+        pairs.padded = PaddedSplit(pairs, vocabs.bos_id, vocabs.eos_id)
+    for group in groups[skip:]:
+        yield pairs.padded.batch(group)
