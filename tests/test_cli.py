@@ -36,6 +36,11 @@ def test_generate_modes_and_unknown_prime(trained, capsys):
     assert main(["generate", str(trained), "--length", "5", "--seed", "3"]) == 0
 
 
+def test_bf16_sampling_reports_its_accuracy(trained, capsys):
+    assert main(["generate", str(trained), "--prime", "the cat", "--length", "5", "--precision", "bf16"]) == 0
+    assert "bf16" in capsys.readouterr().err
+
+
 def test_same_seed_same_sample(trained, capsys):
     main(["generate", str(trained), "--length", "20", "--seed", "5"])
     first = capsys.readouterr().out

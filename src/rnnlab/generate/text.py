@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rnnlab.data.tokenize import EOS
 from rnnlab.generate.sampling import SamplingConfig, sample
+from rnnlab.generate.stepper import fast_model
 
 
 def prime_tokens(tokenizer, vocab, prime: str) -> list[str]:
@@ -16,11 +17,14 @@ def prime_tokens(tokenizer, vocab, prime: str) -> list[str]:
     return tokens
 
 
-def generate_text(trained, prime: str, config: SamplingConfig) -> tuple[str, list[str]]:
+def generate_text(trained, prime: str, config: SamplingConfig, precision: str = "fp32",
+                  note=lambda line: None) -> tuple[str, list[str]]:
     """The prime followed by generated text, and the prime's tokens the vocabulary lacks."""
     tokens = prime_tokens(trained.tokenizer, trained.vocab, prime)
     unknown = trained.vocab.unknown(tokens)
-    ids = sample(trained.model, trained.vocab.encode(tokens), config, trained.device)
+    prime_ids = trained.vocab.encode(tokens)
+    model = fast_model(trained.model, precision, prime_ids, note)
+    ids = sample(model, prime_ids, config, trained.device)
     continuation = trained.vocab.decode(ids)
     shown_prime = tokens if prime else []
     return trained.tokenizer.join(shown_prime + continuation), unknown

@@ -1,0 +1,43 @@
+import pytest
+import torch
+
+from rnnlab.config import ModelConfig
+from rnnlab.generate.sampling import SamplingConfig, sample
+from rnnlab.generate.stepper import Stepper, check_accuracy
+from rnnlab.models.model import LanguageModel
+
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(cell="lstm", layers=2, hidden=24, embed=8),
+    ModelConfig(cell="gru", layers=2, hidden=16),
+    ModelConfig(cell="rnn-relu", layers=1, hidden=16),
+    ModelConfig(cell="lstm", layers=2, hidden=16, embed=8, tie_weights=True),
+    ModelConfig(cell="lstm", layers=2, hidden=16, dropout=0.5, dropout_site="projected"),
+])
+def test_fp32_stepper_matches_the_model(config):
+    torch.manual_seed(0)
+    model = LanguageModel(config, vocab_size=30).eval()
+    stepper = Stepper(model, "fp32")
+    ids = torch.randint(0, 30, (7, 2))      # (time, batch)
+    expected, expected_state = model.step_logits(ids, model.initial_state(2))
+    got, state = stepper.step_logits(ids, stepper.initial_state(2))
+    assert torch.allclose(got, expected, atol=1e-5)
+    again, _ = stepper.step_logits(ids[:1], state)
+    reference, _ = model.step_logits(ids[:1], expected_state)
+    assert torch.allclose(again, reference, atol=1e-5)
+
+
+def test_bf16_is_close_and_measured():
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(cell="lstm", layers=2, hidden=32), vocab_size=50).eval()
+    error = check_accuracy(model, Stepper(model, "bf16"), list(range(20)))
+    assert 0 < error < 0.02
+
+
+def test_sampling_through_the_stepper_equals_sampling_the_model():
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(cell="gru", layers=1, hidden=16), vocab_size=12).eval()
+    config = SamplingConfig(length=25, seed=4)
+    assert sample(Stepper(model), [1, 2], config, "cpu") == sample(model, [1, 2], config, "cpu")
+    beam = SamplingConfig(length=6, beam=3)
+    assert sample(Stepper(model), [1], beam, "cpu") == sample(model, [1], beam, "cpu")
