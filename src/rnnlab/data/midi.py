@@ -20,6 +20,7 @@ from rnnlab.errors import RnnlabError
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 LOWEST_KEY, HIGHEST_KEY = 21, 108           # the 88 piano keys, A0 .. C8
 KEYS = HIGHEST_KEY - LOWEST_KEY + 1
+MAX_HOURS = 2                               # longer files are taken for broken timing and skipped
 
 
 def _symusic():
@@ -81,6 +82,9 @@ def read_midi_file(path: Path) -> Piece:
         raise RnnlabError(f"{path}: corrupt or truncated MIDI ({reason})") from None
     if score.note_num() == 0:
         raise RnnlabError(f"{path}: holds no notes")
+    hours = score_seconds(score) / 3600
+    if hours > MAX_HOURS:
+        raise RnnlabError(f"{path}: lasts {hours:,.0f} hours (a huge delta time?); longer than {MAX_HOURS} hours")
     return Piece(path.stem, midi=raw, score=score)
 
 

@@ -14,13 +14,14 @@ def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0
     seconds = score.to("second")
     end = max(float(seconds.end()), 1.0)
     fig, ax = plt.subplots(figsize=(min(4 + end / 2, 24), 5))
-    pitches = []
+    pitches, labelled = [], 0
     for index, track in enumerate(seconds.tracks):
         bars = [(note.start, max(note.duration, 0.01), note.pitch) for note in track.notes]
         for start, length, pitch in bars:
             ax.broken_barh([(start, length)], (pitch - 0.4, 0.8), facecolors=f"C{index % 10}")
         pitches += [pitch for _, _, pitch in bars]
         if bars:
+            labelled += 1
             ax.plot([], [], color=f"C{index % 10}", lw=6, label="drums" if track.is_drum else f"program {track.program}")
     if primer_seconds > 0:
         ax.axvline(primer_seconds, color="k", ls="--", lw=1)
@@ -31,7 +32,7 @@ def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0
     ax.set_ylabel("MIDI pitch")
     if title:
         ax.set_title(title)
-    if len(seconds.tracks) > 1:
+    if labelled > 1:
         ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")

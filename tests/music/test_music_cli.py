@@ -1,0 +1,104 @@
+"""End to end on tiny models: rnnlab train -> generate -> evaluate for midi runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.data.midi import read_midi_file
+from rnnlab.render.audio import find_soundfont
+
+TINY = ["--epochs", "1", "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--threads", "1"]
+CAN_PLAY = shutil.which("fluidsynth") is not None and find_soundfont() is not None
+
+
+@pytest.fixture
+def performance_run(tmp_path, midi_folder, capsys):
+    (midi_folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
+    out = tmp_path / "run"
+    assert main(["train", str(midi_folder), "--modality", "midi", "--tokenizer", "performance", "--transpose", "1",
+                 "--out", str(out), *TINY]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("broken.mid") == 1 and "skipped" in captured.err
+    assert "6 files used, 1 skipped" in captured.out
+    return out
+
+
+def test_performance_train_generate_evaluate(performance_run, tmp_path, capsys):
+    vocab = json.loads((performance_run / "vocab.json").read_text())
+    assert vocab["tokenizer"] == {"name": "performance"} and "NOTE_ON_60" in vocab["tokens"]
+    song = tmp_path / "song.mid"
+    assert main(["generate", str(performance_run), "--out", str(song), "--seconds", "3", "--seed", "1",
+                 "--temperature", "0.9", "--top-k", "50", "--top-p", "0.95"]) == 0
+    captured = capsys.readouterr()
+    assert song.exists() and song.with_suffix(".png").exists()
+    assert song.with_suffix(".wav").exists() == CAN_PLAY
+    if not CAN_PLAY:
+        assert captured.err.strip().splitlines()[-1].startswith("song.wav skipped: FluidSynth")
+    generated = read_midi_file(song).score
+    assert 0 < generated.to("second").end() <= 3.01
+
+    assert main(["evaluate", str(performance_run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["tokenizer"] == "performance" and result["tokens"] > 0 and result["nll"] > 0
+    assert result["skipped_files"] == 1
+
+
+def test_generate_from_a_midi_primer_and_from_seed_events(performance_run, midi_folder, tmp_path, capsys):
+    primed = tmp_path / "primed.mid"
+    assert main(["generate", str(performance_run), "--out", str(primed), "--prime", str(midi_folder / "piece0.mid"),
+                 "--bars", "1", "--seed", "2"]) == 0
+    assert "s of primer" in capsys.readouterr().out
+    primer_notes = read_midi_file(midi_folder / "piece0.mid").score.note_num()
+    assert read_midi_file(primed).score.note_num() >= primer_notes
+    assert main(["generate", str(performance_run), "--out", str(tmp_path / "seeded"), "--prime",
+                 "PROGRAM_0 VELOCITY_20 NOTE_ON_60", "--seconds", "1", "--seed", "2"]) == 0
+    assert (tmp_path / "seeded.mid").exists()
+    assert main(["generate", str(performance_run), "--out", str(tmp_path / "x.mid"), "--prime", "00_90_3c64"]) == 2
+    assert "not in this run's vocabulary: 00_90_3c64" in capsys.readouterr().err
+
+
+def test_smf_events_run_from_one_file(tmp_path, make_midi, scale, capsys):
+    """The seed's experiment: one track of one file, DELTA_STATUS_DATA words."""
+    path = make_midi(tmp_path / "one.mid", scale(48, count=32))
+    out = tmp_path / "seed"
+    assert main(["train", str(path), "--modality", "midi", "--tokenizer", "smf-events", "--out", str(out), *TINY]) == 0
+    assert "00_90_3050" in json.loads((out / "vocab.json").read_text())["tokens"]
+    assert main(["generate", str(out), "--out", str(tmp_path / "seed.mid"), "--prime", "00_90_3050",
+                 "--seconds", "2", "--seed", "0"]) == 0
+    assert (tmp_path / "seed.mid").exists()
+
+
+def test_pianoroll_run_on_midi_files(tmp_path, midi_folder, capsys):
+    out = tmp_path / "roll"
+    assert main(["train", str(midi_folder), "--modality", "midi", "--tokenizer", "pianoroll", "--steps-per-beat", "2",
+                 "--frame-head", "nade", "--nade-hidden", "8", "--out", str(out), *TINY]) == 0
+    assert "training frames at 2 per beat" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["tokenizer"] == "pianoroll" and result["frames"] == 16 - 1 and 0 < result["nll"] < 88
+    song = tmp_path / "roll.mid"
+    assert main(["generate", str(out), "--out", str(song), "--bars", "2", "--prime", "48,60,64", "--seed", "1"]) == 0
+    assert read_midi_file(song).score.note_num() > 0
+
+
+def test_bad_midi_options_are_reported_together(tmp_path, midi_folder, capsys):
+    code = main(["train", str(midi_folder), "--modality", "midi", "--tokenizer", "smf-events", "--transpose", "2",
+                 "--steps-per-beat", "4", "--out", str(tmp_path / "r"), *TINY])
+    err = capsys.readouterr().err
+    assert code == 2 and "--transpose does not apply" in err and "--steps-per-beat applies" in err
+
+
+def test_folder_without_midi_is_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = main(["train", str(tmp_path / "empty"), "--modality", "midi", "--out", str(tmp_path / "r"), *TINY])
+    assert code == 2 and capsys.readouterr().err.strip() == f"rnnlab: error: {tmp_path / 'empty'}: holds no MIDI files (.mid, .midi)"
+
+
+def test_generate_needs_out(performance_run, capsys):
+    assert main(["generate", str(performance_run)]) == 2
+    assert "pass --out song.mid" in capsys.readouterr().err

@@ -1,0 +1,104 @@
+"""The piano-roll model's loss is the benchmark's frame NLL, computed by hand here and compared."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.config import ModelConfig
+from rnnlab.data.pianoroll import training_frames
+from rnnlab.models.pianoroll import KEYS, NadeHead, PianorollModel
+from rnnlab.train.evaluate_frames import evaluate_frames, frames_batch
+
+
+def tiny_model(head: str = "bernoulli", cell: str = "lstm") -> PianorollModel:
+    torch.manual_seed(0)
+    model = PianorollModel(ModelConfig(cell=cell, layers=1, hidden=8, frame_head=head, nade_hidden=6))
+    return model.eval()
+
+
+def random_sequences(lengths, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.random((n, KEYS)) < 0.05 for n in lengths]
+
+
+def bernoulli_nll_by_hand(logits: list[float], frame: list[int]) -> float:
+    total = 0.0
+    for z, y in zip(logits, frame):
+        p = 1 / (1 + math.exp(-z))
+        total -= math.log(p) if y else math.log(1 - p)
+    return total
+
+
+def test_loss_is_summed_bernoulli_nll_of_scored_frames():
+    model = tiny_model()
+    stream = training_frames(random_sequences([4, 3], seed=1))            # (7, 89); frames 0 and 4 start pieces
+    inputs, targets = stream[:-1, None], stream[1:, None]                 # (time, batch=1, 89)
+    out = model(inputs, model.initial_state(1), targets)
+    raw, _, _ = model.hidden(inputs, model.initial_state(1))
+    logits = model.head.logits(raw[:, 0]).tolist()                        # (time, 88)
+    expected = sum(bernoulli_nll_by_hand(logits[t], targets[t, 0, :KEYS].int().tolist())
+                   for t in range(targets.size(0)) if targets[t, 0, KEYS] == 0)
+    assert out.tokens == 5                                               # 6 targets, one is a piece start
+    assert out.nll_sum.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_protocol_resets_state_per_sequence_and_skips_first_frames():
+    model = tiny_model()
+    sequences = random_sequences([5, 2, 9, 1])                           # the 1-frame sequence has nothing to score
+    result = evaluate_frames(model, sequences, "cpu", batch_size=3)
+    total = 0.0
+    for frames in sequences[:3]:
+        batch = frames_batch([frames], KEYS)
+        total += model(batch[:-1], model.initial_state(1), batch[1:]).nll_sum.item()
+    assert result["frames"] == 4 + 1 + 8
+    assert result["nll"] == pytest.approx(total / 13, rel=1e-5)
+
+
+def test_batching_and_padding_do_not_change_the_protocol():
+    model = tiny_model(cell="gru")
+    sequences = random_sequences([7, 3, 12, 4, 4], seed=3)
+    one = evaluate_frames(model, sequences, "cpu", batch_size=1)
+    many = evaluate_frames(model, sequences, "cpu", batch_size=5)
+    assert many["nll"] == pytest.approx(one["nll"], rel=1e-5)
+
+
+def test_nade_head_is_a_normalised_distribution_over_frames():
+    """Summing p(frame) over all 2^K frames of a 4-key NADE gives 1."""
+    torch.manual_seed(0)
+    head = NadeHead(hidden_size=5, keys=4, nade_hidden=3)
+    with torch.no_grad():
+        head.W.normal_(0, 1.0), head.V.normal_(0, 1.0)
+    hidden = torch.randn(2, 5)
+    frames = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)))             # (16, 4)
+    for row in hidden:
+        nll = head.frame_nll(row.expand(16, 5), frames)
+        assert torch.exp(-nll).sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_nade_key_j_depends_only_on_keys_below_it():
+    torch.manual_seed(0)
+    head = NadeHead(hidden_size=5, keys=6, nade_hidden=4)
+    with torch.no_grad():
+        head.W.normal_(0, 1.0)
+    hidden = torch.randn(1, 5)
+    base = torch.zeros(1, 6)
+    changed = base.clone()
+    changed[0, 3] = 1.0
+    a, b = head.logits(hidden, base), head.logits(hidden, changed)
+    assert torch.allclose(a[0, :4], b[0, :4]) and not torch.allclose(a[0, 4:], b[0, 4:])
+
+
+@pytest.mark.parametrize("head", ["bernoulli", "nade"])
+def test_sampling_a_frame(head):
+    model = tiny_model(head)
+    inputs = torch.zeros(3, 2, KEYS + 1)
+    generator = torch.Generator().manual_seed(0)
+    frame, state = model.step_frame(inputs, model.initial_state(2), temperature=1.0, top_k=2, generator=generator)
+    assert frame.shape == (2, KEYS)
+    assert set(frame.unique().tolist()) <= {0.0, 1.0}
+    assert (frame.sum(1) <= 2).all()

@@ -1,0 +1,131 @@
+"""Every MIDI tokeniser: tokens -> MIDI -> tokens is the identity, and MIDI -> tokens keeps the notes."""
+
+from __future__ import annotations
+
+import mido
+import numpy as np
+import pytest
+
+from rnnlab.data.midi import Piece, make_tokenizer, read_midi_file
+from rnnlab.data.pianoroll import frames_to_score, score_to_frames
+from rnnlab.data.smf_events import parse_vlq_hex, vlq_hex
+from rnnlab.errors import RnnlabError
+
+EVENT_TOKENIZERS = ["smf-events", "performance", "remi", "tsd"]
+
+
+def notes_of(score, unit: str):
+    score = score.to(unit)
+    return sorted((round(n.start, 3), round(n.end, 3), n.pitch) for t in score.tracks for n in t.notes)
+
+
+@pytest.fixture
+def two_instruments(tmp_path, make_midi, scale):
+    """Piano melody over a held bass, a cello track and a drum track: 3 instruments in one file."""
+    cello = mido.MidiTrack([mido.Message("program_change", channel=1, program=42, time=0),
+                            mido.Message("note_on", channel=1, note=48, velocity=70, time=0),
+                            mido.Message("note_off", channel=1, note=48, velocity=0, time=960)])
+    drums = mido.MidiTrack([mido.Message("note_on", channel=9, note=36, velocity=110, time=0),
+                            mido.Message("note_off", channel=9, note=36, velocity=0, time=240),
+                            mido.Message("note_on", channel=9, note=38, velocity=100, time=240),
+                            mido.Message("note_off", channel=9, note=38, velocity=0, time=240)])
+    return read_midi_file(make_midi(tmp_path / "band.mid", scale(60, count=8), extra_tracks=[cello, drums]))
+
+
+@pytest.mark.parametrize("name", EVENT_TOKENIZERS)
+def test_tokens_midi_tokens_is_identity(name, two_instruments):
+    tokenizer = make_tokenizer({"name": name})
+    tokens = tokenizer.encode(two_instruments)
+    assert len(tokens) > 10
+    again = tokenizer.encode(Piece("again", midi=tokenizer.decode_midi(tokens)))
+    assert again == tokens
+
+
+@pytest.mark.parametrize("name, unit", [("performance", "second"), ("remi", "quarter"), ("tsd", "quarter")])
+def test_notes_survive_the_round_trip(name, unit, two_instruments):
+    """Performance keeps time in 10 ms steps; REMI/TSD in beats (their tempo is quantised)."""
+    tokenizer = make_tokenizer({"name": name})
+    back = tokenizer.decode(tokenizer.encode(two_instruments))
+    assert notes_of(back, unit) == notes_of(two_instruments.score, unit)
+
+
+def test_smf_events_words_are_the_seeds(tmp_path, make_midi):
+    """Seed: DELTA_STATUS_DATA in hex, one track, note events only: 00_90_3c64 and so on."""
+    piece = read_midi_file(make_midi(tmp_path / "a.mid", [(0, 480, 60, 100), (480, 200, 64, 90)]))
+    words = make_tokenizer({"name": "smf-events"}).encode(piece)
+    assert words == ["00_90_3c64", "8360_80_3c00", "00_90_405a", "8148_80_4000"]
+
+
+def test_smf_events_normalises_resolution_and_tempo(tmp_path, make_midi):
+    """A 96-tpq file at 60 bpm: one beat = 1 s = 960 ticks of the 480-tpq, 120-bpm base."""
+    piece = read_midi_file(make_midi(tmp_path / "slow.mid", [(0, 96, 60, 100)], ticks_per_beat=96, tempo=1_000_000))
+    assert make_tokenizer({"name": "smf-events"}).encode(piece) == ["00_90_3c64", f"{vlq_hex(960)}_80_3c00"]
+
+
+def test_smf_events_ignores_words_it_cannot_play():
+    tokenizer = make_tokenizer({"name": "smf-events"})
+    midi = tokenizer.decode_midi(["<eos>", "00_90_3c64", "zz_90_3c64", "00_b0_0764", "8360_80_3c00", "<unk>"])
+    assert make_tokenizer({"name": "smf-events"}).encode(Piece("x", midi=midi)) == ["00_90_3c64", "8360_80_3c00"]
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 200, 16383, 16384, 0x0FFFFFFF])
+def test_vlq_round_trip(value):
+    assert parse_vlq_hex(vlq_hex(value)) == value
+
+
+def test_performance_tokens_name_instruments_and_drums(two_instruments):
+    tokens = make_tokenizer({"name": "performance"}).encode(two_instruments)
+    assert {"PROGRAM_0", "PROGRAM_42", "PROGRAM_DRUM"} <= set(tokens)
+    assert tokens[:3] == ["PROGRAM_0", "VELOCITY_17", "NOTE_ON_48"]      # the bass first: velocity 70 -> bin 17
+    back = make_tokenizer({"name": "performance"}).decode(tokens)
+    assert sorted((t.program, t.is_drum) for t in back.tracks) == [(0, False), (0, True), (42, False)]
+
+
+def test_performance_long_rest_uses_several_time_shifts(tmp_path, make_midi):
+    piece = read_midi_file(make_midi(tmp_path / "rest.mid", [(0, 240, 60, 80), (960 * 3 + 480, 240, 62, 80)]))
+    tokens = make_tokenizer({"name": "performance"}).encode(piece)
+    shifts = [t for t in tokens if t.startswith("TIME_SHIFT")]
+    assert shifts == ["TIME_SHIFT_25", "TIME_SHIFT_100", "TIME_SHIFT_100", "TIME_SHIFT_100", "TIME_SHIFT_25", "TIME_SHIFT_25"]
+
+
+def test_performance_vocabulary_is_fixed_and_covers_its_tokens(two_instruments):
+    tokenizer = make_tokenizer({"name": "performance"})
+    vocabulary = set(tokenizer.fixed_vocabulary())
+    assert len(vocabulary) == 128 + 128 + 100 + 32 + 129
+    assert set(tokenizer.encode(two_instruments)) <= vocabulary
+
+
+def test_miditok_config_is_saved_and_reloaded(tmp_path, two_instruments):
+    tokenizer = make_tokenizer({"name": "remi"})
+    tokenizer.save_files(tmp_path)
+    reloaded = make_tokenizer({"name": "remi"}, tmp_path)
+    assert reloaded.fixed_vocabulary() == tokenizer.fixed_vocabulary()
+    assert reloaded.encode(two_instruments) == tokenizer.encode(two_instruments)
+    with pytest.raises(RnnlabError, match="miditok.json: missing"):
+        make_tokenizer({"name": "tsd"}, tmp_path / "elsewhere")
+
+
+def test_pianoroll_frames_round_trip(two_instruments):
+    codec = make_tokenizer({"name": "pianoroll", "steps_per_beat": 4})
+    frames = codec.frames(two_instruments)
+    assert frames.shape[1] == 88 and frames.dtype == bool
+    assert frames[:, 36 - 21].sum() == 0                   # the drums are left out
+    assert frames[0, 48 - 21] and frames[0, 60 - 21]      # cello and piano sound at once
+    again = codec.frames(Piece("again", midi=codec.decode_midi(frames)))
+    np.testing.assert_array_equal(again, frames)
+
+
+def test_pianoroll_held_frames_become_one_note():
+    frames = np.zeros((6, 88), dtype=bool)
+    frames[0:3, 39] = True        # C4 held three steps
+    frames[4:6, 39] = True        # then again after a rest
+    frames[1, 43] = True          # E4 for one step
+    score = frames_to_score(frames, steps_per_beat=2)
+    notes = sorted((n.start, n.duration, n.pitch) for n in score.tracks[0].notes)
+    assert notes == [(0, 720, 60), (240, 240, 64), (960, 480, 60)]
+    np.testing.assert_array_equal(score_to_frames(score, 2), frames)
+
+
+def test_unknown_tokenizer():
+    with pytest.raises(RnnlabError, match="unknown MIDI tokenizer 'abc'"):
+        make_tokenizer({"name": "abc"})
