@@ -15,8 +15,8 @@ TINY = {"model": {"hidden": 16, "layers": 1},
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "series"))
 
 
-def tiny_run(folder: Path, data: dict) -> Path:
-    overrides = {"data": data, "model": dict(TINY["model"]), "train": dict(TINY["train"])}
+def tiny_run(folder: Path, data: dict, epochs: int = 1) -> Path:
+    overrides = {"data": data, "model": dict(TINY["model"]), "train": {**TINY["train"], "epochs": epochs}}
     train(build_config("", overrides), folder, log=lambda line: None)
     return folder
 
@@ -33,8 +33,8 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     t = np.arange(400)
     wave = root / "wave.csv"
     wave.write_text("a,b\n" + "\n".join(f"{np.sin(i / 5):.4f},{np.cos(i / 7):.4f}" for i in t) + "\n")
-    write_shapes(root / "shapes-data", 16)
+    write_shapes(root / "shapes-data", 40)
     return {"chars": tiny_run(root / "chars", {"corpus": str(text), "level": "char"}),
             "wave": tiny_run(root / "wave", {"corpus": str(wave), "modality": "series"}),
             "shapes": tiny_run(root / "shapes", {"corpus": str(root / "shapes-data"), "modality": "series",
-                                                 "pen_column": "pen"})}
+                                                 "pen_column": "pen"}, epochs=4)}
