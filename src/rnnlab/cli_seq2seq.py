@@ -47,6 +47,7 @@ def train_other_task(args, overrides: dict) -> bool:
     if task is None and args.corpus in PAIR_CORPORA:
         task = "seq2seq"
     if task != "seq2seq":
+        check_language_model_embeddings(args, overrides, preset)
         return False
     if not args.corpus:
         raise RnnlabError("train --task seq2seq needs PAIRS (a TSV file, a.src,a.tgt, a folder, or addition, "
@@ -58,6 +59,18 @@ def train_other_task(args, overrides: dict) -> bool:
     seq = dataclasses.replace(Seq2SeqConfig(), **preset.get("seq2seq", {}), **overrides.get("seq2seq", {}))
     train_pairs(config, seq, args.out)
     return True
+
+
+def check_language_model_embeddings(args, overrides: dict, preset: dict) -> None:
+    """--init-embeddings for a language model: check size and level before the run directory exists."""
+    from rnnlab.data.corpora import CORPORA
+    if not overrides["model"].get("init_embeddings") or not args.corpus:
+        return
+    data = dict(overrides["data"])
+    if "level" not in data and not args.preset and args.corpus in CORPORA:
+        data["level"] = CORPORA[args.corpus].level
+    from rnnlab.train.word2vec import vectors_for
+    vectors_for(build_config(args.preset or "", {**overrides, "data": {**data, "corpus": args.corpus}}))
 
 
 def evaluate_other_task(args) -> bool:

@@ -96,6 +96,8 @@ class PairTrainer:
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
         self.progress = PairProgress(**payload["progress"])
+        c = self.config.train      # a finished run goes on when --epochs grew, unless it stopped early
+        self.progress.finished = bool(c.early_stop and self.progress.bad_epochs >= c.early_stop)
         torch.set_rng_state(payload["rng"]["torch"])
         self.run.truncate_metrics(self.progress.metrics_count)
 
@@ -226,6 +228,10 @@ def train_pairs(config: RunConfig | None, seq: Seq2SeqConfig | None, out, resume
         # one thread on CPU unless --threads says otherwise.
         torch.set_num_threads(config.train.threads or 1)
     data = prepare_pairs(config.data, seq, saved)
+    pretrained = None
+    if config.model.init_embeddings and not resume:          # checked before anything is written
+        from rnnlab.train.word2vec import vectors_for
+        pretrained = vectors_for(config)
     if not resume:
         run.create(config)
         save_pair_config(run, config, seq)
@@ -233,9 +239,9 @@ def train_pairs(config: RunConfig | None, seq: Seq2SeqConfig | None, out, resume
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = build_seq2seq(config.model, seq, len(data.vocabs.source), len(data.vocabs.target)).to(device)
-    if config.model.init_embeddings and not resume:
+    if pretrained:
         from rnnlab.train.word2vec import init_seq2seq_embeddings
-        log(init_seq2seq_embeddings(model, data.vocabs, config))
+        log(init_seq2seq_embeddings(model, data.vocabs, *pretrained))
     trainer = PairTrainer(model, config, seq, data, run, device, log)
     if resume:
         trainer.resume()

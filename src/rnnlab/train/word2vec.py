@@ -142,8 +142,7 @@ def init_language_model_embeddings(model, tokens: list[str], config: RunConfig) 
     return f"init-embeddings: {found:,} of {len(tokens):,} vocabulary words found in {path}; the rest start random"
 
 
-def init_seq2seq_embeddings(model, vocabs, config: RunConfig) -> str:
-    vectors, path = vectors_for(config)
+def init_seq2seq_embeddings(model, vocabs, vectors: WordVectors, path: str) -> str:
     source = copy_into_embedding(model.source_embedding, vocabs.source.tokens, vectors)
     target = copy_into_embedding(model.target_embedding, vocabs.target.tokens, vectors)
     return (f"init-embeddings: {source:,} of {len(vocabs.source):,} source words and {target:,} of "

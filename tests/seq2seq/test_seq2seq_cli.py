@@ -1,0 +1,141 @@
+"""End to end through the command line: train on pairs, translate, evaluate, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli import main
+from seq2seq_tasks import reversal_pairs
+
+SHARED = Path(os.environ.get("RNNLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+TINY = ["--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "32", "--embed", "16",
+        "--batch-size", "32", "--lr", "0.01", "--schedule", "none", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def reversal_run(tmp_path_factory):
+    """A tiny attention model trained on string reversal: it should get almost every dev pair right."""
+    folder = tmp_path_factory.mktemp("reversal")
+    data = folder / "reverse.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(1500)), encoding="utf-8")
+    run = folder / "run"
+    assert main(["train", str(data), *TINY, "--epochs", "5",
+                 "--out", str(run)]) == 0
+    return run
+
+
+def test_training_reaches_high_exact_match_and_logs_it(reversal_run):
+    records = [json.loads(line) for line in (reversal_run / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 5
+    assert records[-1]["valid_exact_match"] >= 0.9
+    assert records[-1]["valid_bleu"] > 80
+    assert records[0]["valid_exact_match"] < records[-1]["valid_exact_match"]
+    assert (reversal_run / "metrics.png").stat().st_size > 0
+    assert (reversal_run / "checkpoints" / "best.pt").exists()
+
+
+def test_translate_greedy_beam_and_nbest(reversal_run, capsys):
+    assert main(["translate", str(reversal_run), "abcd", "fed"]) == 0
+    assert capsys.readouterr().out.split() == ["dcba", "def"]
+    assert main(["translate", str(reversal_run), "abcd", "--beam", "4", "--n-best", "3", "--length-penalty", "0.6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "> abcd" and len(lines) == 4
+    assert lines[1].split("\t")[-1] == "dcba"
+    scores = [float(line.split("\t")[1]) for line in lines[1:]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_save_load_translate_gives_identical_output(reversal_run, capsys):
+    from rnnlab.generate.translate import open_pair_run, translate
+    trained = open_pair_run(reversal_run)
+    first = translate(trained, "bacfe")[0][0]
+    again = translate(open_pair_run(reversal_run), "bacfe")[0][0]
+    assert first.tokens == again.tokens and first.log_prob == pytest.approx(again.log_prob, abs=1e-6)
+    assert first.weights.shape == (len(first.tokens) + 1, 5)
+
+
+def test_attention_map_is_written(reversal_run, tmp_path):
+    picture = tmp_path / "map.png"
+    assert main(["translate", str(reversal_run), "abcde", "--attention-map", str(picture)]) == 0
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_json(reversal_run, capsys):
+    assert main(["evaluate", str(reversal_run), "--split", "valid", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["task"] == "seq2seq" and result["pairs"] == 75
+    assert result["exact_match"] >= 0.9 and result["bleu"] > 80 and 1.0 <= result["perplexity"] < 1.5
+    assert result["decoding"]["method"] == "greedy" and result["bleu_tokenize"].startswith("char")
+    assert main(["evaluate", str(reversal_run), "--split", "valid", "--json", "--beam", "3"]) == 0
+    beam = json.loads(capsys.readouterr().out)
+    assert beam["decoding"] == {"method": "beam", "beam": 3, "length_penalty": 0.0, "max_steps": beam["decoding"]["max_steps"]}
+    assert beam["exact_match"] >= 0.9
+
+
+def test_resume_continues_to_the_same_numbers(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(300, seed=4)), encoding="utf-8")
+    flags = [*TINY, "--dropout", "0.1", "--checkpoint-every", "3"]
+    assert main(["train", str(data), *flags, "--epochs", "2", "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", str(data), *flags, "--epochs", "1", "--out", str(tmp_path / "parts")]) == 0
+    assert main(["train", "--resume", "--epochs", "2", "--out", str(tmp_path / "parts")]) == 0
+    read = lambda name: [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+    whole, parts = read("whole"), read("parts")
+    assert len(parts) == 2
+    assert parts[-1]["valid_loss"] == pytest.approx(whole[-1]["valid_loss"], rel=1e-5)
+
+
+def test_bad_pairs_lines_are_one_line_errors_naming_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("ab\tba\ncd dc\n", encoding="utf-8")
+    assert main(["train", str(bad), *TINY, "--out", str(tmp_path / "r1")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{bad}:2:" in err and "tab" in err
+    bad.write_text("ab\tba\ncd\t \n", encoding="utf-8")
+    assert main(["train", str(bad), *TINY, "--out", str(tmp_path / "r2")]) == 2
+    assert f"{bad}:2: empty target" in capsys.readouterr().err
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+
+
+def test_parallel_files_of_different_lengths_and_overlong_pairs(tmp_path, capsys):
+    (tmp_path / "a.src").write_text("ab\ncd\n", encoding="utf-8")
+    (tmp_path / "a.tgt").write_text("ba\n", encoding="utf-8")
+    pairs = f"{tmp_path / 'a.src'},{tmp_path / 'a.tgt'}"
+    assert main(["train", pairs, *TINY, "--out", str(tmp_path / "r")]) == 2
+    assert "has 1 lines but" in capsys.readouterr().err
+    from rnnlab.config import DataConfig, Seq2SeqConfig
+    from rnnlab.data.pairs import prepare_pairs
+    data = tmp_path / "long.tsv"
+    data.write_text("abc\tcba\n" * 40 + "abcdefgh\thgfedcba\n" * 5, encoding="utf-8")
+    prepared = prepare_pairs(DataConfig(corpus=str(data), level="char", split="1,0,0"), Seq2SeqConfig(max_length=5))
+    assert prepared.skipped == 5 and len(prepared.splits["train"].examples) == 40
+
+
+def test_an_existing_run_is_never_overwritten(reversal_run, tmp_path, capsys):
+    before = (reversal_run / "checkpoints" / "last.pt").read_bytes()
+    data = tmp_path / "p.tsv"
+    data.write_text("ab\tba\n" * 30, encoding="utf-8")
+    assert main(["train", str(data), *TINY, "--out", str(reversal_run)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (reversal_run / "checkpoints" / "last.pt").read_bytes() == before
+
+
+@pytest.mark.skipif(not (SHARED / "seq2seq" / "addition.txt").is_file(), reason="shared data not here")
+def test_the_books_split_and_format():
+    from rnnlab.config import DataConfig, Seq2SeqConfig
+    from rnnlab.data.pairs import read_pair_splits
+    splits = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig())
+    assert [len(splits.pairs[s]) for s in ("train", "valid", "test")] == [45000, 0, 5000]
+    assert splits.book_format and splits.source_width == 7
+    assert all(len(q) == 7 and len(a) == 4 for q, a in splits.pairs["test"][:50])
+    lines = (SHARED / "seq2seq" / "addition.txt").read_text().splitlines()
+    import numpy as np
+    order = np.arange(len(lines))
+    np.random.seed(1984)                # the book's own call (dataset/sequence.py)
+    np.random.shuffle(order)
+    first_test = lines[order[45000]]
+    assert splits.pairs["test"][0] == (first_test[:first_test.index("_")], first_test[first_test.index("_") + 1:])
