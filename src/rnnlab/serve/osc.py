@@ -4,7 +4,8 @@ Each sender (host, port) is one session with its own state. Addresses, and what 
 (to the sender's port, or to the port set with /rnnlab/reply):
 
     /rnnlab/step ARGS...        -> /rnnlab/output ...   token models: text (s) or ids (i...);
-                                                        series: numbers (f...) in the data's units
+                                                        series: numbers (f...) in the data's units,
+                                                        one step or several back to back
     /rnnlab/generate [n] [ms]   -> n x /rnnlab/output, then /rnnlab/done n  (the model plays on its own)
     /rnnlab/reset               -> /rnnlab/ack "reset"
     /rnnlab/model NAME          -> /rnnlab/ack "model" NAME    (which model this sender talks to)
@@ -134,6 +135,9 @@ class OscProtocol(asyncio.DatagramProtocol):
             raise InputError("/rnnlab/step for a token model takes one string or token ids (i)")
         if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
             raise InputError("/rnnlab/step for a series model takes numbers (f or i)")
+        width = len(model.spec.columns) + (1 if model.spec.pen else 0)
+        if len(args) > width and len(args) % width == 0:     # several steps in one message, row after row
+            return [[float(a) for a in args[i:i + width]] for i in range(0, len(args), width)]
         return [float(a) for a in args]
 
 
