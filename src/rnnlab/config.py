@@ -236,6 +236,9 @@ class Seq2SeqConfig:
     attention: str = option("dot", "attention score: dot, general (Luong) or additive (Bahdanau)",
                             ("dot", "general", "additive"))
     input_feeding: bool = option(True, "attention: feed the last attentional state into the next step (Luong)")
+    book_padding: bool = option(False, "the book's format: keep the spaces that pad questions and answers to a "
+                                "fixed width (the book's NumPy code needs them; variable lengths do not)")
+    bf16: bool = option(False, "train under bfloat16 autocast (faster on CPUs with AVX-512 BF16 and on GPUs)")
     dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
 
 

@@ -16,7 +16,7 @@ def evaluate_pair_run(path, split: str = "test", data_file: str | None = None, d
     trained = open_pair_run(path, which, pick_device(device))
     config, seq, vocabs = trained.config, trained.seq, trained.vocabs
     if data_file:
-        pairs, source = encode_pairs(read_pairs_any(data_file, config.data.encoding), trained.tokenizer, vocabs,
+        pairs, source = encode_pairs(read_pairs_any(data_file, config.data.encoding, seq.book_padding), trained.tokenizer, vocabs,
                                      seq.reverse_source), data_file
     else:
         pairs, source = prepare_pairs(config.data, seq, vocabs).splits[split], f"{config.data.corpus} ({split})"

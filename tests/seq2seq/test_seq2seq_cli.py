@@ -128,10 +128,13 @@ def test_an_existing_run_is_never_overwritten(reversal_run, tmp_path, capsys):
 def test_the_books_split_and_format():
     from rnnlab.config import DataConfig, Seq2SeqConfig
     from rnnlab.data.pairs import read_pair_splits
-    splits = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig())
+    splits = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig(book_padding=True))
     assert [len(splits.pairs[s]) for s in ("train", "valid", "test")] == [45000, 0, 5000]
     assert splits.book_format and splits.source_width == 7
     assert all(len(q) == 7 and len(a) == 4 for q, a in splits.pairs["test"][:50])
+    stripped = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig())
+    assert stripped.source_width == 0
+    assert stripped.pairs["test"][:50] == [(q.rstrip(), a.rstrip()) for q, a in splits.pairs["test"][:50]]
     lines = (SHARED / "seq2seq" / "addition.txt").read_text().splitlines()
     import numpy as np
     order = np.arange(len(lines))

@@ -35,8 +35,8 @@ class PairSplits:
 
     pairs: dict[str, list[tuple[str, str]]]
     source: str                        # what the user named, for messages
-    book_format: bool = False          # fixed-width question/answer lines: pad questions when decoding
-    source_width: int = 0              # the book's question width (0: not fixed)
+    book_format: bool = False          # the book's question_answer lines
+    source_width: int = 0              # fixed question width when the padding is kept (0: none)
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -54,8 +54,9 @@ def _lines(path: Path, encoding: str) -> list[str]:
     return lines
 
 
-def read_book_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
-    """The book's format: question, then `_` and the answer; padding spaces are kept as the book does."""
+def read_book_file(path: Path, encoding: str = "auto", keep_padding: bool = True) -> list[tuple[str, str]]:
+    """The book's format: question, then `_` and the answer. The book pads both to a fixed width
+    because its NumPy code needs rectangular arrays; `keep_padding=False` strips those spaces."""
     pairs = []
     for number, line in enumerate(_lines(path, encoding), 1):
         at = line.find("_")
@@ -63,6 +64,8 @@ def read_book_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
             raise RnnlabError(f"{path}:{number}: no `_` marking where the answer starts "
                               "(the book's format is QUESTION_ANSWER, e.g. `16+75  _91  `)")
         question, answer = line[:at], line[at + 1:]
+        if not keep_padding:
+            question, answer = question.rstrip(), answer.rstrip()
         if not question.strip() or not answer.strip():
             raise RnnlabError(f"{path}:{number}: empty {'question' if not question.strip() else 'answer'}")
         pairs.append((question, answer))
@@ -147,8 +150,7 @@ def read_pair_splits(data: DataConfig, seq: Seq2SeqConfig) -> PairSplits:
     if name in PAIR_CORPORA:
         paths = list(corpora.locate(name).values())
         if PAIR_CORPORA[name] == "book":
-            pairs = read_book_file(paths[0], encoding)
-            return PairSplits(book_split(pairs), name, True, max(len(q) for q, _ in pairs))
+            return book_splits(paths[0], name, encoding, seq.book_padding)
         return PairSplits(read_folder(paths[0].parent, seq.direction or "en-ja", encoding), name)
     if "," in name and not Path(name).exists():
         source_path, target_path = (Path(p) for p in name.split(",", 1))
@@ -164,12 +166,16 @@ def read_pair_splits(data: DataConfig, seq: Seq2SeqConfig) -> PairSplits:
         raise RnnlabError(f"{path}: no such file or folder, and not a named pair corpus "
                           f"({', '.join(PAIR_CORPORA)})")
     if looks_like_book_file(path, encoding):
-        pairs = read_book_file(path, encoding)
-        return PairSplits(book_split(pairs), name, True, max(len(q) for q, _ in pairs))
+        return book_splits(path, name, encoding, seq.book_padding)
     return PairSplits(contiguous_split(read_tsv_file(path, encoding), parse_split(data.split)), name)
 
 
-def read_pairs_any(name: str, encoding: str = "auto") -> list[tuple[str, str]]:
+def book_splits(path: Path, name: str, encoding: str, keep_padding: bool) -> PairSplits:
+    pairs = read_book_file(path, encoding, keep_padding)
+    return PairSplits(book_split(pairs), name, True, max(len(q) for q, _ in pairs) if keep_padding else 0)
+
+
+def read_pairs_any(name: str, encoding: str = "auto", keep_padding: bool = True) -> list[tuple[str, str]]:
     """Every pair of one file (TSV or the book's format) or of two parallel files `a,b`, unsplit."""
     if "," in name and not Path(name).exists():
         source_path, target_path = (Path(p) for p in name.split(",", 1))
@@ -177,7 +183,9 @@ def read_pairs_any(name: str, encoding: str = "auto") -> list[tuple[str, str]]:
     path = Path(name)
     if not path.is_file():
         raise RnnlabError(f"{path}: no such file")
-    return read_book_file(path, encoding) if looks_like_book_file(path, encoding) else read_tsv_file(path, encoding)
+    if looks_like_book_file(path, encoding):
+        return read_book_file(path, encoding, keep_padding)
+    return read_tsv_file(path, encoding)
 
 
 # ---- tokens and ids ---------------------------------------------------------------------------

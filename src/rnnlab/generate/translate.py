@@ -64,7 +64,7 @@ def open_pair_run(path, which: str = "best", device="cpu") -> PairRun:
 def source_tokens(trained: PairRun, text: str) -> list[str]:
     """Tokens as the model saw them in training; the book's questions padded to their width."""
     width = trained.info.get("source_width", 0)
-    if trained.info.get("book_format") and len(text) < width:
+    if width and len(text) < width:
         text = text.ljust(width)
     tokens = split_side(trained.tokenizer, text)
     if not tokens:
@@ -99,7 +99,7 @@ def translate(trained: PairRun, text: str, beam: int = 0, length_penalty: float 
 
 def output_text(trained: PairRun, tokens: list[str]) -> str:
     text = join_side(trained.config.data.level, tokens)
-    return text.rstrip() if trained.info.get("book_format") else text
+    return text.rstrip() if trained.info.get("source_width") else text
 
 
 def length_normaliser(length: int, alpha: float) -> float:

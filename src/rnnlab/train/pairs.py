@@ -136,7 +136,8 @@ class PairTrainer:
         return False
 
     def train_step(self, batch) -> tuple[float, int]:
-        nll, tokens = self.model(batch.source, batch.source_lengths, batch.target_in, batch.target_out)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.seq.bf16):
+            nll, tokens = self.model(batch.source, batch.source_lengths, batch.target_in, batch.target_out)
         self.optimizer.zero_grad(set_to_none=True)
         (nll / tokens).backward()
         if self.config.train.clip:
