@@ -16,6 +16,7 @@ from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
 from rnnlab.errors import RnnlabError
 from rnnlab import cli_seq2seq
 from rnnlab import cli_music
+from rnnlab.scratch import commands as scratch_commands
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 SECTIONS["seq2seq"] = cli_seq2seq.Seq2SeqConfig       # encoder-decoder flags (--task seq2seq)
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "get"])
     p.add_argument("name", nargs="?")
     cli_seq2seq.add_commands(sub)                      # translate, word2vec, similar, analogy
+    scratch_commands.add_commands(sub)                 # NumPy engine: gradients, inspect, toy
     return parser
 
 
@@ -238,6 +240,7 @@ COMMANDS: dict[str, Callable] = {"train": cmd_train, "evaluate": cmd_evaluate, "
                                  "data": cmd_data}
 COMMANDS["serve"] = lambda args: __import__("rnnlab.serve.app", fromlist=["cmd_serve"]).cmd_serve(args)
 COMMANDS.update(cli_seq2seq.COMMANDS)
+COMMANDS.update(scratch_commands.COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,15 @@ class Cell:
 
     def finish_init(self) -> None:
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.Wh_T = None
+
+    def begin_backward(self) -> None:
+        """Take Wh's transpose once per backward pass, for the per-step product d(pre-activation) Wh^T.
+
+        A contiguous copy makes that small product a plain GEMM, which OpenBLAS does not split over
+        threads: on a busy machine a split product waits for a descheduled thread, for milliseconds.
+        """
+        self.Wh_T = np.ascontiguousarray(self.params["Wh"].T)      # (gates*hidden, hidden)
 
     @property
     def dtype(self):
@@ -70,7 +79,7 @@ class RNNCell(Cell):
             dxw *= dh
         else:
             np.multiply(dh, h > 0, out=dxw)                   # relu' = 1 where h > 0
-        return (dxw @ self.params["Wh"].T,)
+        return (dxw @ self.Wh_T,)
 
     def describe(self, cache) -> dict[str, np.ndarray]:
         return {}
@@ -139,7 +148,7 @@ class LSTMCell(Cell):
             dP[0] += (df * c_prev).sum(axis=0)
             dP[1] += (di * c_prev).sum(axis=0)
             dP[2] += (do * c).sum(axis=0)
-        return dxw @ self.params["Wh"].T, dc_prev
+        return dxw @ self.Wh_T, dc_prev
 
     def describe(self, cache) -> dict[str, np.ndarray]:
         """Named activations of one step, for pictures: gates, cell state."""
@@ -187,7 +196,7 @@ class GRUCell(Cell):
         np.multiply(dxn, r, out=dhn)                          # the reset gate scales the hidden share
         dhr[...] = dxr
         dhz[...] = dxz
-        dh_prev = dhw @ self.params["Wh"].T
+        dh_prev = dhw @ self.Wh_T
         dh_prev += dh * z
         return (dh_prev,)
 

@@ -59,6 +59,7 @@ class TimeRecurrent:
         dhw = dxw if cell.shared_grads else np.empty_like(dxw)
         for grad in g.values():
             grad.fill(0)
+        cell.begin_backward()
         if dstate is None:
             dstate = tuple(np.zeros((N, H), cell.dtype) for _ in range(cell.state_size))
         for t in reversed(range(T)):
