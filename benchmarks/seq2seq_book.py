@@ -1,0 +1,92 @@
+"""rnnlab's seq2seq against the book's NumPy code (ゼロから作るDeep Learning ❷, ch07-08), in one run.
+
+For each case, trains the book's model (../shared/reference/book_seq2seq.py, unchanged code) and
+rnnlab's at the book's sizes (embed 16, hidden 128 / 256, batch 128, Adam 1e-3, clip 5), one
+epoch at a time, and prints exact match on the book's 5,000-row test split and train seconds
+per epoch. The machine's cores are shared, so both run back to back under the same load.
+
+    .venv/bin/python benchmarks/seq2seq_book.py --cases add-peeky date-attn --epochs 2
+    .venv/bin/python benchmarks/seq2seq_book.py --cases add-peeky --epochs 25 --no-book
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("RNNLAB_SHARED", HERE.parent.parent / "shared"))
+# case -> (book task, book variant, rnnlab corpus, preset, seq2seq overrides)
+CASES = {
+    "add-plain": ("add", "base", "addition", "book-seq2seq", {}),
+    "add-rev": ("add", "rev", "addition", "book-seq2seq", {"reverse_source": True}),
+    "add-peeky": ("add", "peeky", "addition", "book-peeky", {}),
+    "date-attn": ("date", "attn", "date", "book-attention", {}),
+}
+
+
+def run_book(case: str, epochs: int, book_dir: Path) -> list[dict]:
+    task, variant = CASES[case][:2]
+    env = {**os.environ, "PYTHONPATH": str(book_dir)}
+    out = subprocess.run([sys.executable, str(SHARED / "reference" / "book_seq2seq.py"), str(book_dir), task, variant,
+                          str(epochs)], env=env, capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, book_padding: bool) -> list[dict]:
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from rnnlab.config import PRESETS, Seq2SeqConfig, build_config
+    from rnnlab.train.pairs import train_pairs
+
+    _, _, corpus, preset, extra = CASES[case]
+    config = build_config(preset, {"data": {"corpus": corpus}, "train": {"epochs": epochs, "threads": threads}})
+    seq = dataclasses.replace(Seq2SeqConfig(), **{**PRESETS[preset]["seq2seq"], **extra, "dev_limit": 0,
+                                                   "bf16": bf16, "book_padding": book_padding})
+    records = train_pairs(config, seq, folder / case, log=lambda line: None)
+    previous = 0.0
+    for record in records:
+        record["train_s"], previous = record["elapsed_s"] - previous, record["elapsed_s"]
+    return records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="+", default=["add-peeky", "date-attn"], choices=sorted(CASES))
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="rnnlab's CPU threads")
+    parser.add_argument("--bf16", action="store_true", help="rnnlab trains under bfloat16 autocast")
+    parser.add_argument("--book-padding", action="store_true", help="rnnlab keeps the book's padding spaces")
+    parser.add_argument("--no-book", action="store_true", help="skip the book's code")
+    args = parser.parse_args()
+    os.environ.setdefault("RNNLAB_DATA", str(SHARED / "data"))
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        if not args.no_book:
+            subprocess.run([str(SHARED / "reference" / "prepare-dlfs2"), str(scratch / "book")], check=True,
+                           capture_output=True)
+        for case in args.cases:
+            load = os.getloadavg()[0]
+            book = [] if args.no_book else run_book(case, args.epochs, scratch / "book")
+            started = time.perf_counter()
+            ours = run_rnnlab(case, args.epochs, scratch, args.threads, args.bf16, args.book_padding)
+            print(f"\n{case}: rnnlab threads={args.threads} bf16={args.bf16} book_padding={args.book_padding}; "
+                  f"load average {load:.1f} at start; rnnlab wall {time.perf_counter() - started:.0f}s")
+            print(f"{'epoch':>5} {'book EM %':>10} {'book s':>8} {'rnnlab EM %':>12} {'rnnlab s':>9} {'speed-up':>9}")
+            for epoch in range(args.epochs):
+                b = book[epoch] if epoch < len(book) else {}
+                o = ours[epoch] if epoch < len(ours) else {}
+                speed = f"{b['train_s'] / o['train_s']:.2f}x" if b and o else "-"
+                print(f"{epoch + 1:>5} {b.get('exact_match_percent', float('nan')):>10.2f} "
+                      f"{b.get('train_s', float('nan')):>8.1f} {100 * o.get('valid_exact_match', float('nan')):>12.2f} "
+                      f"{o.get('train_s', float('nan')):>9.1f} {speed:>9}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
