@@ -49,6 +49,30 @@ def cmd_gradients(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    import sys
+
+    from rnnlab.render.gates import save_gate_picture
+    from rnnlab.scratch.inspection import inspect_text, top_units
+
+    if args.top < 1 or args.units < 1:
+        raise RnnlabError("--top and --units must be at least 1")
+    seen = inspect_text(args.run, args.text, args.checkpoint)
+    if seen.unknown:
+        print(f"note: tokens not in the vocabulary, read as <unk>: {' '.join(seen.unknown)}", file=sys.stderr)
+    save_gate_picture(seen.layers, seen.tokens, Path(args.out), f"{args.run}: {seen.cell}, {len(seen.tokens)} tokens",
+                      args.units)
+    names = ", ".join(seen.layers[0])
+    print(f"{len(seen.tokens)} tokens through {len(seen.layers)} {seen.cell} layer(s) ({names}); picture: {args.out}")
+    found = top_units(seen, args.top)
+    if not found:
+        print("no feature varies over this text (one line, no quotes): give a longer text")
+    for row in found:
+        print(f"  {row['feature']:17} layer {row['layer']} {row['activation']:9} unit {row['unit']:4d}  "
+              f"r = {row['r']:+.2f}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradients", help="vanishing / exploding gradients of each cell on a long-lag task",
                        description="The norm of d loss / d h_t against distance from the loss on the adding "
@@ -65,4 +89,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the plot (PNG) here")
 
 
-COMMANDS = {"gradients": cmd_gradients}
+    p = sub.add_parser("inspect", help="picture of a text model's gates and states over a text",
+                       description="Read TEXT with a trained text run (either engine) in the NumPy engine; draw "
+                                   "each layer's gates (input, forget, output / update, reset), cell and hidden "
+                                   "state per token, and list the units most correlated with the position in "
+                                   "the line and with being inside quotes.")
+    p.add_argument("run")
+    p.add_argument("--text", required=True, help="the text to read (a few lines work best)")
+    p.add_argument("--out", default="gates.png", help="the PNG to write")
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--top", type=int, default=3, help="units listed per feature")
+    p.add_argument("--units", type=int, default=48, help="units drawn per layer")
+
+
+COMMANDS = {"gradients": cmd_gradients, "inspect": cmd_inspect}
