@@ -247,7 +247,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
-                             max_request_bytes=args.max_request_bytes)
+                             max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
     hub = Hub(load_models(args.runs, args.device), settings)
     osc_port = args.osc_port or None
     app = create_app(hub, osc_port, args.host)

@@ -20,7 +20,7 @@ class Hub:
         if not models:
             raise ValueError("serve at least one model")
         self.models, self.settings = models, settings or ServeSettings()
-        self.engine = Engine()
+        self.engine = Engine(self.settings.max_batch)
         self.sessions = SessionStore(self.settings, next(iter(models)))
 
     def model(self, name: str | None) -> ServedModel:
@@ -42,8 +42,8 @@ class Hub:
         inputs, unknown = model.encode(value, self.settings.max_input_steps)
         async with session.lock:
             track = session.track(model)
-            track.params, track.state = await self.engine.astep(model, inputs, track.state)
-            sampled = model.sample(track.params, session.settings, track.generator)
+            track.params, track.state, sampled = await self.engine.astep(
+                model, inputs, track.state, (session.settings, track.generator))
         out = {"type": "output", "model": model.name, **model.decode(sampled)}
         if unknown:
             out["unknown"] = unknown
@@ -59,10 +59,11 @@ class Hub:
         for index in range(n):
             async with session.lock:
                 track = session.track(model)
+                sampling = (session.settings, track.generator)
                 if track.params is None:
-                    track.params, track.state = await self.engine.astep(model, model.start(), track.state)
-                sampled = model.sample(track.params, session.settings, track.generator)
-                track.params, track.state = await self.engine.astep(model, model.feed(sampled), track.state)
+                    track.params, track.state, _ = await self.engine.astep(model, model.start(), track.state)
+                sampled = model.sample(track.params, *sampling)
+                track.params, track.state, _ = await self.engine.astep(model, model.feed(sampled), track.state)
             out = {"type": "output", "model": model.name, "index": index, **model.decode(sampled)}
             yield out
             if out.get("pen") == "end":

@@ -43,6 +43,7 @@ class ServeSettings:
     max_input_steps: int = 4096          # longest input fed in one step request
     session_idle_s: float = 600.0        # HTTP and OSC sessions are forgotten after this long unused
     max_interval_ms: int = 5000          # slowest allowed stream pacing
+    max_batch: int = 64                  # one-step requests run together (1: one at a time)
 
 
 # ---- models ----------------------------------------------------------------------------------
@@ -347,22 +348,25 @@ class _Step:
     inputs: torch.Tensor                   # (time, 1) ids or (time, 1, features)
     state: State
     future: concurrent.futures.Future
+    sampling: tuple | None = None          # (SamplingConfig, generator): sample on the engine's thread
 
 
 class Engine:
-    """A worker thread that runs every model call; waiting one-step calls of a model run batched."""
+    """A worker thread that runs every model call; waiting one-step calls of a model run batched,
+    and their samples are drawn there too, in one call for clients with the same settings."""
 
     def __init__(self, max_batch: int = 64):
-        self.max_batch = max_batch
+        self.max_batch = max(1, max_batch)
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.batches = 0                    # batched calls made (for tests and the benchmark)
         self.thread = threading.Thread(target=self._work, name="rnnlab-engine", daemon=True)
         self.thread.start()
 
-    def step(self, model: ServedModel, inputs: torch.Tensor, state: State) -> concurrent.futures.Future:
-        """Future of (params (1, P), new state) after feeding `inputs` from `state`."""
+    def step(self, model: ServedModel, inputs: torch.Tensor, state: State,
+             sampling: tuple | None = None) -> concurrent.futures.Future:
+        """Future of (params (1, P), new state, sample or None) after feeding `inputs` from `state`."""
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self.jobs.put(_Step(model, inputs, state, future))
+        self.jobs.put(_Step(model, inputs, state, future, sampling))
         return future
 
     def call(self, function, *args) -> concurrent.futures.Future:
@@ -371,8 +375,8 @@ class Engine:
         self.jobs.put((function, args, future))
         return future
 
-    async def astep(self, model, inputs, state):
-        return await asyncio.wrap_future(self.step(model, inputs, state))
+    async def astep(self, model, inputs, state, sampling=None):
+        return await asyncio.wrap_future(self.step(model, inputs, state, sampling))
 
     async def acall(self, function, *args):
         return await asyncio.wrap_future(self.call(function, *args))
@@ -392,8 +396,7 @@ class Engine:
                 except queue.Empty:
                     break
             if None in pending:
-                pending = pending[:pending.index(None)]
-                self._run(pending)
+                self._run(pending[:pending.index(None)])
                 return
             self._run(pending)
 
@@ -403,7 +406,7 @@ class Engine:
             if isinstance(job, _Step) and job.inputs.size(0) == 1:
                 groups.setdefault(id(job.model), []).append(job)
             elif isinstance(job, _Step):
-                self._guard([job], lambda j=job: [j.model.model.step_logits(j.inputs, j.state)])
+                self._guard([job], lambda j=job: self._batched([j]))
             else:
                 function, args, future = job
                 if future.set_running_or_notify_cancel():
@@ -415,12 +418,36 @@ class Engine:
             self._guard(group, lambda g=group: self._batched(g))
 
     def _batched(self, group: list[_Step]) -> list:
+        model = group[0].model
         if len(group) == 1:
-            return [group[0].model.model.step_logits(group[0].inputs, group[0].state)]
-        self.batches += 1
-        inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
-        params, state = group[0].model.model.step_logits(inputs, _stack([job.state for job in group]))
-        return [(params[i:i + 1], _unstack(state, i)) for i in range(len(group))]
+            params, state = model.model.step_logits(group[0].inputs, group[0].state)
+            states = [state]
+        else:
+            self.batches += 1
+            inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
+            params, state = model.model.step_logits(inputs, _stack([job.state for job in group]))
+            states = [_unstack(state, i) for i in range(len(group))]
+        samples = self._samples(model, params, group)
+        return [(params[i:i + 1], states[i], samples[i]) for i in range(len(group))]
+
+    @staticmethod
+    def _samples(model: ServedModel, params: torch.Tensor, group: list[_Step]) -> list:
+        """One sample per job that asked; jobs with the same settings and no seed share one call."""
+        out: list = [None] * len(group)
+        shared: dict[tuple, list[int]] = {}
+        for i, job in enumerate(group):
+            if job.sampling is None:
+                continue
+            settings, generator = job.sampling
+            if generator is None:
+                shared.setdefault((settings.temperature, settings.top_k, settings.top_p, settings.greedy), []).append(i)
+            else:
+                out[i] = model.sample(params[i:i + 1], settings, generator)
+        for rows in shared.values():
+            drawn = model.sample(params[rows], group[rows[0]].sampling[0], None)
+            for position, i in enumerate(rows):
+                out[i] = drawn[position:position + 1]
+        return out
 
     @staticmethod
     def _guard(group: list[_Step], compute) -> None:

@@ -1,0 +1,59 @@
+"""The engine batches clients' one-step requests; batched and one-at-a-time give the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import InputError, ServeSettings, load_models
+
+
+def play(hub: Hub, primes: list, steps: int) -> list[list]:
+    """Every session feeds its prime, then its own greedy outputs, all sessions at once."""
+    async def one(session, prime):
+        out, seen = await hub.step(session, None, prime), []
+        for _ in range(steps):
+            seen.append(out.get("id", out.get("values")))
+            out = await hub.step(session, None, [out["id"]] if "id" in out else out["values"])
+        return seen
+
+    async def together():
+        sessions = [hub.sessions.create() for _ in primes]
+        for session in sessions:
+            session.configure({"greedy": True})
+        return await asyncio.gather(*(one(s, p) for s, p in zip(sessions, primes)))
+
+    return asyncio.run(together())
+
+
+@pytest.mark.parametrize("name, primes", [("chars", ["the c", "on th", "dog", "mat.\n", "l"]),
+                                          ("wave", [[0.1, 0.9], [[0.5, -0.5], [0.6, -0.4]], [-1.0, 0.0]])])
+def test_batched_steps_match_one_at_a_time(runs, name, primes):
+    models = lambda: load_models([str(runs[name])])
+    batched, single = Hub(models(), ServeSettings(max_batch=64)), Hub(models(), ServeSettings(max_batch=1))
+    try:
+        together, alone = play(batched, primes, 12), play(single, primes, 12)
+        assert batched.engine.batches > 0 and single.engine.batches == 0
+        if name == "chars":
+            assert together == alone
+        else:
+            assert all(abs(a - b) < 1e-5 for x, y in zip(together, alone) for u, v in zip(x, y) for a, b in zip(u, v))
+    finally:
+        batched.close()
+        single.close()
+
+
+def test_a_failing_request_does_not_stop_the_engine(runs):
+    hub = Hub(load_models([str(runs["chars"])]))
+    try:
+        failed = hub.engine.call(lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            failed.result(10)
+        assert hub.engine.call(lambda: 42).result(10) == 42
+        session = hub.sessions.create()
+        with pytest.raises(InputError, match="outside the vocabulary"):
+            asyncio.run(hub.step(session, None, [10 ** 6]))
+    finally:
+        hub.close()
