@@ -2,6 +2,7 @@
 
     python benchmarks/serve_latency.py                      # 2x650 LSTM, 10k vocabulary, 1 and 20 clients
     python benchmarks/serve_latency.py --clients 1 20 --steps 200 --max-batch 1   # batching off
+    python benchmarks/serve_latency.py --quantize                                  # int8 weights
 
 Builds a run directory with untrained weights of the given size (latency does not depend on
 what the weights say), starts `rnnlab serve` as its own process, and times round trips of
@@ -82,6 +83,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="timed steps per client")
     parser.add_argument("--max-batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="server's torch threads (0: default)")
+    parser.add_argument("--quantize", action="store_true", help="serve with int8 weights")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +94,8 @@ def main() -> None:
             env["OMP_NUM_THREADS"] = str(args.threads)
         server = subprocess.Popen([sys.executable, "-m", "rnnlab", "serve", str(run), "--port", str(port),
                                    "--osc-port", "0", "--max-batch", str(args.max_batch),
-                                   "--max-sessions", str(max(args.clients) + 4)], env=env,
+                                   "--max-sessions", str(max(args.clients) + 4)]
+                                  + (["--quantize"] if args.quantize else []), env=env,
                                   stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 120
@@ -105,7 +108,7 @@ def main() -> None:
                         raise SystemExit("the server did not start")
                     time.sleep(0.2)
             print(f"{args.layers}x{args.hidden} LSTM, vocabulary {args.vocab:,}, {os.cpu_count()} CPUs, "
-                  f"max batch {args.max_batch}; load average before: {os.getloadavg()[0]:.2f}")
+                  f"max batch {args.max_batch}{', int8' if args.quantize else ''}; load average before: {os.getloadavg()[0]:.2f}")
             for clients in args.clients:
                 started = time.perf_counter()
                 times = asyncio.run(measure(port, clients, args.steps, args.vocab))

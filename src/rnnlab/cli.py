@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=2000, help="longest generation or stream, in steps")
     p.add_argument("--max-request-bytes", type=int, default=65536, help="largest HTTP body / WebSocket message")
     p.add_argument("--max-batch", type=int, default=64, help="clients' one-step requests run as one batch (1: off)")
+    p.add_argument("--quantize", action="store_true", help="int8 weights (CPU): much faster steps, tiny change in output")
 
     p = sub.add_parser("data", help="list or download the named corpora")
     p.add_argument("action", choices=["list", "get"])

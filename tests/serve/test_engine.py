@@ -57,3 +57,16 @@ def test_a_failing_request_does_not_stop_the_engine(runs):
             asyncio.run(hub.step(session, None, [10 ** 6]))
     finally:
         hub.close()
+
+
+def test_quantized_models_answer_nearly_as_the_float_ones(runs):
+    import torch
+    plain = load_models([str(runs["chars"]), str(runs["wave"])])
+    small = load_models([str(runs["chars"]), str(runs["wave"])], quantize=True)
+    for name in ("chars", "wave"):
+        a, b = plain[name], small[name]
+        assert any("quantized" in type(m).__module__ for m in b.model.modules())
+        inputs = a.encode("the cat" if name == "chars" else [[0.1, 0.2], [0.3, 0.1]], 100)[0]
+        pa, _ = a.model.step_logits(inputs, a.initial_state())
+        pb, _ = b.model.step_logits(inputs, b.initial_state())
+        assert torch.allclose(pa, pb, atol=0.05) and not torch.equal(pa, pb)

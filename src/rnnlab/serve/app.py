@@ -248,7 +248,7 @@ def cmd_serve(args) -> int:
 
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
-    hub = Hub(load_models(args.runs, args.device), settings)
+    hub = Hub(load_models(args.runs, args.device, args.quantize), settings)
     osc_port = args.osc_port or None
     app = create_app(hub, osc_port, args.host)
     where = f"http://{args.host}:{args.port}"

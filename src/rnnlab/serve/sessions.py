@@ -213,7 +213,20 @@ def serve_model(name: str, trained) -> ServedModel:
                       "(piano-roll frames) cannot be served yet; serve a text, event-token or series run")
 
 
-def load_models(paths: list[str], device: str = "cpu") -> dict[str, ServedModel]:
+def quantized(model: torch.nn.Module) -> torch.nn.Module:
+    """int8 weights for the recurrent and linear layers (PyTorch dynamic quantization, CPU only).
+
+    A 2x650 model's weights shrink from 53 MB to 13 MB and fit the CPU's cache: one step gets much
+    faster at batch 1. The API is deprecated upstream (torchao replaces it) but works in torch 2.x.
+    """
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear},
+                                                      dtype=torch.qint8)
+
+
+def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -> dict[str, ServedModel]:
     """Open each run directory once; names are the folders' names, made unique."""
     from pathlib import Path
     from rnnlab.loading import open_run
@@ -224,7 +237,12 @@ def load_models(paths: list[str], device: str = "cpu") -> dict[str, ServedModel]
         name, n = base, 2
         while name in models:
             name, n = f"{base}-{n}", n + 1
-        models[name] = serve_model(name, open_run(path, "best", device))
+        trained = open_run(path, "best", device)
+        if quantize:
+            if torch.device(device).type != "cpu":
+                raise RnnlabError("--quantize works on the CPU only; drop it or serve with --device cpu")
+            trained.model = quantized(trained.model)
+        models[name] = serve_model(name, trained)
     return models
 
 
