@@ -75,8 +75,8 @@ def test_smf_events_run_from_one_file(tmp_path, make_midi, scale, capsys):
 
 def test_pianoroll_run_on_midi_files(tmp_path, midi_folder, capsys):
     out = tmp_path / "roll"
-    assert main(["train", str(midi_folder), "--modality", "midi", "--tokenizer", "pianoroll", "--steps-per-beat", "2",
-                 "--frame-head", "nade", "--nade-hidden", "8", "--out", str(out), *TINY]) == 0
+    assert main(["train", str(midi_folder), "--preset", "poly-nade", "--steps-per-beat", "2", "--nade-hidden", "8",
+                 "--out", str(out), *TINY]) == 0
     assert "training frames at 2 per beat" in capsys.readouterr().out
     assert main(["evaluate", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

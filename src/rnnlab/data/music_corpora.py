@@ -83,12 +83,17 @@ def frame_splits(name: str) -> dict[str, list[Piece]]:
 
 # ---- bach-chorales -----------------------------------------------------------------------------
 def chorale_sources() -> list[Path]:
-    """The chorale scores inside the installed music21 (MusicXML and Humdrum; not the analyses)."""
+    """The chorale scores inside the installed music21 (MusicXML, else Humdrum; not the analyses)."""
     try:
         from music21 import corpus
     except ImportError:
         raise RnnlabError("bach-chorales needs music21: pip install 'rnnlab[music]'") from None
-    return sorted(p for p in corpus.getComposer("bach") if p.suffix in (".mxl", ".xml", ".krn"))
+    preference = {".mxl": 0, ".xml": 1, ".krn": 2}
+    by_name: dict[str, Path] = {}
+    for path in sorted(corpus.getComposer("bach"), key=lambda p: preference.get(p.suffix, 9)):
+        if path.suffix in preference:
+            by_name.setdefault(path.stem, path)          # one file per chorale
+    return [by_name[name] for name in sorted(by_name)]
 
 
 def chorales_folder() -> Path:
@@ -106,15 +111,15 @@ def convert_chorales(limit: int = 0, progress: Callable[[str], None] = print) ->
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     progress(f"bach-chorales: converting {len(sources)} music21 chorales to MIDI once, into {folder}")
-    failed = 0
+    failed = []
     for index, source in enumerate(sources, 1):
         target = folder / f"{source.stem}.mid"
         if not target.exists():
             try:
                 write_atomic(target, midi.translate.streamToMidiFile(converter.parse(source)).writestr())
             except Exception as err:  # music21 raises many kinds; one bad score must not stop the rest
-                failed += 1
-                progress(f"warning: {source.name}: music21 could not convert it ({type(err).__name__}); skipped")
+                failed.append(f"{source}: music21 could not convert it ({type(err).__name__})")
+                progress(f"warning: {failed[-1]}; skipped")
         if index % 100 == 0:
             progress(f"bach-chorales: {index}/{len(sources)}")
     write_atomic(done_marker, json.dumps({"count": len(sources), "failed": failed}))
@@ -122,8 +127,10 @@ def convert_chorales(limit: int = 0, progress: Callable[[str], None] = print) ->
 
 
 def chorale_pieces(warn: Callable[[str], None] = print, limit: int = 0) -> tuple[list[Piece], list[str]]:
+    """The cached chorales as pieces, and one reason per chorale that could not be used."""
     folder = convert_chorales(limit, warn)
-    pieces, skipped = [], []
+    skipped = list(json.loads((folder / "complete.json").read_text()).get("failed") or [])
+    pieces = []
     for path in sorted(folder.glob("*.mid"))[: limit or None]:
         try:
             pieces.append(read_midi_file(path))
