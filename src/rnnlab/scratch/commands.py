@@ -7,12 +7,25 @@ function takes the parsed arguments, calls the scratch modules, and prints.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from rnnlab.errors import RnnlabError
 from rnnlab.scratch.cells import CELLS
+
+
+def one_blas_thread(command):
+    """These commands multiply small matrices, which gain nothing from BLAS threads, and on a busy
+    machine a product split over threads waits for a descheduled one: run them on one."""
+    @functools.wraps(command)
+    def run(args) -> int:
+        with threadpool_limits(1):
+            return command(args)
+    return run
 
 
 def finite_or_none(values) -> list:
@@ -73,6 +86,28 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_toy(args) -> int:
+    from rnnlab.scratch import toys
+
+    if args.epochs is not None and args.epochs < 1:
+        raise RnnlabError("--epochs must be at least 1")
+    log = (lambda line: None) if args.quiet else print
+    if args.task == "next-word":
+        result = toys.next_word(args.seed if args.seed is not None else 0, args.cell or "rnn", args.epochs or 10, log)
+        d = result.detail
+        print(f"next-word ({args.cell or 'rnn'}, 4-word window over 100 words): accuracy {result.accuracy:.1%} "
+              f"on {d['test_words']:,} test words (best possible {d['ceiling']:.1%}: most words are drawn at "
+              f"random); on the place word, decided by the subject 9 words back "
+              f"(outside the window, so only the memory knows it): {d['place_accuracy']:.1%} "
+              f"(chance {d['place_chance']:.0%})")
+    else:
+        result = toys.addition(args.seed if args.seed is not None else 1, args.cell or "rnn",
+                               300 * (args.epochs or 10), log=log)
+        print(f"addition ({args.cell or 'rnn'}, 8-bit, hidden 16): exact sums {result.accuracy:.1%} of 1,000 "
+              f"new pairs, bits {result.detail['bit_accuracy']:.1%}; e.g. {result.detail['example']}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradients", help="vanishing / exploding gradients of each cell on a long-lag task",
                        description="The norm of d loss / d h_t against distance from the loss on the adding "
@@ -102,4 +137,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--units", type=int, default=48, help="units drawn per layer")
 
 
-COMMANDS = {"gradients": cmd_gradients, "inspect": cmd_inspect}
+    p = sub.add_parser("toy", help="the seed notes' toy tasks, trained with the NumPy engine",
+                       description="next-word: seed 000's 4-word window over a 100-word vocabulary with a "
+                                   "100-dim memory. addition: seed 001's binary-addition simple RNN.")
+    p.add_argument("task", choices=["next-word", "addition"])
+    p.add_argument("--cell", choices=CELLS, help="default: rnn (tanh), as in the notes")
+    p.add_argument("--epochs", type=int, help="next-word: passes over the text (10); addition: x300 steps (10)")
+    p.add_argument("--seed", type=int, help="default: 0 for next-word, 1 for addition (the seeds' numbers)")
+    p.add_argument("--quiet", action="store_true", help="print the accuracy line only")
+
+
+COMMANDS = {name: one_blas_thread(command) for name, command in
+            (("gradients", cmd_gradients), ("inspect", cmd_inspect), ("toy", cmd_toy))}

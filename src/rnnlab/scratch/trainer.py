@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from rnnlab.config import RunConfig, TrainConfig
@@ -47,8 +48,6 @@ def unsupported_options(config: RunConfig) -> list[str]:
         problems.append(f"--dropout-site {m.dropout_site} is not in the NumPy engine")
     if t.device not in ("auto", "cpu"):
         problems.append(f"--device {t.device}: the NumPy engine runs on the CPU")
-    if t.threads:
-        problems.append("--threads is for PyTorch; set OPENBLAS_NUM_THREADS for NumPy instead")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         problems.append("torchrun: the NumPy engine trains in one process")
     return problems
@@ -261,10 +260,12 @@ def train_numpy(config: RunConfig, run: RunDir, resume: bool, callbacks=(), log=
     if resume:
         trainer.resume()
     params = sum(p.size for p in model.params.values())
+    threads = config.train.threads or "default"
     log(f"{config.data.corpus}: {data.summary}; {config.model.layers}x{config.model.hidden} {config.model.cell}, "
-        f"{params:,} parameters; NumPy engine (float32, CPU); run {run.path}"
+        f"{params:,} parameters; NumPy engine (float32, CPU, BLAS threads: {threads}); run {run.path}"
         + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
-    records = trainer.fit(data.splits["train"], data.splits["valid"])
+    with threadpool_limits(config.train.threads or None):       # --threads: NumPy's BLAS threads
+        records = trainer.fit(data.splits["train"], data.splits["valid"])
     for record in records[-1:]:
         log(describe(record, data.unit))
     return records
