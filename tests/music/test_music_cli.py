@@ -102,3 +102,16 @@ def test_folder_without_midi_is_one_line(tmp_path, capsys):
 def test_generate_needs_out(performance_run, capsys):
     assert main(["generate", str(performance_run)]) == 2
     assert "pass --out song.mid" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tokenizer", ["remi", "pianoroll"])
+def test_resume_a_midi_run(tmp_path, midi_folder, tokenizer, capsys):
+    out = tmp_path / "run"
+    # A budget so small that training stops after its first window; resume reloads tokenizer and data.
+    assert main(["train", str(midi_folder), "--modality", "midi", "--tokenizer", tokenizer, "--out", str(out),
+                 *TINY, "--epochs", "2", "--max-minutes", "0.000001"]) == 0
+    assert main(["train", "--resume", "--out", str(out), "--max-minutes", "0"]) == 0
+    assert "resuming at epoch 1" in capsys.readouterr().out
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["epoch"] == 2 and not records[-1].get("partial")
+    assert main(["generate", str(out), "--out", str(tmp_path / "after.mid"), "--seconds", "1", "--seed", "0"]) == 0
