@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import queue
+import re
 import secrets
 import threading
 import time
@@ -23,6 +24,9 @@ import torch
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig, choose
 from rnnlab.models.recurrent import State
+
+
+NOTE_TOKEN = re.compile(r"^(?:Pitch|NOTE_ON|NoteOn|note_on)_(\d{1,3})$")
 
 
 class InputError(ValueError):
@@ -130,7 +134,11 @@ class TokenModel(ServedModel):
     def decode(self, sampled: torch.Tensor) -> dict:
         token_id = int(sampled.view(-1)[0])
         token = self.vocab.tokens[token_id]
-        return {"id": token_id, "token": token, "text": self.piece(token)}
+        out = {"id": token_id, "token": token, "text": self.piece(token)}
+        note = None if self.is_text else NOTE_TOKEN.match(token)
+        if note:                      # MIDI events: the note a client should sound (REMI Pitch_60, NOTE_ON_60)
+            out["pitch"] = int(note.group(1))
+        return out
 
     def piece(self, token: str) -> str:
         """How the token reads when appended to a running text."""
