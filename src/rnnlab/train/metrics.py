@@ -21,6 +21,10 @@ def plot_metrics(records: list[dict], path: Path, unit: str = "perplexity") -> N
     key = "valid_bpc" if unit == "bpc" else "valid_ppl"
     right.plot(epochs, [r[key] for r in records if "valid_loss" in r], "o-", color="C1")
     right.set_xlabel("epoch"), right.set_ylabel("bits / char" if unit == "bpc" else "perplexity")
+    if unit == "nll":   # series: a density's NLL per step; its exponential means nothing
+        right.clear()
+        right.plot(epochs, [r["valid_loss"] for r in records if "valid_loss" in r], "o-", color="C1")
+        right.set_xlabel("epoch"), right.set_ylabel("NLL (nats / step)")
     right.set_title("validation")
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")

@@ -37,7 +37,7 @@ function notePitch(token) {
 function onTextMessage(message) {
   if (message.type !== "output" || message.model !== page.text.model) return;
   page.text.received += message.text;
-  const pitch = notePitch(message.token);
+  const pitch = message.pitch !== undefined ? message.pitch : notePitch(message.token);
   if (pitch !== null) page.text.notes.push({ pitch, step: page.text.notes.length });
 }
 

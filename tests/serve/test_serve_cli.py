@@ -1,0 +1,53 @@
+"""`rnnlab serve` as a user starts it: a real process on 127.0.0.1, and one-line errors for bad runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from rnnlab.cli import main
+
+
+def free_port(kind=socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_refuses_what_is_not_a_run(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "missing: no such run directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_serve_process_binds_loopback_and_answers(runs):
+    port, osc_port = free_port(), free_port(socket.SOCK_DGRAM)
+    server = subprocess.Popen([sys.executable, "-m", "rnnlab", "serve", str(runs["chars"]), str(runs["wave"]),
+                               "--port", str(port), "--osc-port", str(osc_port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/models", timeout=2) as response:
+                    listing = json.load(response)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.3)
+        assert [m["name"] for m in listing["models"]] == ["chars", "wave"]
+        listening = shutil.which("ss") and subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+        if listening:                                   # iproute2 present: the socket is on loopback only
+            mine = [line for line in listening.splitlines() if f":{port} " in line]
+            assert mine and all("127.0.0.1:" in line for line in mine)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"p5.min.js" in response.read()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert f"OSC udp 127.0.0.1:{osc_port}" in server.stderr.read()
