@@ -20,6 +20,7 @@ from rnnlab.scratch import commands as scratch_commands
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 SECTIONS["seq2seq"] = cli_seq2seq.Seq2SeqConfig       # encoder-decoder flags (--task seq2seq)
+SECTIONS["dialogue"] = cli_seq2seq.DialogueConfig     # --task dialogue --model seq2seq|hred|vhred
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from rnnlab.config import PRESETS, Seq2SeqConfig, build_config
+from rnnlab.config import PRESETS, DialogueConfig, Seq2SeqConfig, build_config
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import RunDir
 
@@ -38,6 +38,8 @@ def train_other_task(args, overrides: dict) -> bool:
     from rnnlab.train.pairs import train_pairs
 
     if args.resume:
+        if run_task(args.out) == "dialogue":
+            raise RnnlabError(f"{args.out}: dialogue runs cannot be resumed yet; train a new one")
         if run_task(args.out) != "seq2seq":
             return False
         train_pairs(None, None, args.out, resume=True, overrides=overrides)
@@ -46,6 +48,15 @@ def train_other_task(args, overrides: dict) -> bool:
     task = overrides["data"].get("task") or preset.get("data", {}).get("task")
     if task is None and args.corpus in PAIR_CORPORA:
         task = "seq2seq"
+    if task == "dialogue":
+        from rnnlab.train.dialogue import train_dialogue
+        if not args.corpus:
+            raise RnnlabError("train --task dialogue needs a corpus: mrmp-chat-ja or a folder of its JSON files")
+        overrides["data"].update(corpus=args.corpus, task="dialogue")
+        overrides["data"].setdefault("level", "ja")
+        config = build_config(args.preset or "", overrides)
+        train_dialogue(config, dataclasses.replace(DialogueConfig(), **overrides.get("dialogue", {})), args.out)
+        return True
     if task != "seq2seq":
         check_language_model_embeddings(args, overrides, preset)
         return False
@@ -89,6 +100,15 @@ def evaluate_other_task(args) -> bool:
     if task == "word2vec":
         raise RnnlabError(f"{args.run}: a word2vec run; evaluate it with --analogies FILE "
                           "(e.g. questions-words.txt)")
+    if task == "dialogue":
+        from rnnlab.train.dialogue import evaluate_dialogue_run
+        result = evaluate_dialogue_run(args.run, args.split, args.device, args.checkpoint)
+        print(json.dumps(result, ensure_ascii=False) if args.json else
+              f"{result['data']} ({args.split}): response perplexity {result['perplexity']:.2f} over "
+              f"{result['responses']:,} responses" + (f"; KL {result['kl_per_response']:.3f} nats/response, bound "
+                                                     f"perplexity {result['bound_perplexity']:.2f}"
+                                                     if "kl_per_response" in result else ""))
+        return True
     if task != "seq2seq":
         return False
     from rnnlab.evaluation_pairs import evaluate_pair_run
@@ -175,6 +195,44 @@ def cmd_analogy(args) -> int:
     return 0
 
 
+def add_response_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run")
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=20)
+    p.add_argument("--greedy", action="store_true")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+
+
+def cmd_respond(args) -> int:
+    from rnnlab.train.dialogue import respond
+
+    if not args.context:
+        raise RnnlabError("respond needs at least one --context UTTERANCE (oldest first)")
+    for line in respond(args.run, [args.context], args.samples, args.temperature, args.top_k, args.greedy,
+                        args.seed, args.device)[0]:
+        print(line)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    """Read one utterance per line; answer each, keeping the conversation as context."""
+    from rnnlab.train.dialogue import open_dialogue_run, respond
+
+    loaded = open_dialogue_run(args.run, "best", args.device)
+    history: list[str] = []
+    print("(one utterance per line; end with Ctrl-D)", file=sys.stderr)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        history.append(line.strip())
+        reply = respond(args.run, [history], 1, args.temperature, args.top_k, args.greedy, args.seed,
+                        args.device, loaded)[0][0]
+        history.append(reply)
+        print(reply, flush=True)
+    return 0
+
+
 def add_commands(sub) -> None:
     """This module's sub-commands, added to cli.py's parser."""
     p = sub.add_parser("translate", help="decode with a seq2seq run (greedy or beam search)")
@@ -207,7 +265,15 @@ def add_commands(sub) -> None:
     p.add_argument("word")
     p.add_argument("--top", type=int, default=10)
 
-    p = sub.add_parser("analogy", help="a is to b as c is to ? (3CosAdd: b - a + c)")
+    p = sub.add_parser("respond", help="sample a response to a dialogue context (--task dialogue runs)")
+    add_response_flags(p)
+    p.add_argument("--context", action="append", default=[], help="an utterance of context; repeat, oldest first")
+    p.add_argument("--samples", type=int, default=1, help="responses to sample")
+
+    p = sub.add_parser("chat", help="talk with a dialogue run: each line you type gets a response")
+    add_response_flags(p)
+
+    p = sub.add_parser("analogy", help="A - B + C: `king man woman` -> queen (3CosAdd)")
     p.add_argument("run")
     p.add_argument("a")
     p.add_argument("b")
@@ -215,4 +281,4 @@ def add_commands(sub) -> None:
     p.add_argument("--top", type=int, default=5)
 
 
-COMMANDS = {"translate": cmd_translate, "word2vec": cmd_word2vec, "similar": cmd_similar, "analogy": cmd_analogy}
+COMMANDS = {"respond": cmd_respond, "chat": cmd_chat, "translate": cmd_translate, "word2vec": cmd_word2vec, "similar": cmd_similar, "analogy": cmd_analogy}

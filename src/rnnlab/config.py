@@ -34,8 +34,8 @@ class DataConfig:
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
-    task: str = option("lm", "what to learn: lm (next token of a text) or seq2seq (source -> target pairs)",
-                       ("lm", "seq2seq"))
+    task: str = option("lm", "what to learn: lm (next token of a text), seq2seq (source -> target pairs) or "
+                       "dialogue (context -> response)", ("lm", "seq2seq", "dialogue"))
     columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
     pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
                              "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
@@ -256,6 +256,19 @@ class Seq2SeqConfig:
                                 "fixed width (the book's NumPy code needs them; variable lengths do not)")
     bf16: bool = option(False, "train under bfloat16 autocast (faster on CPUs with AVX-512 BF16 and on GPUs)")
     dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
+
+
+@dataclass
+class DialogueConfig:
+    """Response generation (--task dialogue); sizes and dropout come from ModelConfig."""
+
+    model: str = option("hred", "seq2seq (context joined into one sequence), hred (utterance encoder + "
+                        "context RNN) or vhred (hred + a latent variable per response)", ("seq2seq", "hred", "vhred"))
+    context_size: int = option(3, "utterances of context before each response")
+    utterance_length: int = option(30, "tokens kept per utterance (longer ones are cut)")
+    latent: int = option(64, "vhred: size of the latent variable")
+    kl_anneal_steps: int = option(3000, "vhred: steps over which the KL weight rises from 0 to 1")
+    word_dropout: float = option(0.25, "vhred: decoder inputs replaced by <unk> with this probability")
 
 
 

@@ -1,0 +1,195 @@
+"""Training response generators (flat seq2seq, HRED, VHRED) on dialogues, and scoring them.
+
+One epoch = every (context, response) example once, shuffled with a seed per epoch. Each epoch
+logs valid response perplexity (and for VHRED the KL term and the bound) into metrics.jsonl.
+VHRED's KL weight rises linearly from 0 to 1 over --kl-anneal-steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import time
+
+import torch
+
+from rnnlab.config import DialogueConfig, RunConfig
+from rnnlab.data.dialogue import (DialogueExamples, build_dialogue_vocabulary, make_dialogue_batch, make_examples,
+                                  read_dialogue_splits, tokenise_dialogues)
+from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
+from rnnlab.errors import RnnlabError
+from rnnlab.files import write_atomic
+from rnnlab.models.hred import DialogueModel
+from rnnlab.runs import RunDir
+from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.train.distributed import pick_device
+from rnnlab.train.optim import Schedule, make_optimizer
+
+
+def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None):
+    order = list(range(len(examples.responses)))
+    if seed is not None:
+        random.Random(seed).shuffle(order)
+    for start in range(0, len(order), batch_size):
+        chosen = order[start:start + batch_size]
+        yield make_dialogue_batch([examples.contexts[i] for i in chosen], [examples.responses[i] for i in chosen], vocab)
+
+
+@torch.no_grad()
+def score_dialogue(model: DialogueModel, examples: DialogueExamples, vocab: Vocabulary, device, batch_size=256) -> dict:
+    """Response perplexity (teacher forced; VHRED: z = the posterior mean) and, for VHRED, KL and bound."""
+    was_training = model.training
+    model.eval()
+    nll = kl = 0.0
+    tokens = 0
+    for batch in dialogue_batches(examples, batch_size, vocab):
+        b = batch.to(device)
+        condition, batch_kl = model.condition(b, with_response=True, sample=False)
+        logits, _ = model.decode(b.response_in, condition, model.initial_state(condition))
+        nll += float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(2)), b.response_out.reshape(-1),
+                                                       ignore_index=0, reduction="sum"))
+        kl += float(batch_kl.sum())
+        tokens += int((b.response_out != 0).sum())
+    model.train(was_training)
+    result = {"nll": nll / tokens, "perplexity": math.exp(min(nll / tokens, 700)), "tokens": tokens,
+              "responses": len(examples.responses)}
+    if model.kind == "vhred":
+        result.update({"kl_per_response": kl / len(examples.responses),
+                       "bound_perplexity": math.exp(min((nll + kl) / tokens, 700))})
+    return result
+
+
+def load_dialogue_config(run: RunDir) -> tuple[RunConfig, DialogueConfig]:
+    config = run.load_config()
+    raw = json.loads(run.config_path.read_text(encoding="utf-8")).get("dialogue") or {}
+    known = {f.name for f in dataclasses.fields(DialogueConfig)}
+    return config, DialogueConfig(**{k: v for k, v in raw.items() if k in known})
+
+
+def prepare_dialogues(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabulary | None = None):
+    tokenizer = TextTokenizer(TokenizerConfig(level=config.data.level, lowercase=config.data.lowercase))
+    raw = read_dialogue_splits(config.data.corpus)
+    tokens = {split: tokenise_dialogues(dialogues, tokenizer) for split, dialogues in raw.items()}
+    vocab = vocab or build_dialogue_vocabulary(tokens["train"], config.data.min_freq, config.data.max_vocab)
+    examples = {split: make_examples(tokens[split], vocab, dialogue.context_size, dialogue.utterance_length,
+                                     raw[split] if split != "train" else None) for split in tokens}
+    for split, found in examples.items():
+        if not found.responses:
+            raise RnnlabError(f"{config.data.corpus}: the {split} split has no response with "
+                              f"{dialogue.context_size} utterances of context")
+    return tokenizer, vocab, examples
+
+
+def build_dialogue_model(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabulary) -> DialogueModel:
+    return DialogueModel(config.model, dialogue, len(vocab), vocab.unk_id)
+
+
+def train_dialogue(config: RunConfig, dialogue: DialogueConfig, out, log=print) -> list[dict]:
+    """Train a response generator into run directory `out`; returns its metrics records."""
+    run = RunDir(out)
+    device = pick_device(config.train.device)
+    if config.train.threads or device.type == "cpu":
+        torch.set_num_threads(config.train.threads or 1)
+    tokenizer, vocab, examples = prepare_dialogues(config, dialogue)
+    run.create(config)
+    write_atomic(run.config_path, json.dumps({**config.to_dict(), "dialogue": dataclasses.asdict(dialogue)},
+                                             indent=2, ensure_ascii=False))
+    save_vocabulary(run.vocab_path, vocab, tokenizer.config)
+    torch.manual_seed(config.train.seed)
+    model = build_dialogue_model(config, dialogue, vocab).to(device)
+    optimizer, c = make_optimizer(model.parameters(), config.train), config.train
+    schedule = Schedule(optimizer, c)
+    log(f"{config.data.corpus}: {len(examples['train'].responses):,} training responses (context "
+        f"{dialogue.context_size}), vocabulary {len(vocab):,}; {dialogue.model}, {config.model.layers}x"
+        f"{config.model.hidden} {config.model.cell}, {sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"{device}; run {run.path}")
+    step, best, started = 0, math.inf, time.perf_counter()
+    for epoch in range(1, c.epochs + 1):
+        model.train()
+        total_nll = total_kl = 0.0
+        total_tokens = 0
+        out_of_time = False
+        for batch in dialogue_batches(examples["train"], c.batch_size, vocab, seed=c.seed * 1000 + epoch):
+            out = model(batch.to(device))
+            weight = min(1.0, step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
+            loss = (out.nll_sum + weight * out.kl_sum) / out.tokens
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if c.clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip)
+            optimizer.step()
+            step += 1
+            total_nll, total_kl, total_tokens = total_nll + out.nll_sum.item(), total_kl + out.kl_sum.item(), \
+                total_tokens + out.tokens
+            if c.max_minutes and time.perf_counter() - started > c.max_minutes * 60:
+                out_of_time = True
+                break
+        valid = score_dialogue(model, examples["valid"], vocab, device)
+        record = {"epoch": epoch, "step": step, "train_loss": total_nll / max(total_tokens, 1),
+                  "train_kl_per_token": total_kl / max(total_tokens, 1), "valid_loss": valid["nll"],
+                  "valid_ppl": valid["perplexity"], "lr": schedule.lr,
+                  "elapsed_s": round(time.perf_counter() - started, 2)}
+        if "kl_per_response" in valid:
+            record.update(valid_kl_per_response=valid["kl_per_response"], valid_bound_ppl=valid["bound_perplexity"],
+                          kl_weight=weight)
+        run.append_metrics(record)
+        payload = {"model": model.state_dict(), "progress": {"epoch": epoch, "step": step}}
+        if valid["nll"] < best:
+            best = valid["nll"]
+            save_checkpoint(run.best_checkpoint, payload)
+        save_checkpoint(run.last_checkpoint, payload)
+        schedule.after_epoch(epoch, valid["nll"])
+        log(f"epoch {epoch}: train loss {record['train_loss']:.4f}, valid ppl {valid['perplexity']:.2f}"
+            + (f", KL {valid['kl_per_response']:.3f} nats/response, bound ppl {valid['bound_perplexity']:.2f}"
+               if "kl_per_response" in valid else "") + f", {record['elapsed_s']:.0f}s")
+        if out_of_time:
+            break
+    return run.read_metrics()
+
+
+def open_dialogue_run(path, which: str = "best", device="cpu"):
+    run = RunDir(path)
+    config, dialogue = load_dialogue_config(run)
+    if config.data.task != "dialogue":
+        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a dialogue run (train one with --task dialogue)")
+    vocab, payload = load_vocabulary(run.vocab_path)
+    tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
+    model = build_dialogue_model(config, dialogue, vocab)
+    try:
+        model.load_state_dict(load_checkpoint(checkpoint)["model"])
+    except RuntimeError:
+        raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabulary") from None
+    model.to(device).eval()
+    return config, dialogue, tokenizer, vocab, model
+
+
+def evaluate_dialogue_run(path, split: str = "test", device: str = "auto", which: str = "best") -> dict:
+    device = pick_device(device)
+    config, dialogue, _, vocab, model = open_dialogue_run(path, which, device)
+    examples = prepare_dialogues(config, dialogue, vocab)[2][split]
+    result = score_dialogue(model, examples, vocab, device)
+    result.update({"task": "dialogue", "model": dialogue.model, "split": split, "data": config.data.corpus,
+                   "context_size": dialogue.context_size})
+    return result
+
+
+def respond(path, contexts: list[list[str]], samples: int = 1, temperature: float = 1.0, top_k: int = 0,
+            greedy: bool = False, seed: int | None = None, device: str = "cpu", loaded=None) -> list[list[str]]:
+    """Responses (`samples` per context) to each context, a list of utterance strings (last = newest)."""
+    from rnnlab.data.pairs import BOS, join_side, split_side
+    from rnnlab.data.tokenize import EOS
+    config, dialogue, tokenizer, vocab, model = loaded or open_dialogue_run(path, "best", device)
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    out = []
+    for context in contexts:
+        turns = [vocab.encode(split_side(tokenizer, u)[:dialogue.utterance_length]) or [vocab.unk_id]
+                 for u in context[-dialogue.context_size:]]
+        turns = [[vocab.unk_id]] * (dialogue.context_size - len(turns)) + turns
+        batch = make_dialogue_batch([turns] * samples, [[vocab.unk_id]] * samples, vocab).to(device)
+        rows = model.sample(batch, vocab.index[BOS], vocab.index[EOS], dialogue.utterance_length + 5, temperature,
+                            top_k, greedy, generator)
+        out.append([join_side(config.data.level, vocab.decode(row)) for row in rows])
+    return out

@@ -1,0 +1,72 @@
+"""Dialogue response generation: corpus reading, split by speaker group, seq2seq / HRED / VHRED runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from rnnlab.cli import main
+from rnnlab.data.dialogue import read_dialogue_file, split_by_group
+from rnnlab.models.hred import gaussian_kl
+
+TINY = ["--task", "dialogue", "--level", "word", "--layers", "1", "--hidden", "16", "--embed", "8",
+        "--batch-size", "8", "--epochs", "2", "--threads", "1", "--context-size", "2"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chat") / "dialogues" / "A_first_time"
+    folder.mkdir(parents=True)
+    lines = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
+             "do you like tea", "i like tea", "me too"]
+    for group in range(10):
+        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": lines[i % len(lines)], "mention_to": []}
+                      for i in range(12)]
+        (folder / f"A{group:03d}01.json").write_text(json.dumps({"dialogue_id": f"A{group:03d}01",
+                                                                  "utterances": utterances}), encoding="utf-8")
+    return folder.parent
+
+
+def test_split_by_speaker_group_keeps_groups_apart():
+    dialogues = [(f"A{g:03d}{d:02d}", [f"{g}"]) for g in range(20) for d in range(3)]
+    splits = split_by_group(dialogues)
+    assert [len(splits[s]) for s in ("train", "valid", "test")] == [48, 6, 6]
+    groups = {s: {u[0] for u in splits[s]} for s in splits}
+    assert not (groups["train"] & groups["test"]) and not (groups["valid"] & groups["test"])
+
+
+def test_a_file_that_is_not_the_corpus_json_is_one_line_naming_it(tmp_path):
+    from rnnlab.errors import RnnlabError
+    bad = tmp_path / "A00101.json"
+    bad.write_text('{"dialogue_id": "A00101", "turns": []}', encoding="utf-8")
+    with pytest.raises(RnnlabError, match=r"A00101.json: not the corpus's JSON"):
+        read_dialogue_file(bad)
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(RnnlabError, match=r"A00101.json: not the corpus's JSON"):
+        read_dialogue_file(bad)
+
+
+def test_gaussian_kl_is_zero_for_equal_and_positive_otherwise():
+    mu, logvar = torch.randn(4, 3), torch.randn(4, 3)
+    assert torch.allclose(gaussian_kl(mu, logvar, mu, logvar), torch.zeros(4), atol=1e-6)
+    assert bool((gaussian_kl(mu, logvar, mu + 1, logvar) > 0).all())
+
+
+@pytest.mark.parametrize("kind", ["seq2seq", "hred", "vhred"])
+def test_train_respond_evaluate(corpus, tmp_path, capsys, kind):
+    run = tmp_path / kind
+    assert main(["train", str(corpus), *TINY, "--model", kind, "--out", str(run)]) == 0
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and records[-1]["valid_ppl"] < records[0]["valid_ppl"] * 1.5
+    capsys.readouterr()
+    assert main(["respond", str(run), "--context", "hello there", "--context", "hello how are you",
+                 "--samples", "2", "--seed", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["evaluate", str(run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["task"] == "dialogue" and result["model"] == kind and result["perplexity"] > 1
+    assert ("kl_per_response" in result) == (kind == "vhred")
+    if kind == "vhred":
+        assert result["kl_per_response"] >= 0 and result["bound_perplexity"] >= result["perplexity"]
