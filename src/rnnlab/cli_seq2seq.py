@@ -205,7 +205,7 @@ def add_response_flags(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_respond(args) -> int:
-    from rnnlab.train.dialogue import respond
+    from rnnlab.generate.respond import respond
 
     if not args.context:
         raise RnnlabError("respond needs at least one --context UTTERANCE (oldest first)")
@@ -217,7 +217,7 @@ def cmd_respond(args) -> int:
 
 def cmd_chat(args) -> int:
     """Read one utterance per line; answer each, keeping the conversation as context."""
-    from rnnlab.train.dialogue import open_dialogue_run, respond
+    from rnnlab.generate.respond import open_dialogue_run, respond
 
     loaded = open_dialogue_run(args.run, "best", args.device)
     history: list[str] = []
