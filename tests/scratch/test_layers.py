@@ -100,3 +100,39 @@ def test_numerical_gradient_restores_the_array(rng):
     grad = numerical_gradient(lambda: float((x ** 3).sum()), x)
     assert np.array_equal(x, before)
     assert np.allclose(grad, 3 * x ** 2, rtol=1e-8)
+
+
+@pytest.mark.parametrize("huge", [False, True])
+def test_affine_softmax_with_loss_equals_the_pair_and_its_gradients_check(rng, huge):
+    from rnnlab.scratch.layers import AffineSoftmaxWithLoss
+
+    fused = AffineSoftmaxWithLoss(4, 9, rng, np.float64)
+    if huge:                                            # row maxima beyond 60: the shifted path
+        fused.params["b"][...] = 100.0 * np.arange(9)
+    affine = Affine(4, 9, rng, np.float64)
+    affine.params["W"][...], affine.params["b"][...] = fused.params["W"], fused.params["b"]
+    pair = SoftmaxWithLoss()
+    x, targets = rng.standard_normal((6, 4)), np.array([0, 3, 3, 8, 1, 3])   # a repeated target
+    loss = fused.forward(x, targets)
+    assert loss == pytest.approx(pair.forward(affine.forward(x), targets), rel=1e-12)
+    dx = fused.backward(0.25)
+    assert np.allclose(dx, affine.backward(pair.backward(0.25)), atol=1e-12)
+    for name in ("W", "b"):
+        assert np.allclose(fused.grads[name], affine.grads[name], atol=1e-12)
+    analytic = {"x": dx, **{k: g.copy() for k, g in fused.grads.items()}}
+    errors = check(lambda: 0.25 * fused.forward(x, targets, keep=False), analytic, {"x": x, **fused.params}, eps=1e-4)
+    assert max(errors.values()) < TOLERANCE
+
+
+def test_tied_affine_softmax_with_loss_takes_the_unfolded_path(rng):
+    from rnnlab.scratch.layers import AffineSoftmaxWithLoss
+
+    folded = AffineSoftmaxWithLoss(4, 9, rng, np.float64)
+    shared = np.ascontiguousarray(folded.params["W"].T)          # (out, in), as an embedding is
+    tied = AffineSoftmaxWithLoss(4, 9, rng, np.float64)
+    tied.tie(shared.T)
+    tied.params["b"][...] = folded.params["b"]
+    x, targets = rng.standard_normal((5, 4)), np.array([1, 2, 2, 0, 8])
+    assert tied.forward(x, targets) == pytest.approx(folded.forward(x, targets), rel=1e-12)
+    assert np.allclose(tied.backward(0.5), folded.backward(0.5))
+    assert np.allclose(tied.grads["W"], folded.grads["W"]) and np.allclose(tied.grads["b"], folded.grads["b"])

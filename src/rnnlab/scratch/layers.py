@@ -123,6 +123,80 @@ class SoftmaxWithLoss:
         return grad
 
 
+class AffineSoftmaxWithLoss:
+    """Affine then SoftmaxWithLoss as one layer: the same numbers, fewer passes over the scores.
+
+    At word level the (rows, vocab) scores are most of the work besides the products. Here W and b
+    are the rows of one array, so one product of [x, 1] adds the bias and one gives [dW; db]; the
+    scores are only exponentiated in place; the per-row normalisation 1/sum and the upstream factor
+    are applied to the small factors of the products ([x, 1] before the transpose product, the
+    (rows, in) result of E W^T), and the one-hot part of softmax - one_hot to a few columns after.
+    The usual shift by the row maximum is made only when a maximum leaves [-60, 60], where exp
+    would leave float32's range.
+    """
+
+    def __init__(self, in_size: int, out_size: int, rng: np.random.Generator, dtype=np.float32):
+        bound = 1 / np.sqrt(in_size)
+        self.weights = uniform(rng, (in_size + 1, out_size), bound, dtype)    # rows of W, then b
+        self.weight_grads = np.zeros_like(self.weights)
+        self.params = {"W": self.weights[:in_size], "b": self.weights[in_size]}
+        self.grads = {"W": self.weight_grads[:in_size], "b": self.weight_grads[in_size]}
+        self.saved = None
+
+    def tie(self, W: np.ndarray) -> None:
+        """Use another layer's array (a view) as W: tied weights; the bias then takes its own passes."""
+        self.params["W"] = W
+        self.weights = self.weight_grads = None
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """x (rows, in) -> unnormalised log-probabilities (rows, out)."""
+        return self._scores(x)[1]
+
+    def _scores(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        W = self.params["W"]
+        expect(x.ndim == 2 and x.shape[1] == W.shape[0],
+               f"AffineSoftmaxWithLoss: input {x.shape} does not fit weight {W.shape} (want (rows, {W.shape[0]}))")
+        if self.weights is None:
+            scores = x @ W
+            scores += self.params["b"]
+            return x, scores
+        with_ones = np.empty((x.shape[0], x.shape[1] + 1), x.dtype)          # [x, 1]
+        with_ones[:, :-1], with_ones[:, -1] = x, 1.0
+        return with_ones, with_ones @ self.weights
+
+    def forward(self, x: np.ndarray, targets: np.ndarray, keep: bool = True) -> float:
+        """Summed NLL of targets (rows,) under softmax(x W + b)."""
+        expect(targets.shape == x.shape[:1], f"AffineSoftmaxWithLoss: targets {targets.shape} must be ({x.shape[0]},)")
+        inputs, exp = self._scores(x)
+        row_max = exp.max(axis=1, keepdims=True)
+        if np.abs(row_max).max() > 60:
+            exp -= row_max                                         # NLL is the same for shifted scores
+        picked = exp[np.arange(exp.shape[0]), targets]
+        np.exp(exp, out=exp)                                       # the scores array, exponentiated
+        total = exp.sum(axis=1)
+        loss = float(np.log(total).sum() - picked.sum())
+        self.saved = (x, inputs, targets, exp, total) if keep else None
+        return loss
+
+    def backward(self, dout: float = 1.0) -> np.ndarray:
+        """G = dout * (softmax - one_hot): dW = x^T G, db = sum G, dx = G W^T, without forming G."""
+        x, inputs, targets, exp, total = self.saved
+        W, grads = self.params["W"], self.grads
+        scale = (dout / total).astype(exp.dtype)[:, None]          # (rows, 1): dout / row sum
+        if self.weights is not None:
+            np.matmul((inputs * scale).T, exp, out=self.weight_grads)          # [dW; db] in one product
+        else:
+            np.matmul((x * scale).T, exp, out=grads["W"])
+            np.matmul(scale[:, 0], exp, out=grads["b"])
+        np.subtract.at(grads["W"].T, targets, dout * x)           # the one-hot part: a column per row
+        grads["b"] -= dout * np.bincount(targets, minlength=exp.shape[1]).astype(exp.dtype)
+        dx = exp @ W.T
+        dx *= scale
+        dx -= dout * W.T[targets]
+        self.saved = None
+        return dx
+
+
 class Dropout:
     """Inverted dropout. Variational (locked): one mask per sequence, shared by every time step.
 

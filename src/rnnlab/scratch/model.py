@@ -1,8 +1,8 @@
 """The language model of `rnnlab.models.model` again in NumPy: same layers, same state dict.
 
 embedding -> dropout -> [recurrent layer, dropout between] -> dropout -> (projection) -> affine
--> softmax with loss. `state_dict` / `load_state_dict` speak PyTorch's names and layout (through
-`torch_layout.map_weights`), so a run trained by either engine loads in the other.
+and softmax with loss (one layer). `state_dict` / `load_state_dict` speak PyTorch's names and
+layout (through `torch_layout.map_weights`), so a run trained by either engine loads in the other.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from rnnlab.config import ModelConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.scratch.cells import make_cell
-from rnnlab.scratch.layers import Affine, Dropout, Embedding, SoftmaxWithLoss
+from rnnlab.scratch.layers import Affine, AffineSoftmaxWithLoss, Dropout, Embedding
 from rnnlab.scratch.time_layers import TimeRecurrent
 from rnnlab.scratch.torch_layout import map_weights
 
@@ -36,10 +36,9 @@ class LanguageModel:
         self.output_dropout = Dropout(config.dropout, rng, config.variational)
         tied = config.tie_weights
         self.project = Affine(hidden, embed, rng, dtype, bias=False) if tied and embed != hidden else None
-        self.decoder = Affine(embed if tied else hidden, vocab_size, rng, dtype)
+        self.decoder = AffineSoftmaxWithLoss(embed if tied else hidden, vocab_size, rng, dtype)
         if tied:
-            self.decoder.params["W"] = self.embedding.params["W"].T      # a view: one array, two uses
-        self.loss = SoftmaxWithLoss()
+            self.decoder.tie(self.embedding.params["W"].T)               # a view: one array, two uses
         self.modules = {"embedding": self.embedding, "project": self.project, "decoder": self.decoder,
                         **{f"layers.{k}": layer for k, layer in enumerate(self.layers)}}
         self.params = {f"{m}.{k}": p for m, module in self.modules.items() if module is not None
@@ -61,22 +60,26 @@ class LanguageModel:
             x = layer.forward(x)
         return self.output_dropout.forward(x, training)
 
+    def features(self, hidden: np.ndarray) -> np.ndarray:
+        """(time, batch, hidden) -> (time*batch, features) entering the output layer."""
+        flat = hidden.reshape(-1, hidden.shape[-1])
+        return self.project.forward(flat) if self.project is not None else flat
+
     def scores(self, hidden: np.ndarray) -> np.ndarray:
         """(time, batch, hidden) -> (time*batch, vocab) unnormalised log-probabilities."""
-        features = self.project.forward(hidden) if self.project is not None else hidden
-        return self.decoder.forward(features).reshape(-1, self.vocab_size)
+        return self.decoder.scores(self.features(hidden))
 
     def forward(self, inputs: np.ndarray, targets: np.ndarray, training: bool = False,
                 keep: bool | None = None) -> float:
         """Summed NLL (nats) of targets (time, batch); keep what backward needs if training or keep."""
         self.shape = inputs.shape
-        scores = self.scores(self.hidden(inputs, training))
-        return self.loss.forward(scores, targets.reshape(-1), keep=training if keep is None else keep)
+        features = self.features(self.hidden(inputs, training))
+        return self.decoder.forward(features, targets.reshape(-1), keep=training if keep is None else keep)
 
     def backward(self, dloss: float = 1.0) -> None:
         """Fill `grads` with d(dloss * NLL)/d(params) of the last forward (dloss = 1/tokens: mean)."""
         T, N = self.shape
-        d = self.decoder.backward(self.loss.backward(dloss))            # (time*batch, features)
+        d = self.decoder.backward(dloss)                                 # (time*batch, features)
         if self.project is not None:
             d = self.project.backward(d)
         d = self.output_dropout.backward(d.reshape(T, N, -1))
