@@ -50,10 +50,23 @@ def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, b
     seq = dataclasses.replace(Seq2SeqConfig(), **{**PRESETS[preset]["seq2seq"], **extra, "dev_limit": 0,
                                                    "bf16": bf16, "book_padding": book_padding})
     records = train_pairs(config, seq, folder / case, log=lambda line: None)
+    if case == "date-attn":
+        print(month_alignment(folder / case))
     previous = 0.0
     for record in records:
         record["train_s"], previous = record["elapsed_s"] - previous, record["elapsed_s"]
     return records
+
+
+def month_alignment(run: Path, text: str = "september 27, 1994") -> str:
+    """Where the output month's attention peaks on the book's example (source in reading order)."""
+    from rnnlab.generate.translate import open_pair_run, translate
+    hypothesis, tokens = translate(open_pair_run(run), text)
+    best = hypothesis[0]
+    peaks = [tokens[int(best.weights[i].argmax())] + f"@{int(best.weights[i].argmax())}" for i in (5, 6)]
+    on_month = all(int(best.weights[i].argmax()) < len("september") for i in (5, 6))
+    return (f"date alignment: {text!r} -> {''.join(best.tokens)!r}; month digits attend most to {peaks} "
+            f"({'inside' if on_month else 'not inside'} 'september')")
 
 
 def main() -> None:
