@@ -96,8 +96,8 @@ def cmd_toy(args) -> int:
         result = toys.next_word(args.seed if args.seed is not None else 0, args.cell or "rnn", args.epochs or 10, log)
         d = result.detail
         print(f"next-word ({args.cell or 'rnn'}, 4-word window over 100 words): accuracy {result.accuracy:.1%} "
-              f"on {d['test_words']:,} test words (best possible {d['ceiling']:.1%}: most words are drawn at "
-              f"random); on the place word, decided by the subject 9 words back "
+              f"on {d['test_words']:,} test words (a perfect predictor expects {d['ceiling']:.1%}: most words are "
+              f"drawn at random); on the place word, decided by the subject 9 words back "
               f"(outside the window, so only the memory knows it): {d['place_accuracy']:.1%} "
               f"(chance {d['place_chance']:.0%})")
     else:

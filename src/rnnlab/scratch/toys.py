@@ -34,7 +34,7 @@ OTHERS = ["a", "the", "in", "on", "at", "near", "today", "again", "often", "."]
 WORDS = SUBJECTS + PLACES + VERBS + ADJECTIVES + OTHERS            # 100 distinct words
 WINDOW = 4
 PLACE_SLOT = 10                                                    # index of the place in a sentence
-# The chance of the best guess at each of the 12 slots of `sentence`: the best any model can do.
+# The chance of the best guess at each of the 12 slots of `sentence`: what a perfect predictor expects.
 BEST_GUESS = [1 / 2, 1 / 30, 1 / 20, 1 / 20, 1 / 3, 1 / 4, 1, 1 / 29, 1 / 28, 1 / 27, 1, 1]
 
 
