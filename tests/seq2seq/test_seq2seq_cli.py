@@ -142,3 +142,23 @@ def test_the_books_split_and_format():
     np.random.shuffle(order)
     first_test = lines[order[45000]]
     assert splits.pairs["test"][0] == (first_test[:first_test.index("_")], first_test[first_test.index("_") + 1:])
+
+
+def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path):
+    """The book's figure in small: output digits look at the input characters they come from."""
+    from rnnlab.generate.translate import open_pair_run, translate
+    from seq2seq_tasks import date_pairs
+    data = tmp_path / "dates.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in date_pairs(2000)), encoding="utf-8")
+    assert main(["train", str(data), *TINY, "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
+    run = open_pair_run(tmp_path / "run")
+    for text, month in (("september 27", "september"), ("december 14", "december")):
+        hypotheses, tokens = translate(run, text)
+        best = hypotheses[0]
+        assert best.tokens == list(f"{MONTH_NUMBERS[month]}-{text.split()[1]}")
+        peaks = [int(best.weights[i].argmax()) for i in range(len(best.tokens))]
+        assert peaks[1] < len(month)                                    # the month's digit reads the month
+        assert [tokens[p] for p in peaks[3:]] == list(text.split()[1])  # each day digit reads its own digit
+
+
+MONTH_NUMBERS = {"september": "09", "december": "12"}
