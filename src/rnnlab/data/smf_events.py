@@ -104,15 +104,12 @@ class SmfEventsTokenizer(MidiTokenizer):
     def decode_midi(self, tokens: list[str]) -> bytes:
         mido = self.mido
         track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
-        pending = 0
         for word in tokens:
-            message = self.parse_word(word)
-            if message is None:
-                continue
-            delta, msg = message
-            track.append(msg.copy(time=delta + pending))
-            pending = 0
-        track.append(mido.MetaMessage("end_of_track", time=pending))
+            event = self.parse_word(word)
+            if event is not None:
+                delta, message = event
+                track.append(message.copy(time=delta))
+        track.append(mido.MetaMessage("end_of_track", time=0))
         out = io.BytesIO()
         mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT, tracks=[track]).save(file=out)
         return out.getvalue()
