@@ -60,7 +60,9 @@ def our_trainer(steps: int):
     from rnnlab.config import build_config
     from rnnlab.data.dataset import prepare_text
     from rnnlab.data.streams import batchify, windows
+    from rnnlab.scratch.adapter import LMAdapter
     from rnnlab.scratch.trainer import NumpyTrainer, numpy_model_for
+    from rnnlab.train.distributed import Placement
 
     config = build_config("", {"data": {"corpus": "ptb", "level": "word"},
                                "model": {"cell": "lstm", "layers": 1, "hidden": 100, "embed": 100},
@@ -68,13 +70,13 @@ def our_trainer(steps: int):
                                          "bptt": 35, "engine": "numpy"}})
     _, vocab, ids = prepare_text(config.data)
     model = numpy_model_for(config, len(vocab))
-    trainer = NumpyTrainer(model, config.train, run=None)
+    trainer = NumpyTrainer(LMAdapter(model), config.train, Placement(0, 1, None), run=None)
     data = batchify(ids["train"], 20)
 
     def run() -> tuple[float, float]:
         started, cpu = time.perf_counter(), time.process_time()
         for _, inputs, targets in itertools.islice(windows(data, 35), steps):    # the trainer's own loop
-            trainer.train_step(inputs.numpy(), targets.numpy())
+            trainer.train_step(inputs, targets)
         return time.perf_counter() - started, time.process_time() - cpu
     return run, len(vocab)
 

@@ -16,7 +16,7 @@ from rnnlab.train.evaluate import evaluate_stream
 def evaluate_run(path, split: str = "test", data_file: str | None = None, batch_size: int = 1,
                  device: str = "auto", which: str = "best", engine: str = "torch") -> dict:
     if engine == "numpy":                       # the from-scratch engine reads the same run directory
-        from rnnlab.scratch.evaluate import evaluate_ids, open_numpy_run
+        from rnnlab.scratch.adapter import open_numpy_run
         trained = open_numpy_run(path, which)
     else:
         trained = open_run(path, which, pick_device(device))
@@ -30,10 +30,7 @@ def evaluate_run(path, split: str = "test", data_file: str | None = None, batch_
         raise RnnlabError(f"{source}: has {len(tokens)} tokens to evaluate; need at least 2")
     ids = encode(trained.vocab, tokens)
     unknown = int((ids == trained.vocab.unk_id).sum())
-    if engine == "numpy":
-        result = evaluate_ids(trained.model, ids, batch_size, config.train.bptt)
-    else:
-        result = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device)
+    result = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device)
     result.update({"split": None if data_file else split, "data": source, "unknown_tokens": unknown,
                    "level": config.data.level})
     return result

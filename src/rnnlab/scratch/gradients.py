@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.scratch.cells import CELLS, Cell, make_cell
+from rnnlab.scratch.cells import Cell, make_cell
 
 
 @dataclass
@@ -150,5 +150,3 @@ def plot(results: dict, setting: GradientSetting, clip: float, path: Path) -> No
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
-
-__all__ = ["CELLS", "GradientSetting", "adding_problem", "gradient_norms", "run", "table", "plot"]

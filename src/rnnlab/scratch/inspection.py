@@ -14,7 +14,7 @@ import numpy as np
 
 from rnnlab.data.tokenize import EOS
 from rnnlab.errors import RnnlabError
-from rnnlab.scratch.evaluate import open_numpy_run
+from rnnlab.scratch.adapter import open_numpy_run
 
 TOGGLES = '"'                  # the same mark opens and closes
 OPENING, CLOSING = "“「『", "”」』"
@@ -52,7 +52,7 @@ def inspect_text(path, text: str, which: str = "best") -> Inspection:
         raise RnnlabError("--text: no tokens to read; give some text")
     if len(tokens) > MAX_TOKENS:
         raise RnnlabError(f"--text: {len(tokens)} tokens; the picture holds at most {MAX_TOKENS}")
-    model = trained.model
+    model = trained.model.model
     ids = np.array(trained.vocab.encode(tokens))[:, None]          # (time, batch=1)
     model.reset_state()
     model.hidden(ids)

@@ -1,0 +1,77 @@
+"""The NumPy model behind the contract rnnlab.train drives, and a run directory opened for it.
+
+`rnnlab.train.trainer` and `rnnlab.train.evaluate` know a model only through
+`model(inputs, state, targets) -> LMOutput`, `initial_state(batch)` and `train()` / `eval()`.
+`LMAdapter` gives the NumPy language model that face (token ids arrive as CPU tensors, the
+summed NLL leaves as a NumPy scalar), so the same loop and the same perplexity protocol serve
+both engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnlab.config import RunConfig
+from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary
+from rnnlab.errors import RnnlabError
+from rnnlab.models.model import LMOutput
+from rnnlab.runs import RunDir
+from rnnlab.scratch.model import LanguageModel
+from rnnlab.train.checkpoint import load_checkpoint
+
+
+class LMAdapter:
+    """A NumPy LanguageModel as rnnlab.train sees a model; the state is passed in and out."""
+
+    def __init__(self, model: LanguageModel):
+        self.model, self.training = model, True
+
+    def train(self, mode: bool = True) -> "LMAdapter":
+        self.training = mode
+        return self
+
+    def eval(self) -> "LMAdapter":
+        return self.train(False)
+
+    def initial_state(self, batch_size: int) -> list[tuple]:
+        return [layer.cell.initial_state(batch_size) for layer in self.model.layers]
+
+    def __call__(self, inputs: torch.Tensor, state: list, targets: torch.Tensor | None = None,
+                 activation_reg: float = 0.0, temporal_reg: float = 0.0) -> LMOutput:
+        """inputs, targets (time, batch) -> summed NLL of the targets and the state after the window."""
+        self.model.state = state
+        if targets is None:
+            self.model.hidden(inputs.numpy(), self.training)
+            return LMOutput(None, 0, self.model.state, None)
+        nll = self.model.forward(inputs.numpy(), targets.numpy(), training=self.training)
+        return LMOutput(np.float64(nll), targets.numel(), self.model.state, None)
+
+
+@dataclass
+class NumpyRun:
+    """A text run opened for the NumPy engine, with the fields of rnnlab.loading.TrainedRun."""
+
+    run: RunDir
+    config: RunConfig
+    tokenizer: TextTokenizer
+    vocab: Vocabulary
+    model: LMAdapter
+    device: torch.device = torch.device("cpu")
+
+
+def open_numpy_run(path, which: str = "best", dtype=np.float32) -> NumpyRun:
+    """Load any text run, trained by either engine, into the NumPy model."""
+    run = RunDir(path)
+    config = run.load_config()
+    if config.data.modality != "text" or getattr(config.data, "task", "lm") != "lm":
+        raise RnnlabError(f"{run.path}: a {config.data.modality} run; the NumPy engine reads text language models only")
+    vocab, payload = load_vocabulary(run.vocab_path)
+    tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
+    weights = load_checkpoint(checkpoint)["model"]
+    model = LanguageModel(config.model, len(vocab), dtype)
+    model.load_state_dict({name: value.numpy().astype(dtype) for name, value in weights.items()}, str(checkpoint))
+    return NumpyRun(run, config, tokenizer, vocab, LMAdapter(model))
