@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="sample text from a trained run")
     p.add_argument("run")
-    p.add_argument("--prime", default="", help="text to start from")
+    p.add_argument("--prime", default="", help="text to start from; midi runs: a MIDI file, seed events "
+                   "of the run's vocabulary, or for piano rolls a chord such as 60,64,67")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     add_sampling_flags(p)
