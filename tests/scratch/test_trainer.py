@@ -99,3 +99,13 @@ def test_cli_engine_flag(tmp_path, small_text, capsys):
     assert main(["train", str(small_text), "--engine", "numpy", "--weight-drop", "0.3",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "--weight-drop 0.3 is not in the NumPy engine" in capsys.readouterr().err
+
+
+def test_a_run_with_an_unknown_cell_type_is_refused_by_name(tmp_path, small_text, capsys):
+    run = tmp_path / "run"
+    train(config_for(small_text, epochs=1), run, log=QUIET)
+    config = json.loads((run / "config.json").read_text())
+    config["model"]["cell"] = "mgu"
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["evaluate", str(run), "--engine", "numpy"]) == 2
+    assert "config.json: unknown cell type 'mgu'" in capsys.readouterr().err

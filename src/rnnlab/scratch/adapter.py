@@ -19,6 +19,7 @@ from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, loa
 from rnnlab.errors import RnnlabError
 from rnnlab.models.model import LMOutput
 from rnnlab.runs import RunDir
+from rnnlab.scratch.cells import CELLS
 from rnnlab.scratch.model import LanguageModel
 from rnnlab.train.checkpoint import load_checkpoint
 
@@ -68,6 +69,9 @@ def open_numpy_run(path, which: str = "best", dtype=np.float32) -> NumpyRun:
     config = run.load_config()
     if config.data.modality != "text" or getattr(config.data, "task", "lm") != "lm":
         raise RnnlabError(f"{run.path}: a {config.data.modality} run; the NumPy engine reads text language models only")
+    if config.model.cell not in CELLS:
+        raise RnnlabError(f"{run.config_path}: unknown cell type {config.model.cell!r}; the NumPy engine has: "
+                          f"{', '.join(CELLS)}")
     vocab, payload = load_vocabulary(run.vocab_path)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
     checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
