@@ -52,3 +52,10 @@ def test_training_improves_on_a_learnable_text(tmp_path, small_text):
     records = train(config_for(small_text, epochs=4, lr=0.01), tmp_path / "run", log=lambda *_: None)
     assert records[-1]["valid_loss"] < records[0]["valid_loss"]
     assert (tmp_path / "run" / "metrics.png").stat().st_size > 1000
+
+
+def test_finished_run_resumed_with_more_epochs_trains_on(tmp_path, small_text):
+    quiet = lambda *_: None
+    train(config_for(small_text, epochs=1), tmp_path / "run", log=quiet)
+    records = train(None, tmp_path / "run", resume=True, overrides={"train": {"epochs": 2}}, log=quiet)
+    assert [r["epoch"] for r in records] == [1, 2]

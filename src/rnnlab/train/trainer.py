@@ -82,6 +82,8 @@ class Trainer:
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
         self.progress = Progress(**payload["progress"])
+        # A finished run resumed with more --epochs goes on, unless early stopping ended it.
+        self.progress.finished = bool(self.config.early_stop and self.progress.bad_epochs >= self.config.early_stop)
         torch.set_rng_state(payload["rng"]["torch"])
         random.setstate(payload["rng"]["python"])
         states = payload.get("hidden_by_rank") or [None]
