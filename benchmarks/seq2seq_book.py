@@ -32,9 +32,11 @@ CASES = {
 }
 
 
-def run_book(case: str, epochs: int, book_dir: Path) -> list[dict]:
+def run_book(case: str, epochs: int, book_dir: Path, threads: int) -> list[dict]:
     task, variant = CASES[case][:2]
     env = {**os.environ, "PYTHONPATH": str(book_dir)}
+    if threads:      # BLAS threads thrash when the cores are shared; 0 leaves NumPy's default
+        env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     out = subprocess.run([sys.executable, str(SHARED / "reference" / "book_seq2seq.py"), str(book_dir), task, variant,
                           str(epochs)], env=env, capture_output=True, text=True, check=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -77,6 +79,7 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="rnnlab trains under bfloat16 autocast")
     parser.add_argument("--book-padding", action="store_true", help="rnnlab keeps the book's padding spaces")
     parser.add_argument("--no-book", action="store_true", help="skip the book's code")
+    parser.add_argument("--book-threads", type=int, default=1, help="BLAS threads for the book's NumPy (0: default)")
     args = parser.parse_args()
     os.environ.setdefault("RNNLAB_DATA", str(SHARED / "data"))
     with tempfile.TemporaryDirectory() as scratch:
@@ -86,10 +89,11 @@ def main() -> None:
                            capture_output=True)
         for case in args.cases:
             load = os.getloadavg()[0]
-            book = [] if args.no_book else run_book(case, args.epochs, scratch / "book")
+            book = [] if args.no_book else run_book(case, args.epochs, scratch / "book", args.book_threads)
             started = time.perf_counter()
             ours = run_rnnlab(case, args.epochs, scratch, args.threads, args.bf16, args.book_padding)
             print(f"\n{case}: rnnlab threads={args.threads} bf16={args.bf16} book_padding={args.book_padding}; "
+                  f"book BLAS threads={args.book_threads or 'default'}; "
                   f"load average {load:.1f} at start; rnnlab wall {time.perf_counter() - started:.0f}s")
             print(f"{'epoch':>5} {'book EM %':>10} {'book s':>8} {'rnnlab EM %':>12} {'rnnlab s':>9} {'speed-up':>9}")
             for epoch in range(args.epochs):
