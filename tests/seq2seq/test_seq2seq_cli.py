@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab.cli import main
-from seq2seq_tasks import reversal_pairs
+from .seq2seq_tasks import reversal_pairs
 
 SHARED = Path(os.environ.get("RNNLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 TINY = ["--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "32", "--embed", "16",
@@ -147,7 +147,7 @@ def test_the_books_split_and_format():
 def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path):
     """The book's figure in small: output digits look at the input characters they come from."""
     from rnnlab.generate.translate import open_pair_run, translate
-    from seq2seq_tasks import date_pairs
+    from .seq2seq_tasks import date_pairs
     data = tmp_path / "dates.tsv"
     data.write_text("".join(f"{s}\t{t}\n" for s, t in date_pairs(2000)), encoding="utf-8")
     assert main(["train", str(data), *TINY, "--epochs", "5", "--out", str(tmp_path / "run")]) == 0

@@ -10,7 +10,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from live import live_server
+from .live import live_server
 from rnnlab.serve.sessions import ServeSettings
 
 

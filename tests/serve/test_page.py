@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from live import live_server
+from .live import live_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")

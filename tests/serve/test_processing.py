@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from live import live_server
-from pde import pde_to_java
+from .live import live_server
+from .pde import pde_to_java
 
 ROOT = Path(__file__).resolve().parents[2]
 OSCP5 = ROOT.parent / "shared" / "vendor" / "processing" / "oscP5.jar"
