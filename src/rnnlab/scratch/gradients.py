@@ -7,8 +7,9 @@ strong input weights (std `input_scale`) into its tanh / ReLU (the RNN's units, 
 GRU's n; gates get std 1). There tanh units saturate and tanh' = 1 - h^2 collapses: the gradient
 vanishes. ReLU units do not saturate and the gain of 2 compounds step after step: it explodes. The
 LSTM's cell state carries it much further (the constant error carousel: forget gate biased open,
-input gate biased closed as in Hochreiter & Schmidhuber 1997); so does the GRU's update gate. With `clip`, the gradient flowing back is cut to that norm at every
-step: that tames the explosion and cannot bring back what vanished.
+input gate biased closed as in Hochreiter & Schmidhuber 1997); so does the GRU's update gate.
+With `clip`, the gradient flowing back is cut to that norm at every step: that tames the
+explosion and cannot bring back what vanished.
 """
 
 from __future__ import annotations

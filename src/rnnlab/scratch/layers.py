@@ -42,8 +42,8 @@ class Embedding:
     def forward(self, ids: np.ndarray) -> np.ndarray:
         vocab = self.params["W"].shape[0]
         expect(np.issubdtype(ids.dtype, np.integer), f"Embedding: ids must be integers, got {ids.dtype}")
-        expect(ids.size == 0 or (0 <= ids.min() and ids.max() < vocab),
-               f"Embedding: ids must lie in [0, {vocab}), got [{ids.min()}, {ids.max()}]")
+        if ids.size and not (0 <= ids.min() and ids.max() < vocab):
+            raise RnnlabError(f"Embedding: ids must lie in [0, {vocab}), got [{ids.min()}, {ids.max()}]")
         self.ids = ids
         return self.params["W"][ids]                                   # (*ids.shape, dim)
 
@@ -71,7 +71,7 @@ class Affine:
         W = self.params["W"]
         expect(x.shape[-1] == W.shape[0], f"Affine: input {x.shape} does not fit weight {W.shape} "
                                           f"(last axis must be {W.shape[0]})")
-        self.x = x.reshape(-1, W.shape[0])                             # (rows, in), a view
+        self.x = x.reshape(-1, W.shape[0])                             # (rows, in); a view if x is contiguous
         out = self.x @ W
         if "b" in self.params:
             out += self.params["b"]
@@ -101,7 +101,8 @@ class SoftmaxWithLoss:
     def forward(self, scores: np.ndarray, targets: np.ndarray, keep: bool = True) -> float:
         """Sum over rows of -log softmax(scores)[target]; keep=False skips what backward needs."""
         expect(scores.ndim == 2 and targets.shape == scores.shape[:1],
-               f"SoftmaxWithLoss: scores {scores.shape} and targets {targets.shape} must be (rows, classes) and (rows,)")
+               f"SoftmaxWithLoss: scores {scores.shape} and targets {targets.shape} must be (rows, classes) "
+               "and (rows,)")
         rows = np.arange(scores.shape[0])
         scores -= scores.max(axis=1, keepdims=True)                   # shift: exp never overflows
         picked = scores[rows, targets]                                 # fancy index: a copy
