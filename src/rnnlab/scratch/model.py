@@ -22,8 +22,8 @@ class LanguageModel:
 
     def __init__(self, config: ModelConfig, vocab_size: int, dtype=np.float32, seed: int = 0):
         if config.dropout_site != "between":
-            raise RnnlabError(f"--dropout-site {config.dropout_site} (the seed's Chainer LSTM) is not in the "
-                              "NumPy engine; use --engine torch")
+            raise RnnlabError(f"--dropout-site {config.dropout_site}: the NumPy engine has no such layer "
+                              "(the seed's Chainer LSTM, rnnlab.models.cells); only PyTorch runs it")
         self.config, self.vocab_size = config, vocab_size
         self.rng = np.random.default_rng(seed)
         rng, embed, hidden = self.rng, config.embed_size, config.hidden
