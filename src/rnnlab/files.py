@@ -20,3 +20,22 @@ def write_atomic(path: Path, text_or_bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def save_figure(fig, path: Path, dpi: int = 90) -> None:
+    """Save a matplotlib figure as PNG atomically and close it; an unwritable path is a user error."""
+    import matplotlib.pyplot as plt
+
+    from rnnlab.errors import RnnlabError
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.png")
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    except OSError as err:
+        raise RnnlabError(f"{path}: cannot write the picture ({err.strerror})") from None
+    finally:
+        plt.close(fig)
+        if tmp.exists():
+            tmp.unlink()

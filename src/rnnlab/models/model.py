@@ -15,7 +15,7 @@ from torch import nn
 from rnnlab.config import ModelConfig
 from rnnlab.models.heads import SoftmaxHead
 from rnnlab.models.recurrent import State, StackedRecurrent
-from rnnlab.models.regularize import LockedDropout, embedding_dropout
+from rnnlab.models.regularize import LockedDropout, embedding_dropout, activity_penalty
 
 
 @dataclass
@@ -71,7 +71,7 @@ class LanguageModel(nn.Module):
         nll = self.head.nll_sum(dropped, targets)
         penalty = None
         if self.training and (activation_reg or temporal_reg):
-            penalty = activation_reg * dropped.pow(2).mean() + temporal_reg * (raw[1:] - raw[:-1]).pow(2).mean()
+            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
         return LMOutput(nll, targets.numel(), state, penalty)
 
     @torch.no_grad()

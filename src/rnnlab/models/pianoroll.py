@@ -16,7 +16,7 @@ from torch import nn
 from rnnlab.config import ModelConfig
 from rnnlab.models.model import LMOutput
 from rnnlab.models.recurrent import State, StackedRecurrent
-from rnnlab.models.regularize import LockedDropout
+from rnnlab.models.regularize import LockedDropout, activity_penalty
 
 KEYS = 88
 
@@ -120,7 +120,7 @@ class PianorollModel(nn.Module):
                                         targets[..., :self.keys].reshape(-1, self.keys))
         penalty = None
         if self.training and (activation_reg or temporal_reg):
-            penalty = activation_reg * dropped.pow(2).mean() + temporal_reg * (raw[1:] - raw[:-1]).pow(2).mean()
+            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
         return LMOutput((per_frame * scored).sum(), max(int(scored.sum().item()), 1), state, penalty)
 
     @torch.no_grad()

@@ -44,3 +44,8 @@ def call_with_weight_drop(layer: nn.Module, p: float, training: bool, *args):
     params = dict(layer.named_parameters())
     params["weight_hh_l0"] = F.dropout(params["weight_hh_l0"], p, True)
     return torch.func.functional_call(layer, params, args)
+
+
+def activity_penalty(raw: torch.Tensor, dropped: torch.Tensor, activation_reg: float, temporal_reg: float):
+    """AWD-LSTM's AR (size of the dropped outputs) plus TAR (change of the raw outputs over time)."""
+    return activation_reg * dropped.pow(2).mean() + temporal_reg * (raw[1:] - raw[:-1]).pow(2).mean()

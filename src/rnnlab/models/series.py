@@ -15,7 +15,7 @@ from rnnlab.config import ModelConfig
 from rnnlab.models.mixture import GaussianHead, MixtureDensityHead, PenHead
 from rnnlab.models.model import LMOutput
 from rnnlab.models.recurrent import State, StackedRecurrent
-from rnnlab.models.regularize import LockedDropout
+from rnnlab.models.regularize import LockedDropout, activity_penalty
 
 PEN_STATES = 3   # down, up, end (sketch-rnn's stroke-5)
 
@@ -65,7 +65,7 @@ class SeriesModel(nn.Module):
         nll = self.nll(self.params(dropped), targets).sum()
         penalty = None
         if self.training and (activation_reg or temporal_reg):
-            penalty = activation_reg * dropped.pow(2).mean() + temporal_reg * (raw[1:] - raw[:-1]).pow(2).mean()
+            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
         return LMOutput(nll, targets.shape[0] * targets.shape[1], state, penalty)
 
     @torch.no_grad()

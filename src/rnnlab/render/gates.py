@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import RnnlabError
+from rnnlab.files import save_figure
 
 GATES = {"input", "forget", "output", "update", "reset"}      # in [0, 1]
 
@@ -43,9 +43,4 @@ def save_gate_picture(layers: list[dict[str, np.ndarray]], tokens: list[str], pa
     if title:
         axes[0, 0].set_title(title)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=90)
-    except OSError as err:
-        raise RnnlabError(f"{path}: cannot write the picture ({err.strerror})") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnlab.files import save_figure
+
 
 def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0.0) -> None:
     """PNG of every note of `score` (a symusic Score); the primer's end marked by a dashed line."""
@@ -35,7 +37,4 @@ def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0
     if labelled > 1:
         ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab.files import save_figure
+
 
 def _pyplot():
     import matplotlib
@@ -15,11 +17,7 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    plt = _pyplot()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path)
 
 
 def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str], path: Path,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab.files import save_figure
 from rnnlab.scratch.cells import Cell, make_cell
 
 
@@ -148,6 +149,5 @@ def plot(results: dict, setting: GradientSetting, clip: float, path: Path) -> No
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 

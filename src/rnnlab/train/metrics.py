@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnlab.files import save_figure
+
 
 def plot_metrics(records: list[dict], path: Path, unit: str = "perplexity") -> None:
     """Loss per epoch (train and valid) and the validation perplexity or bits per character."""
@@ -27,7 +29,4 @@ def plot_metrics(records: list[dict], path: Path, unit: str = "perplexity") -> N
         right.set_xlabel("epoch"), right.set_ylabel("NLL (nats / step)")
     right.set_title("validation")
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path)
