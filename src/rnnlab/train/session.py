@@ -63,7 +63,11 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
             if placement.is_main:
                 log(found)
         torch.manual_seed(config.train.seed + placement.rank)
-        trainer = Trainer(model, config.train, placement, run, data.unit, list(callbacks))
+        def log_epoch(trainer, event, info):
+            if event == "epoch" and placement.is_main:
+                log(describe(info, data.unit))
+
+        trainer = Trainer(model, config.train, placement, run, data.unit, [*callbacks, log_epoch])
         if resume:
             trainer.resume()
         if placement.is_main:
@@ -72,11 +76,7 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
                 f"{config.model.layers}x{config.model.hidden} {config.model.cell}, {params:,} parameters; "
                 f"{placement.device}, {placement.world_size} process(es); run {run.path}"
                 + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
-        records = trainer.fit(data.splits["train"], data.splits["valid"])
-        if placement.is_main:
-            for record in records[-1:]:
-                log(describe(record, data.unit))
-        return records
+        return trainer.fit(data.splits["train"], data.splits["valid"])
     finally:
         teardown()
 
