@@ -327,19 +327,21 @@ class PaddedSplit:
 
 
 def batches(pairs: EncodedPairs, batch_size: int, vocabs: PairVocabularies, shuffle_seed: int | None = None,
-            bucket: int = 50, skip: int = 0):
-    """Batches over a split. Shuffled when a seed is given: pools of `bucket` batches are sorted by
-    source length so that a batch holds similar lengths, then the batches are shuffled. The first
-    `skip` batches are left out (resuming inside an epoch)."""
+            bucket: int = 0, skip: int = 0):
+    """Batches over a split, shuffled when a seed is given. With `bucket`, pools of that many batches
+    are sorted by source length (less padding), then the batches are shuffled; off by default, since
+    length can stand for the kind of example (the date task's formats) and sorted batches then
+    hold one kind each, which slows learning badly. The first `skip` batches are left out (resume)."""
     order = list(range(len(pairs.examples)))
     if shuffle_seed is not None:
         rng = random.Random(shuffle_seed)
         rng.shuffle(order)
+    if shuffle_seed is not None and bucket:
         pool = batch_size * bucket
         order = [i for start in range(0, len(order), pool)
                  for i in sorted(order[start:start + pool], key=lambda i: len(pairs.examples[i][0]))]
     groups = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
-    if shuffle_seed is not None:
+    if shuffle_seed is not None and bucket:
         random.Random(shuffle_seed + 1).shuffle(groups)
     if pairs.padded is None:
         pairs.padded = PaddedSplit(pairs, vocabs.bos_id, vocabs.eos_id)
