@@ -77,7 +77,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="rnnlab's CPU threads")
     parser.add_argument("--bf16", action="store_true", help="rnnlab trains under bfloat16 autocast")
-    parser.add_argument("--book-padding", action="store_true", help="rnnlab keeps the book's padding spaces")
+    parser.add_argument("--book-padding", action=argparse.BooleanOptionalAction, default=True,
+                        help="rnnlab keeps the book's padding spaces (as its default)")
     parser.add_argument("--no-book", action="store_true", help="skip the book's code")
     parser.add_argument("--book-threads", type=int, default=1, help="BLAS threads for the book's NumPy (0: default)")
     args = parser.parse_args()
