@@ -145,19 +145,21 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train": {"optimizer": "adam", "lr": 1e-3, "bptt": 35, "batch_size": 50, "clip": 5.0,
                   "epochs": 39, "schedule": "none"},
     },
-    # Zaremba et al. 2014, small: 2x200, no dropout, SGD lr 1, halve after epoch 4, 13 epochs.
+    # Zaremba et al. 2014, small: 2x200, no dropout, SGD lr 1, halve after epoch 4, 13 epochs. Their loss
+    # is summed over the BPTT window, ours averaged: lr and clip are scaled by bptt to match.
     "zaremba-small": {
         "data": {"level": "word"},
         "model": {"cell": "lstm", "layers": 2, "hidden": 200, "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "sgd", "lr": 1.0, "bptt": 20, "batch_size": 20, "clip": 5.0,
+        "train": {"optimizer": "sgd", "lr": 20.0, "bptt": 20, "batch_size": 20, "clip": 0.25,
                   "epochs": 13, "schedule": "step", "lr_decay": 0.5, "decay_start": 4},
     },
-    # Zaremba et al. 2014, medium: 2x650, dropout 0.5, lr decay 1/1.2 after epoch 6, 39 epochs.
+    # Zaremba et al. 2014, medium: 2x650, dropout 0.5, lr decay 1/1.2 after epoch 6, 39 epochs (lr and
+    # clip scaled by bptt as for small).
     "zaremba-medium": {
         "data": {"level": "word"},
         "model": {"cell": "lstm", "layers": 2, "hidden": 650, "dropout": 0.5, "init": "uniform",
                   "init_range": 0.05},
-        "train": {"optimizer": "sgd", "lr": 1.0, "bptt": 35, "batch_size": 20, "clip": 5.0,
+        "train": {"optimizer": "sgd", "lr": 35.0, "bptt": 35, "batch_size": 20, "clip": 5.0 / 35,
                   "epochs": 39, "schedule": "step", "lr_decay": 1 / 1.2, "decay_start": 6},
     },
     # Medium with tied weights (Press & Wolf 2017; Inan et al. 2017), as pytorch/examples trains it.
