@@ -105,8 +105,9 @@ def evaluate_other_task(args) -> bool:
         result = evaluate_dialogue_run(args.run, args.split, args.device, args.checkpoint)
         print(json.dumps(result, ensure_ascii=False) if args.json else
               f"{result['data']} ({args.split}): response perplexity {result['perplexity']:.2f} over "
-              f"{result['responses']:,} responses" + (f"; KL {result['kl_per_response']:.3f} nats/response, bound "
-                                                     f"perplexity {result['bound_perplexity']:.2f}"
+              f"{result['responses']:,} responses" + (f" (the bound; reconstruction perplexity "
+                                                     f"{result['reconstruction_perplexity']:.2f}, KL "
+                                                     f"{result['kl_per_response']:.3f} nats/response)"
                                                      if "kl_per_response" in result else ""))
         return True
     if task != "seq2seq":

@@ -69,4 +69,5 @@ def test_train_respond_evaluate(corpus, tmp_path, capsys, kind):
     assert result["task"] == "dialogue" and result["model"] == kind and result["perplexity"] > 1
     assert ("kl_per_response" in result) == (kind == "vhred")
     if kind == "vhred":
-        assert result["kl_per_response"] >= 0 and result["bound_perplexity"] >= result["perplexity"]
+        assert result["kl_per_response"] >= 0 and result["perplexity"] == result["bound_perplexity"]
+        assert result["bound_perplexity"] >= result["reconstruction_perplexity"]
