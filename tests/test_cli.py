@@ -125,3 +125,10 @@ def test_resume_with_changed_data_is_refused(trained, small_text, capsys):
 def test_named_corpus_missing_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path / "nothing"))
     assert "rnnlab data get ptb" in error_line(capsys, ["train", "ptb", "--out", str(tmp_path / "r")])
+
+
+def test_generate_on_a_seq2seq_run_points_to_translate(trained, capsys):
+    config = json.loads((trained / "config.json").read_text())
+    config["data"]["task"] = "seq2seq"
+    (trained / "config.json").write_text(json.dumps(config))
+    assert "rnnlab translate" in error_line(capsys, ["generate", str(trained)])

@@ -139,9 +139,14 @@ def cmd_generate(args) -> int:
     from rnnlab.loading import open_run
     from rnnlab.train.distributed import pick_device
 
-    if run_modality(args.run) == "series":
+    task = cli_seq2seq.run_task(args.run)
+    if task not in ("", "lm"):
+        command = {"dialogue": "respond", "word2vec": "similar"}.get(task, "translate")
+        raise RnnlabError(f"{args.run}: a {task} run; use `rnnlab {command} {args.run} ...`")
+    modality = run_modality(args.run)
+    if modality == "series":
         return cmd_generate_series(args)
-    if run_modality(args.run) == "midi":
+    if modality == "midi":
         return cli_music.cmd_generate_midi(args)
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
