@@ -1,6 +1,6 @@
 import pytest
 
-from rnnlab.data.aozora import clean_aozora, looks_like_aozora
+from rnnlab.data.aozora import looks_like_aozora
 from rnnlab.data.text import read_text_file, read_text_source, split_contiguous, strip_gutenberg
 from rnnlab.errors import RnnlabError
 from tests.conftest import SHARED_DATA

@@ -26,8 +26,6 @@ def tiny_model():
 
 
 def sequence_logprob(model, prime, tokens):
-    ids = torch.tensor(prime + tokens).view(-1, 1)
-    logits, _ = model.step_logits(ids[:1], model.initial_state(1))
     total, state = 0.0, model.initial_state(1)
     logits, state = model.step_logits(torch.tensor(prime).view(-1, 1), state)
     for t in tokens:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.models.cells import ProjectedDropoutLSTM
+from rnnlab.models.recurrent import map_state
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -83,7 +84,7 @@ class Stepper:
     @torch.no_grad()
     def step_logits(self, inputs: torch.Tensor, state):
         """Feed inputs (time, batch) one step at a time; logits (batch, vocab) of the last."""
-        state = [tuple(t[0] for t in s) if isinstance(s, tuple) else s[0] for s in state]   # (batch, hidden)
+        state = map_state(state, lambda t: t[0])            # (batch, hidden)
         for token in inputs:
             x = F.embedding(token, self.embedding)           # (batch, embed)
             new_state = []
@@ -91,7 +92,7 @@ class Stepper:
                 x, layer_state = layer.step(x, layer_state)
                 new_state.append(layer_state)
             state = new_state
-        state = [tuple(t[None] for t in s) if isinstance(s, tuple) else s[None] for s in state]
+        state = map_state(state, lambda t: t[None])         # (1, batch, hidden)
         if self.project is not None:
             x = (x.to(self.dtype) @ self.project).float()
         return (x.to(self.dtype) @ self.decoder).float() + self.decoder_bias, state

@@ -66,12 +66,16 @@ class StackedRecurrent(nn.Module):
         return x, new_state
 
 
+def map_state(state: State, fn) -> State:
+    """Apply fn to every tensor of a state (per layer a tensor, or (h, c) for LSTM)."""
+    return [tuple(fn(t) for t in s) if isinstance(s, tuple) else fn(s) for s in state]
+
+
 def detach_state(state: State) -> State:
     """Cut the graph at the window boundary, keep the values (truncated BPTT)."""
-    return [tuple(t.detach() for t in s) if isinstance(s, tuple) else s.detach() for s in state]
+    return map_state(state, torch.Tensor.detach)
 
 
 def select_state(state: State, index: torch.Tensor) -> State:
     """Reorder / pick batch entries of a state (beam search)."""
-    return [tuple(t.index_select(1, index) for t in s) if isinstance(s, tuple) else s.index_select(1, index)
-            for s in state]
+    return map_state(state, lambda t: t.index_select(1, index))

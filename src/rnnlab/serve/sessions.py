@@ -23,7 +23,7 @@ import torch
 
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig, choose
-from rnnlab.models.recurrent import State
+from rnnlab.models.recurrent import State, map_state
 
 
 NOTE_TOKEN = re.compile(r"^(?:Pitch|NOTE_ON|NoteOn|note_on)_(\d{1,3})$")
@@ -364,8 +364,7 @@ def _stack(states: list[State]) -> State:
 
 
 def _unstack(state: State, index: int) -> State:
-    return [tuple(t[:, index:index + 1] for t in s) if isinstance(s, tuple) else s[:, index:index + 1]
-            for s in state]
+    return map_state(state, lambda t: t[:, index:index + 1])
 
 
 @dataclass

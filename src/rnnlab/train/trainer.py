@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from rnnlab.config import TrainConfig
 from rnnlab.data.streams import batchify, count_windows, windows
-from rnnlab.models.recurrent import detach_state
+from rnnlab.models.recurrent import detach_state, map_state
 from rnnlab.runs import RunDir
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement, broadcast_flag, gather_objects
@@ -205,4 +205,4 @@ class Trainer:
 def _to_device(state, device):
     if state is None:
         return None
-    return [tuple(t.to(device) for t in s) if isinstance(s, tuple) else s.to(device) for s in state]
+    return map_state(state, lambda t: t.to(device))
