@@ -7,7 +7,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.config import build_config
-from rnnlab.scratch.inspection import Inspection, correlations, inspect_text, text_features, top_units
+from rnnlab.scratch.inspection import Inspection, correlations, inspect_run, text_features, top_units
 from rnnlab.train.session import train
 
 TEXT = 'He said "yes" and left.\nShe said "no, not today" and stayed.\n'
@@ -49,7 +49,7 @@ def torch_run(tmp_path_factory):
 
 
 def test_inspect_reads_a_torch_run_with_the_numpy_engine(torch_run):
-    seen = inspect_text(torch_run, TEXT)
+    seen = inspect_run(torch_run, TEXT)
     assert len(seen.layers) == 2 and seen.layers[0]["forget"].shape == (len(TEXT), 12)
     assert set(seen.layers[1]) == {"input", "forget", "output", "cell", "hidden"}
     gates = seen.layers[0]["input"]
@@ -65,3 +65,11 @@ def test_cli_inspect_draws_and_lists_units(torch_run, tmp_path, capsys):
     assert main(["inspect", str(torch_run), "--text", "", "--out", str(out)]) == 2
     assert "--text: no tokens" in capsys.readouterr().err
     assert main(["inspect", str(tmp_path / "nothing"), "--text", "a", "--out", str(out)]) == 2
+
+
+def test_the_listed_units_are_drawn_first():
+    from rnnlab.render.gates import drawn_units
+
+    assert drawn_units(6, [4, 1, 4, 9], 3) == [4, 1, 0]         # repeats and out-of-range units dropped
+    assert drawn_units(6, [], 3) == [0, 1, 2]
+    assert drawn_units(6, [5, 4, 3, 2], 2) == [5, 4, 3, 2]     # every listed unit, even past max_units

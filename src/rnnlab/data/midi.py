@@ -20,6 +20,7 @@ from rnnlab.errors import RnnlabError
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 LOWEST_KEY, HIGHEST_KEY = 21, 108           # the 88 piano keys, A0 .. C8
 KEYS = HIGHEST_KEY - LOWEST_KEY + 1
+PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 MAX_HOURS = 2                               # longer files are taken for broken timing and skipped
 
 
@@ -54,6 +55,11 @@ class Piece:
         if self.midi is None:
             self.midi = bytes(self.to_score().dumps_midi())
         return self.midi
+
+
+def pitch_name(pitch: int) -> str:
+    """60 -> "C4" (scientific pitch notation, as MIDI's middle C)."""
+    return f"{PITCH_CLASSES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def midi_format(raw: bytes) -> int | None:
@@ -177,6 +183,11 @@ class MidiTokenizer:
     def is_event(self, token: str) -> bool:
         """True for tokens that make sound or move time (what a seed event may be)."""
         return not token.startswith("<")
+
+    def note_pitch(self, token: str) -> int | None:
+        """The MIDI pitch a token starts sounding, None for every other token (what `inspect`
+        correlates units with)."""
+        return None
 
 
 # name -> "module:Class"; the class is built as Class(settings: dict, run_folder: Path | None)

@@ -48,6 +48,9 @@ class MidiTokScheme(MidiTokenizer):
             sequence = sequence[0]
         return list(sequence.tokens)
 
+    def note_pitch(self, token: str) -> int | None:
+        return int(token[6:]) if token.startswith("Pitch_") and token[6:].isdigit() else None
+
     def decode(self, tokens: list[str]):
         miditok = _miditok()
         known = [t for t in tokens if t in self.tok.vocab]

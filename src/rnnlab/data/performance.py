@@ -66,6 +66,9 @@ class PerformanceTokenizer(MidiTokenizer):
             tokens.append(f"NOTE_ON_{pitch}" if is_on else f"NOTE_OFF_{pitch}")
         return tokens
 
+    def note_pitch(self, token: str) -> int | None:
+        return int(token[8:]) if token.startswith("NOTE_ON_") and token[8:].isdigit() else None
+
     def notes(self, tokens: list[str]) -> dict[int, list[tuple[int, int, int, int]]]:
         """instrument -> [(start step, end step, pitch, velocity)]; notes left open end at the last step."""
         now, instrument, velocity = 0, 0, 64

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab.data.midi import KEYS, LOWEST_KEY, Piece, _symusic
+from rnnlab.data.midi import KEYS, LOWEST_KEY, Piece, _symusic, pitch_name
 from rnnlab.errors import RnnlabError
 
 TICKS_PER_BEAT = 480
@@ -23,8 +23,7 @@ START = KEYS                         # index of the piece-start column in traini
 
 def key_names() -> list[str]:
     """A0 .. C8: the names of the 88 frame columns (saved as the run's vocabulary)."""
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    return [f"{names[p % 12]}{p // 12 - 1}" for p in range(LOWEST_KEY, LOWEST_KEY + KEYS)]
+    return [pitch_name(p) for p in range(LOWEST_KEY, LOWEST_KEY + KEYS)]
 
 
 def score_to_frames(score, steps_per_beat: int) -> np.ndarray:

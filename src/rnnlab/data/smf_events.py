@@ -130,3 +130,9 @@ class SmfEventsTokenizer(MidiTokenizer):
 
     def is_event(self, token: str) -> bool:
         return self.parse_word(token) is not None
+
+    def note_pitch(self, token: str) -> int | None:
+        event = self.parse_word(token)
+        if event is None or event[1].type != "note_on" or event[1].velocity == 0:
+            return None                       # a note-on with velocity 0 ends a note
+        return event[1].note

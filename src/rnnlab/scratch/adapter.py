@@ -9,18 +9,19 @@ both engines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from rnnlab.config import RunConfig
+from rnnlab.data.midi import KEYS, load_midi_tokenizer
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.models.model import LMOutput
 from rnnlab.runs import RunDir
 from rnnlab.scratch.cells import CELLS
-from rnnlab.scratch.model import LanguageModel
+from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
 from rnnlab.train.checkpoint import load_checkpoint
 
 
@@ -53,29 +54,51 @@ class LMAdapter:
 
 @dataclass
 class NumpyRun:
-    """A text run opened for the NumPy engine, with the fields of rnnlab.loading.TrainedRun."""
+    """A run opened for the NumPy engine, with the fields of rnnlab.loading.TrainedRun."""
 
     run: RunDir
     config: RunConfig
-    tokenizer: TextTokenizer
+    tokenizer: object              # TextTokenizer, a MidiTokenizer, or the PianorollCodec
     vocab: Vocabulary
-    model: LMAdapter
+    model: LMAdapter | None        # a language model over tokens (text, MIDI events)
+    layers: list = field(default_factory=list)   # a piano-roll run's recurrent stack (model is None)
     device: torch.device = torch.device("cpu")
 
 
-def open_numpy_run(path, which: str = "best", dtype=np.float32) -> NumpyRun:
-    """Load any text run, trained by either engine, into the NumPy model."""
+def checkpoint_weights(run: RunDir, which: str, dtype) -> tuple[dict[str, np.ndarray], str]:
+    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
+    weights = load_checkpoint(checkpoint)["model"]
+    return {name: value.numpy().astype(dtype) for name, value in weights.items()}, str(checkpoint)
+
+
+def open_numpy_run(path, which: str = "best", dtype=np.float32, frames: bool = False) -> NumpyRun:
+    """Load a language-model run (text, or MIDI events), trained by either engine, into the NumPy
+    model; with `frames`, a piano-roll run's recurrent stack as well (its frame head stays in PyTorch)."""
     run = RunDir(path)
     config = run.load_config()
-    if config.data.modality != "text" or getattr(config.data, "task", "lm") != "lm":
-        raise RnnlabError(f"{run.path}: a {config.data.modality} run; the NumPy engine reads text language models only")
+    modality = config.data.modality
+    if modality not in ("text", "midi") or getattr(config.data, "task", "lm") != "lm":
+        raise RnnlabError(f"{run.path}: a {modality} run; the NumPy engine reads language models over text "
+                          "or MIDI events")
     if config.model.cell not in CELLS:
         raise RnnlabError(f"{run.config_path}: unknown cell type {config.model.cell!r}; the NumPy engine has: "
                           f"{', '.join(CELLS)}")
     vocab, payload = load_vocabulary(run.vocab_path)
-    tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
-    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
-    weights = load_checkpoint(checkpoint)["model"]
+    if modality == "midi":
+        tokenizer = load_midi_tokenizer(payload, run.path)
+    else:
+        tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+    weights, source = checkpoint_weights(run, which, dtype)
+    if getattr(tokenizer, "name", "") == "pianoroll":
+        if not frames:
+            raise RnnlabError(f"{run.path}: a piano-roll run (frames, not tokens); the NumPy engine reads "
+                              "language models over text or MIDI events")
+        layers = recurrent_layers(config.model, KEYS + 1, np.random.default_rng(0), dtype)   # keys + piece start
+        try:
+            load_recurrent_layers(layers, config.model.cell, weights)
+        except (KeyError, ValueError) as err:
+            raise RnnlabError(f"{source}: weights do not match the run's config ({err})") from None
+        return NumpyRun(run, config, tokenizer, vocab, None, layers)
     model = LanguageModel(config.model, len(vocab), dtype)
-    model.load_state_dict({name: value.numpy().astype(dtype) for name, value in weights.items()}, str(checkpoint))
+    model.load_state_dict(weights, source)
     return NumpyRun(run, config, tokenizer, vocab, LMAdapter(model))

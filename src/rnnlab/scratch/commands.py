@@ -66,22 +66,32 @@ def cmd_inspect(args) -> int:
     import sys
 
     from rnnlab.render.gates import save_gate_picture
-    from rnnlab.scratch.inspection import inspect_text, top_units
+    from rnnlab.scratch.inspection import inspect_run, top_units
 
     if args.top < 1 or args.units < 1:
         raise RnnlabError("--top and --units must be at least 1")
-    seen = inspect_text(args.run, args.text, args.checkpoint)
+    seen = inspect_run(args.run, args.text, args.midi, args.checkpoint)
+    for line in seen.notes:
+        print(f"note: {line}", file=sys.stderr)
     if seen.unknown:
-        print(f"note: tokens not in the vocabulary, read as <unk>: {' '.join(seen.unknown)}", file=sys.stderr)
-    save_gate_picture(seen.layers, seen.tokens, Path(args.out), f"{args.run}: {seen.cell}, {len(seen.tokens)} tokens",
-                      args.units)
-    names = ", ".join(seen.layers[0])
-    print(f"{len(seen.tokens)} tokens through {len(seen.layers)} {seen.cell} layer(s) ({names}); picture: {args.out}")
+        distinct = list(dict.fromkeys(seen.unknown))
+        more = f" (and {len(distinct) - 12} more)" if len(distinct) > 12 else ""
+        print(f"note: {len(seen.unknown)} token(s) not in the vocabulary, read as <unk>: "
+              f"{' '.join(distinct[:12])}{more}", file=sys.stderr)
     found = top_units(seen, args.top)
-    if not found:
-        print("no feature varies over this text (one line, no quotes): give a longer text")
+    featured: dict[int, list[int]] = {}
     for row in found:
-        print(f"  {row['feature']:17} layer {row['layer']} {row['activation']:9} unit {row['unit']:4d}  "
+        featured.setdefault(row["layer"], []).append(row["unit"])
+    save_gate_picture(seen.layers, seen.tokens, Path(args.out),
+                      f"{args.run}: {seen.cell}, {len(seen.tokens)} {seen.steps}", args.units, featured)
+    names = ", ".join(seen.layers[0])
+    print(f"{len(seen.tokens)} {seen.steps} through {len(seen.layers)} {seen.cell} layer(s) ({names}); picture: "
+          f"{args.out} (the units listed below drawn first)")
+    if not found:
+        print(f"no feature ({', '.join(seen.features)}) varies over this input: give a longer one")
+    width = max(map(len, seen.features))
+    for row in found:
+        print(f"  {row['feature']:{width}} layer {row['layer']} {row['activation']:9} unit {row['unit']:4d}  "
               f"r = {row['r']:+.2f}")
     return 0
 
@@ -124,13 +134,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the plot (PNG) here")
 
 
-    p = sub.add_parser("inspect", help="picture of a text model's gates and states over a text",
-                       description="Read TEXT with a trained text run (either engine) in the NumPy engine; draw "
-                                   "each layer's gates (input, forget, output / update, reset), cell and hidden "
-                                   "state per token, and list the units most correlated with the position in "
-                                   "the line and with being inside quotes.")
+    p = sub.add_parser("inspect", help="picture of a model's gates and states over a text or a MIDI file",
+                       description="Read a text (text runs) or a MIDI file (music runs) with a trained run "
+                                   "(either engine) in the NumPy engine; draw each layer's gates (input, forget, "
+                                   "output / update, reset), cell and hidden state per step, and list the units "
+                                   "most correlated with simple features: the position in the line and being "
+                                   "inside quotes (text); the pitch played and note onsets (MIDI events); the "
+                                   "highest pitch and the number of notes sounding (piano-roll frames).")
     p.add_argument("run")
-    p.add_argument("--text", required=True, help="the text to read (a few lines work best)")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--text", help="the text to read (a few lines work best); for a MIDI-event run, event "
+                                      "tokens separated by spaces")
+    given.add_argument("--midi", metavar="FILE", help="a MIDI file for a music run to read (its opening, "
+                                                      "as many steps as the picture holds)")
     p.add_argument("--out", default="gates.png", help="the PNG to write")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--top", type=int, default=3, help="units listed per feature")

@@ -1,20 +1,23 @@
-"""`rnnlab inspect`: what each unit of a trained text model does while it reads a text.
+"""`rnnlab inspect`: what each unit of a trained model does while it reads a text or a piece of music.
 
-Runs a run's weights (trained by either engine) in the NumPy model over the text, keeps every
-layer's gates, cell state and hidden state per token, and finds the units that follow simple
-features of the text, as Karpathy et al. (2015) found a cell that tracks the position in a line
-and one that switches on inside quotes.
+Runs a run's weights (trained by either engine) in the NumPy engine over the input, keeps every
+layer's gates, cell state and hidden state per step, and finds the units that follow simple
+features of the input, as Karpathy et al. (2015) found a cell that tracks the position in a line
+and one that switches on inside quotes. Music runs read a MIDI file (or event tokens) and are
+compared with the pitch being played; piano-roll runs read frames of the file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from rnnlab.data.midi import KEYS, LOWEST_KEY, pitch_name, read_midi_file
 from rnnlab.data.tokenize import EOS
 from rnnlab.errors import RnnlabError
-from rnnlab.scratch.adapter import open_numpy_run
+from rnnlab.scratch.adapter import NumpyRun, open_numpy_run
 
 TOGGLES = '"'                  # the same mark opens and closes
 OPENING, CLOSING = "“「『", "”」』"
@@ -23,11 +26,13 @@ MAX_TOKENS = 400
 
 @dataclass
 class Inspection:
-    tokens: list[str]
+    tokens: list[str]                       # what the time axis is labelled with
     layers: list[dict[str, np.ndarray]]     # per layer: activation name -> (time, hidden)
     features: dict[str, np.ndarray]         # feature name -> (time,)
     unknown: list[str]                      # tokens the vocabulary lacks (read as <unk>)
     cell: str
+    notes: list[str] = field(default_factory=list)   # lines for the user (an input cut short)
+    steps: str = "tokens"                   # what one step is: tokens, or piano-roll frames
 
 
 def text_features(tokens: list[str]) -> dict[str, np.ndarray]:
@@ -44,20 +49,112 @@ def text_features(tokens: list[str]) -> dict[str, np.ndarray]:
     return {"position in line": position, "inside quotes": inside}
 
 
-def inspect_text(path, text: str, which: str = "best") -> Inspection:
-    """Read `text` with the run's model, keeping every layer's activations."""
-    trained = open_numpy_run(path, which)
+def held(pitches: list[int | None]) -> np.ndarray:
+    """Each step's most recent pitch (before the first one: the first); zeros when there is none."""
+    out, last = np.zeros(len(pitches)), next((p for p in pitches if p is not None), 0)
+    for t, pitch in enumerate(pitches):
+        last = pitch if pitch is not None else last
+        out[t] = last
+    return out
+
+
+def event_features(pitches: list[int | None]) -> dict[str, np.ndarray]:
+    """Per event token, from the pitch each token starts (None: it starts no note): the pitch of
+    the latest note and whether the token starts one."""
+    return {"note pitch": held(pitches), "note onset": np.array([p is not None for p in pitches], float)}
+
+
+def frame_features(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Per piano-roll frame (time, 88): the highest key sounding (held over rests), and how many sound."""
+    top = [LOWEST_KEY + int(np.flatnonzero(f)[-1]) if f.any() else None for f in frames]
+    return {"note pitch (highest)": held(top), "notes sounding": frames.sum(axis=1).astype(float)}
+
+
+def read_layers(layers, inputs: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Run inputs (time, batch=1, ...) through a recurrent stack; each layer's activations (time, hidden)."""
+    x = inputs
+    for layer in layers:
+        x = layer.forward(x)
+    return [{name: values[:, 0, :] for name, values in layer.activations().items()} for layer in layers]
+
+
+def first_steps(count: int, what: str) -> tuple[int, list[str]]:
+    """How many steps of a MIDI input to read, and a note when it is cut."""
+    if count <= MAX_TOKENS:
+        return count, []
+    return MAX_TOKENS, [f"read the first {MAX_TOKENS} of its {count:,} {what} (the picture holds {MAX_TOKENS})"]
+
+
+def inspect_text(trained: NumpyRun, text: str) -> Inspection:
     tokens = trained.tokenizer.split(text)
     if not tokens:
         raise RnnlabError("--text: no tokens to read; give some text")
     if len(tokens) > MAX_TOKENS:
         raise RnnlabError(f"--text: {len(tokens)} tokens; the picture holds at most {MAX_TOKENS}")
     model = trained.model.model
-    ids = np.array(trained.vocab.encode(tokens))[:, None]          # (time, batch=1)
     model.reset_state()
-    model.hidden(ids)
-    layers = [{name: values[:, 0, :] for name, values in layer.activations().items()} for layer in model.layers]
+    layers = read_layers(model.layers, model.embedding.forward(np.array(trained.vocab.encode(tokens))[:, None]))
     return Inspection(tokens, layers, text_features(tokens), trained.vocab.unknown(tokens), trained.config.model.cell)
+
+
+def inspect_events(trained: NumpyRun, midi: str | None, text: str | None) -> Inspection:
+    """A MIDI-event run reads a file's events (or event tokens typed as text) after the <eos>
+    that starts every piece it learnt from."""
+    tokenizer, vocab, notes = trained.tokenizer, trained.vocab, []
+    if midi:
+        tokens = tokenizer.encode(read_midi_file(Path(midi)))
+        if not tokens:
+            raise RnnlabError(f"{midi}: gives no {tokenizer.name} events to read")
+        count, notes = first_steps(len(tokens), f"{tokenizer.name} events")
+        tokens = tokens[:count]
+    else:
+        tokens = (text or "").split()
+        if not tokens:
+            raise RnnlabError("--text: no events to read; give event tokens or --midi FILE")
+        if len(tokens) > MAX_TOKENS:
+            raise RnnlabError(f"--text: {len(tokens)} events; the picture holds at most {MAX_TOKENS}")
+        if not any(t in vocab.index and tokenizer.is_event(t) for t in tokens):
+            examples = " ".join(vocab.tokens[2:6])
+            raise RnnlabError(f"--text: none of these are {tokenizer.name} events of this run (such as: "
+                              f"{examples}); or pass --midi FILE")
+    model = trained.model.model
+    model.reset_state()
+    model.hidden(np.array(vocab.encode([EOS]))[:, None])             # a piece begins here
+    layers = read_layers(model.layers, model.embedding.forward(np.array(vocab.encode(tokens))[:, None]))
+    pitches = [tokenizer.note_pitch(t) for t in tokens]
+    labels = [pitch_name(p) if p is not None else t for t, p in zip(tokens, pitches)]
+    return Inspection(labels, layers, event_features(pitches), vocab.unknown(tokens), trained.config.model.cell, notes)
+
+
+def inspect_frames(trained: NumpyRun, midi: str | None) -> Inspection:
+    """A piano-roll run reads the file's frames, the first marked as a piece's start."""
+    if not midi:
+        raise RnnlabError(f"{trained.run.path}: a piano-roll run reads music: pass --midi FILE")
+    frames = trained.tokenizer.frames(read_midi_file(Path(midi)))
+    count, notes = first_steps(len(frames), "frames")
+    frames = frames[:count]
+    dtype = trained.layers[0].cell.dtype
+    inputs = np.zeros((count, 1, KEYS + 1), dtype)
+    inputs[:, 0, :KEYS] = frames
+    inputs[0, 0, KEYS] = 1.0
+    for layer in trained.layers:
+        layer.reset_state()
+    labels = [pitch_name(LOWEST_KEY + int(np.flatnonzero(f)[-1])) if f.any() else "·" for f in frames]
+    return Inspection(labels, read_layers(trained.layers, inputs), frame_features(frames), [],
+                      trained.config.model.cell, notes, "frames")
+
+
+def inspect_run(path, text: str | None = None, midi: str | None = None, which: str = "best") -> Inspection:
+    """Read a text (text runs) or a MIDI file or event tokens (music runs) with the run's model,
+    keeping every layer's activations."""
+    trained = open_numpy_run(path, which, frames=True)
+    if trained.config.data.modality == "text":
+        if midi:
+            raise RnnlabError(f"{trained.run.path}: a text run reads --text, not --midi")
+        return inspect_text(trained, text or "")
+    if trained.model is None:
+        return inspect_frames(trained, midi)
+    return inspect_events(trained, midi, text)
 
 
 def correlations(activations: np.ndarray, feature: np.ndarray) -> np.ndarray:

@@ -17,6 +17,23 @@ from rnnlab.scratch.time_layers import TimeRecurrent
 from rnnlab.scratch.torch_layout import map_weights
 
 
+def recurrent_layers(config: ModelConfig, input_size: int, rng: np.random.Generator, dtype=np.float32,
+                     ) -> list[TimeRecurrent]:
+    """The stack of `config.layers` recurrent layers that rnnlab.models.recurrent.StackedRecurrent is."""
+    sizes = [input_size] + [config.hidden] * config.layers
+    return [TimeRecurrent(make_cell(config.cell, sizes[k], sizes[k + 1], rng, dtype)) for k in range(config.layers)]
+
+
+def load_recurrent_layers(layers: list[TimeRecurrent], cell: str, weights: dict[str, np.ndarray],
+                          prefix: str = "recurrent.layers.") -> None:
+    """Copy StackedRecurrent's PyTorch-layout weights (`{prefix}{k}.weight_ih_l0`, ...) into the layers."""
+    for k, layer in enumerate(layers):
+        start = f"{prefix}{k}."
+        torch_side = {name[len(start):]: value for name, value in weights.items() if name.startswith(start)}
+        for name, value in map_weights(cell, torch_side, to="numpy").items():
+            layer.params[name][...] = value
+
+
 class LanguageModel:
     """Token ids (time, batch) -> summed NLL of the targets; state carried between calls."""
 
@@ -29,9 +46,7 @@ class LanguageModel:
         rng, embed, hidden = self.rng, config.embed_size, config.hidden
         self.embedding = Embedding(vocab_size, embed, rng, dtype)
         self.embed_dropout = Dropout(config.dropout_embed, rng, config.variational)
-        sizes = [embed] + [hidden] * config.layers
-        self.layers = [TimeRecurrent(make_cell(config.cell, sizes[k], sizes[k + 1], rng, dtype))
-                       for k in range(config.layers)]
+        self.layers = recurrent_layers(config, embed, rng, dtype)
         self.between = [Dropout(config.dropout, rng, config.variational) for _ in self.layers[1:]]
         self.output_dropout = Dropout(config.dropout, rng, config.variational)
         tied = config.tie_weights
@@ -135,11 +150,7 @@ class LanguageModel:
                 raise RnnlabError(f"{source}: {name} has shape {tuple(np.shape(value))}, the model wants "
                                   f"{expected[name].shape}")
         self.embedding.params["W"][...] = weights["embedding.weight"]
-        for k, layer in enumerate(self.layers):
-            prefix = f"recurrent.layers.{k}."
-            torch_side = {name[len(prefix):]: value for name, value in weights.items() if name.startswith(prefix)}
-            for name, value in map_weights(self.config.cell, torch_side, to="numpy").items():
-                layer.params[name][...] = value
+        load_recurrent_layers(self.layers, self.config.cell, weights)
         if self.project is not None:
             self.project.params["W"][...] = weights["head.project.weight"].T
         if not self.config.tie_weights:
