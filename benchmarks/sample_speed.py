@@ -1,5 +1,7 @@
-"""Sampling speed: ms per token at batch 1, for the model's own step, the packed fp32 stepper and
-the bf16 stepper, at 2x200 and 2x650 LSTMs with a 10k vocabulary (random weights: speed only).
+"""Sampling speed: ms per token at batch 1, for the model's own step and the packed stepper in
+fp32, bf16 and int8, at 2x200 and 2x650 LSTMs with a 10k vocabulary (random weights: speed only;
+the total variation printed is measured on these random weights, `generate` measures a trained
+model's on its prime).
 
     python benchmarks/sample_speed.py [--tokens 300] [--threads 2]
 """
@@ -13,7 +15,7 @@ import torch
 
 from rnnlab.config import ModelConfig
 from rnnlab.generate.sampling import SamplingConfig, sample
-from rnnlab.generate.stepper import Stepper, check_accuracy
+from rnnlab.generate.stepper import PRECISIONS, Stepper, check_accuracy
 from rnnlab.models.model import LanguageModel
 
 
@@ -36,13 +38,14 @@ def main():
     for hidden in (200, 650):
         torch.manual_seed(0)
         model = LanguageModel(ModelConfig(cell="lstm", layers=2, hidden=hidden), args.vocab).eval()
-        fp32, bf16 = Stepper(model, "fp32"), Stepper(model, "bf16")
-        error = check_accuracy(model, bf16, list(range(50)))
-        naive = min(ms_per_token(model, args.tokens) for _ in range(2))
-        packed = min(ms_per_token(fp32, args.tokens) for _ in range(2))
-        half = min(ms_per_token(bf16, args.tokens) for _ in range(2))
-        print(f"2x{hidden}: model step {naive:.3f} ms/token, packed fp32 {packed:.3f} ms/token, "
-              f"bf16 {half:.3f} ms/token (total variation vs fp32 {error:.1e})")
+        naive = min(ms_per_token(model, args.tokens) for _ in range(3))
+        line = f"2x{hidden}: model step {naive:.3f} ms/token"
+        for precision in PRECISIONS:
+            stepper = Stepper(model, precision)
+            error = check_accuracy(model, stepper, list(range(50)))
+            ms = min(ms_per_token(stepper, args.tokens) for _ in range(3))
+            line += f", {precision} {ms:.3f} ms/token (TV {error:.1e})"
+        print(line)
 
 
 if __name__ == "__main__":

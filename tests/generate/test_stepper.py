@@ -3,7 +3,8 @@ import torch
 
 from rnnlab.config import ModelConfig
 from rnnlab.generate.sampling import SamplingConfig, sample
-from rnnlab.generate.stepper import Stepper, check_accuracy
+from rnnlab.generate import stepper as stepper_module
+from rnnlab.generate.stepper import Stepper, check_accuracy, fast_model
 from rnnlab.models.model import LanguageModel
 
 
@@ -32,6 +33,36 @@ def test_bf16_is_close_and_measured():
     model = LanguageModel(ModelConfig(cell="lstm", layers=2, hidden=32), vocab_size=50).eval()
     error = check_accuracy(model, Stepper(model, "bf16"), list(range(20)))
     assert 0 < error < 0.02
+
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(cell="lstm", layers=2, hidden=32),
+    ModelConfig(cell="gru", layers=2, hidden=32),
+    ModelConfig(cell="rnn", layers=1, hidden=32),
+    ModelConfig(cell="lstm", layers=2, hidden=32, embed=16, tie_weights=True),
+])
+def test_int8_is_close_and_measured(config):
+    torch.manual_seed(0)
+    model = LanguageModel(config, vocab_size=50).eval()
+    error = check_accuracy(model, Stepper(model, "int8"), list(range(20)))
+    assert 0 < error < 0.02
+
+
+def test_fast_model_uses_reduced_precision_only_when_it_is_close(monkeypatch):
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(cell="lstm", layers=2, hidden=32), vocab_size=50).eval()
+    notes = []
+    assert fast_model(model, "int8", list(range(10)), notes.append).precision == "int8"
+    assert "int8 weights; next-token distributions within" in notes[-1]
+    monkeypatch.setattr(stepper_module, "check_accuracy", lambda *args: 0.3)
+    assert fast_model(model, "int8", list(range(10)), notes.append).precision == "fp32"
+    assert "moved next-token distributions by up to 0.300" in notes[-1]
+
+    def no_kernels(*args):
+        raise RuntimeError("Didn't find engine for operation quantized::linear_prepack NoQEngine")
+    monkeypatch.setattr(stepper_module.torch.ops.quantized, "linear_prepack", no_kernels)
+    assert fast_model(model, "int8", list(range(10)), notes.append).precision == "fp32"
+    assert "int8 weights are not available here (Didn't find engine" in notes[-1]
 
 
 def test_sampling_through_the_stepper_equals_sampling_the_model():

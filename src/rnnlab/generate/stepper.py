@@ -1,13 +1,18 @@
-"""Fast one-token steps for sampling and serving: packed weights, optional bfloat16 storage.
+"""Fast one-token steps for sampling and serving: packed weights, optional bf16 or int8 storage.
 
 At batch 1 a step is a chain of matrix-vector products, bound by how fast the weights stream
 from memory. Each layer's input and recurrent matrices are packed into one (gates, in + hidden)
-matrix so a step is one product per layer; `precision="bf16"` halves the bytes (a 2x650 model
-then fits a 32 MB L3 cache) and is opt-in: `check_accuracy` compares it with fp32 first.
+matrix so a step is one product per layer. A 2x650 model's fp32 weights (53 MB) do not fit a
+32 MB L3 cache and stream from DRAM every token; `precision="int8"` (CPU: fbgemm's int8 products,
+a scale per output row, the input quantised on the fly) stores a quarter of the bytes, and
+`"bf16"` half (but PyTorch's bf16 matrix-vector products are slow on many CPUs). Both are opt-in:
+`fast_model` measures them against fp32 first.
 Same contract as the model: `initial_state(batch)`, `step_logits(inputs (time, batch), state)`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -15,14 +20,39 @@ import torch.nn.functional as F
 from rnnlab.models.cells import ProjectedDropoutLSTM
 from rnnlab.models.recurrent import map_state
 
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+class Product:
+    """x (batch, in) -> x W^T + b in fp32, with W (out, in) stored in fp32, bf16 or int8."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, precision: str):
+        weight = weight.detach().float()
+        self.precision = precision
+        self.bias = bias.detach().float().clone() if bias is not None else None
+        if precision == "int8":
+            scale = (weight.abs().amax(1) / 127).clamp_min(1e-12).double()
+            with warnings.catch_warnings():               # quantized tensors: deprecated, not yet replaced
+                warnings.simplefilter("ignore")
+                quantized = torch.quantize_per_channel(weight, scale, torch.zeros_like(scale, dtype=torch.long),
+                                                       0, torch.qint8)
+            self.packed = torch.ops.quantized.linear_prepack(quantized, self.bias)
+        else:
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            self.weight = weight.t().contiguous().to(dtype)                # (in, out)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.precision == "int8":      # reduce_range: 7-bit inputs, safe from overflow on any x86 CPU
+            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), self.packed, True)
+        out = (x.to(self.weight.dtype) @ self.weight).float()
+        return out + self.bias if self.bias is not None else out
 
 
 class PackedLayer:
     """One recurrent layer's weights for inference: W = [W_ih | W_hh] (gates, in + hidden)."""
 
-    def __init__(self, layer, cell: str, dtype: torch.dtype):
-        self.cell, self.dtype = cell, dtype
+    def __init__(self, layer, cell: str, precision: str):
+        self.cell = cell
         if isinstance(layer, ProjectedDropoutLSTM):
             w_ih, w_hh = layer.input_proj.weight, layer.hidden_proj.weight
             b_ih, b_hh = layer.input_proj.bias, layer.hidden_proj.bias
@@ -30,46 +60,41 @@ class PackedLayer:
             w_ih, w_hh, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
         self.hidden_size = w_hh.size(1)
         if cell == "gru":   # the reset gate multiplies W_hn h alone: keep the two products apart
-            self.w_ih, self.w_hh = w_ih.detach().t().contiguous().to(dtype), w_hh.detach().t().contiguous().to(dtype)
-            self.b_ih, self.b_hh = b_ih.detach().clone(), b_hh.detach().clone()
+            self.input_product, self.hidden_product = Product(w_ih, b_ih, precision), Product(w_hh, b_hh, precision)
         else:
-            self.weight = torch.cat([w_ih, w_hh], 1).detach().t().contiguous().to(dtype)   # (in + hidden, gates)
-            self.bias = (b_ih + b_hh).detach().clone()
+            self.product = Product(torch.cat([w_ih, w_hh], 1), b_ih + b_hh, precision)
 
     def step(self, x: torch.Tensor, state):
         """x (batch, in) -> output (batch, hidden), new state."""
         if self.cell == "lstm":
             h, c = state
-            gates = (torch.cat([x, h], 1).to(self.dtype) @ self.weight).float() + self.bias   # (batch, 4H)
-            i, f, g, o = gates.chunk(4, 1)
+            i, f, g, o = self.product(torch.cat([x, h], 1)).chunk(4, 1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
             return h, (h, c)
         if self.cell == "gru":
-            gi = (x.to(self.dtype) @ self.w_ih).float() + self.b_ih
-            gh = (state.to(self.dtype) @ self.w_hh).float() + self.b_hh
-            ir, iz, inn = gi.chunk(3, 1)
-            hr, hz, hn = gh.chunk(3, 1)
+            ir, iz, inn = self.input_product(x).chunk(3, 1)
+            hr, hz, hn = self.hidden_product(state).chunk(3, 1)
             r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
             h = (1 - z) * torch.tanh(inn + r * hn) + z * state
             return h, h
-        pre = (torch.cat([x, state], 1).to(self.dtype) @ self.weight).float() + self.bias
+        pre = self.product(torch.cat([x, state], 1))
         h = torch.relu(pre) if self.cell == "rnn-relu" else torch.tanh(pre)
         return h, h
 
 
 class Stepper:
-    """Inference-only view of a LanguageModel with packed (and optionally bf16) weights."""
+    """Inference-only view of a LanguageModel with packed (and optionally bf16 or int8) weights."""
 
     def __init__(self, model, precision: str = "fp32"):
-        dtype = DTYPES[precision]
-        self.precision, self.dtype = precision, dtype
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        self.precision = precision
         self.embedding = model.embedding.weight.detach()
-        self.layers = [PackedLayer(layer, model.config.cell, dtype) for layer in model.recurrent.layers]
+        self.layers = [PackedLayer(layer, model.config.cell, precision) for layer in model.recurrent.layers]
         head = model.head
-        self.project = head.project.weight.detach().t().contiguous().to(dtype) if head.project is not None else None
-        self.decoder = head.decoder.weight.detach().t().contiguous().to(dtype)   # (features, vocab)
-        self.decoder_bias = head.decoder.bias.detach().clone()
+        self.project = Product(head.project.weight, None, precision) if head.project is not None else None
+        self.decoder = Product(head.decoder.weight, head.decoder.bias, precision)
         self.cell = model.config.cell
         self.device = self.embedding.device
 
@@ -94,8 +119,8 @@ class Stepper:
             state = new_state
         state = map_state(state, lambda t: t[None])         # (1, batch, hidden)
         if self.project is not None:
-            x = (x.to(self.dtype) @ self.project).float()
-        return (x.to(self.dtype) @ self.decoder).float() + self.decoder_bias, state
+            x = self.project(x)
+        return self.decoder(x), state
 
 
 @torch.no_grad()
@@ -112,11 +137,18 @@ def check_accuracy(model, stepper: Stepper, probe: list[int], tolerance: float =
 
 
 def fast_model(model, precision: str, probe: list[int], note=print):
-    """The stepper to sample with; bf16 only when it stays within tolerance on `probe`."""
+    """The stepper to sample with; bf16 or int8 only where it works and stays within tolerance on `probe`."""
     if precision == "fp32":
         return Stepper(model, "fp32")
-    stepper = Stepper(model, precision)
-    error = check_accuracy(model, stepper, probe[:64] or [0])
+    if precision == "int8" and model.embedding.weight.device.type != "cpu":
+        note("note: int8 weights run on the CPU only; using fp32")
+        return Stepper(model, "fp32")
+    try:
+        stepper = Stepper(model, precision)
+        error = check_accuracy(model, stepper, probe[:64] or [0])
+    except (RuntimeError, NotImplementedError) as err:        # e.g. no int8 kernels for this CPU
+        note(f"note: {precision} weights are not available here ({str(err).splitlines()[0]}); using fp32")
+        return Stepper(model, "fp32")
     if error > 0.02:
         note(f"note: {precision} moved next-token distributions by up to {error:.3f} (total variation) on the prime; using fp32")
         return Stepper(model, "fp32")
