@@ -34,8 +34,9 @@ class Strict(BaseModel):
 
 class GenerateRequest(Strict):
     model: str | None = Field(None, description="a name from GET /models (default: the first)")
-    prime: str | list[int] | list[list[float]] | None = Field(
-        None, description="text, token ids, or vectors for a series model; empty: start fresh")
+    prime: str | list[int] | list[list[int]] | list[list[float]] | None = Field(
+        None, description="text, token ids, vectors for a series model, or chords (lists of MIDI pitches) for "
+                          "a piano-roll model; empty: start fresh")
     length: int = Field(200, description="steps to generate (bounded by the server's --max-length)")
     temperature: float = 1.0
     top_k: int = 0
@@ -45,7 +46,8 @@ class GenerateRequest(Strict):
 
 
 class StepRequest(Strict):
-    input: Any = Field(..., description="text, a token id or ids; a vector (or vectors) for series models")
+    input: Any = Field(..., description="text, a token id or ids; a vector (or vectors) for series models; a "
+                                         "chord (a list of MIDI pitches, [] a rest) for piano-roll models")
     session: str | None = Field(None, description="from an earlier reply; omitted: a new session")
     model: str | None = None
     settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")

@@ -85,6 +85,8 @@ class Hub:
         config.length = self.check_length(length, "length")
         if isinstance(model, VectorModel):
             return await self.engine.acall(self._generate_series, model, prime, config)
+        if model.kind == "frames":
+            return await self.engine.acall(model.generate, prime, config, self.settings.max_input_steps)
         return await self.engine.acall(self._generate_tokens, model, prime, config)
 
     def _generate_tokens(self, model: TokenModel, prime, config: SamplingConfig) -> dict:

@@ -15,7 +15,8 @@ Each sender (host, port) is one session with its own state. Addresses, and what 
     anything malformed          -> /rnnlab/error REASON
 
 /rnnlab/output is (id i, token s, text s) for token models; the values (f...) for series, then the
-pen state (s: down, up, end) for stroke models.
+pen state (s: down, up, end) for stroke models; the chord's pitches (i..., none for a rest) for
+piano-roll models, whose /rnnlab/step takes a chord the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def message(address: str, *args) -> bytes:
 def output_args(out: dict) -> list:
     if "token" in out:
         return [out["id"], out["token"], out["text"]]
+    if "pitches" in out:
+        return list(out["pitches"])
     return [float(v) for v in out["values"]] + ([out["pen"]] if "pen" in out else [])
 
 
@@ -125,6 +128,10 @@ class OscProtocol(asyncio.DatagramProtocol):
     @staticmethod
     def step_input(model, args: list):
         """OSC arguments as a step input: a string or ints for token models, numbers for series."""
+        if model.kind == "frames":           # a chord: its pitches (i...); no arguments is a rest
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                raise InputError("/rnnlab/step for a piano-roll model takes MIDI pitches (i), none for a rest")
+            return list(args)
         if not args:
             raise InputError("/rnnlab/step needs arguments: text or token ids, or a vector of numbers")
         if isinstance(model, TokenModel):

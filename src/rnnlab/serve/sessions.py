@@ -217,8 +217,11 @@ def serve_model(name: str, trained) -> ServedModel:
         return VectorModel(name, trained)
     if trained.vocab is not None and hasattr(trained.model, "embedding"):
         return TokenModel(name, trained)
-    raise RnnlabError(f"{trained.run.path}: a {trained.config.data.modality} run of this kind "
-                      "(piano-roll frames) cannot be served yet; serve a text, event-token or series run")
+    if getattr(trained.tokenizer, "name", "") == "pianoroll":
+        from rnnlab.serve.frames import FrameModel
+        return FrameModel(name, trained)
+    raise RnnlabError(f"{trained.run.path}: a {trained.config.data.modality} run of a kind this server "
+                      "cannot serve; serve a text, MIDI or series run")
 
 
 def quantized(model: torch.nn.Module) -> torch.nn.Module:
