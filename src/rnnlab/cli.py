@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Callable
 
@@ -61,6 +62,13 @@ def cmd_train(args) -> int:
     if cli_seq2seq.train_other_task(args, overrides):     # --task seq2seq (or a seq2seq run to resume)
         return 0
     if args.resume:
+        from rnnlab.train.session import RESUMABLE
+        ignored = [f"--{k.replace('_', '-')}" for section in overrides.values() if isinstance(section, dict)
+                   for k in section if k not in RESUMABLE] + (["CORPUS"] if args.corpus else []) \
+            + (["--preset"] if args.preset else [])
+        if ignored:
+            print(f"note: --resume continues with the run's saved settings; ignored: {', '.join(ignored)} "
+                  f"(it takes {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)})", file=sys.stderr)
         train(None, args.out, resume=True, overrides=overrides)
         return 0
     if not args.corpus:
@@ -263,6 +271,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnlab: interrupted; `rnnlab train --resume --out RUN` continues a training run", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size", file=sys.stderr)
+        return 2
+    except Exception as err:                       # a bug or a case we did not foresee: one line, not a traceback
+        if os.environ.get("RNNLAB_DEBUG"):
+            raise
+        first = (str(err).strip().splitlines() or [""])[0][:300]
+        if "can't allocate memory" in first or "not enough memory" in first.lower():
+            print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size",
+                  file=sys.stderr)
+            return 2
+        print(f"rnnlab: error: {type(err).__name__}: {first} (unexpected: please report it; "
+              "RNNLAB_DEBUG=1 shows where it happened)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

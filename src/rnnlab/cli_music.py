@@ -16,9 +16,9 @@ from rnnlab.errors import RnnlabError
 
 
 def add_generate_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seconds", type=float, default=0.0,
+    p.add_argument("--seconds", type=float, default=None,
                    help="midi runs: seconds of new music after the primer (default 30)")
-    p.add_argument("--bars", type=float, default=0.0, help="midi runs: bars of new music (4/4 unless the primer says)")
+    p.add_argument("--bars", type=float, default=None, help="midi runs: bars of new music (4/4 unless the primer says)")
 
 
 def output_paths(out: str) -> tuple[Path, Path, Path]:
@@ -39,13 +39,17 @@ def cmd_generate_midi(args) -> int:
 
     if not args.out:
         raise RnnlabError(f"{args.run}: a midi run writes MIDI, WAV and PNG; pass --out song.mid")
-    if args.seconds and args.bars:
+    if args.seconds is not None and args.bars is not None:
         raise RnnlabError("give the length as --seconds or --bars, not both")
     midi_path, wav_path, png_path = output_paths(args.out)
+    if args.prime and Path(args.prime).is_file() and Path(args.prime).resolve() in (
+            midi_path.resolve(), wav_path.resolve(), png_path.resolve()):
+        raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
-    length = Length(seconds=args.seconds or (0.0 if args.bars else 30.0), bars=args.bars)
+    length = Length(seconds=args.seconds if args.seconds is not None else (0.0 if args.bars is not None else 30.0),
+                    bars=args.bars or 0.0)
     sampling = SamplingConfig(length=1, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                               greedy=args.greedy, seed=args.seed)
     song = compose(trained, args.prime, length, sampling)

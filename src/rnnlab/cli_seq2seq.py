@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -23,11 +24,7 @@ def run_task(path: str) -> str:
     run = RunDir(path)
     if not run.holds_run():
         return ""
-    try:
-        raw = json.loads(run.config_path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise RnnlabError(f"{run.config_path}: corrupt (not JSON)") from None
-    return (raw.get("data") or {}).get("task", "lm")
+    return run.load_config().data.task
 
 
 def train_other_task(args, overrides: dict) -> bool:
@@ -113,6 +110,7 @@ def evaluate_other_task(args) -> bool:
     if task != "seq2seq":
         return False
     from rnnlab.evaluation_pairs import evaluate_pair_run
+    check_decoding(args)
     result = evaluate_pair_run(args.run, args.split, args.data, args.device, args.checkpoint, args.beam,
                                args.length_penalty)
     if args.json:
@@ -124,6 +122,23 @@ def evaluate_other_task(args) -> bool:
               f"{result['pairs']:,} pairs; {d['method']} decoding"
               + (f", beam {d['beam']}, length penalty {d['length_penalty']}" if d["method"] == "beam" else ""))
     return True
+
+
+def check_decoding(args) -> None:
+    """--beam, --length-penalty, --n-best and --max-length, all problems in one message."""
+    problems = []
+    if args.beam < 0:
+        problems.append("--beam must be 0 (greedy) or a width of at least 1")
+    if not (math.isfinite(args.length_penalty) and args.length_penalty >= 0):
+        problems.append("--length-penalty must be a number of at least 0")
+    if getattr(args, "n_best", 1) < 1:
+        problems.append("--n-best must be at least 1")
+    if getattr(args, "n_best", 1) > max(args.beam, 1):
+        problems.append("--n-best cannot exceed --beam (greedy decoding finds one hypothesis)")
+    if getattr(args, "max_length", 0) < 0:
+        problems.append("--max-length must be 0 (from the training data) or positive")
+    if problems:
+        raise RnnlabError("; ".join(problems))
 
 
 def add_evaluate_flags(p: argparse.ArgumentParser) -> None:
@@ -140,6 +155,7 @@ def cmd_translate(args) -> int:
     from rnnlab.generate.translate import open_pair_run, output_text, translate
     from rnnlab.train.distributed import pick_device
 
+    check_decoding(args)
     trained = open_pair_run(args.run, args.checkpoint, pick_device(args.device))
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
@@ -181,6 +197,8 @@ def cmd_word2vec(args) -> int:
 def cmd_similar(args) -> int:
     from rnnlab.train.word2vec import load_word_vectors
 
+    if args.top < 1:
+        raise RnnlabError("--top must be at least 1")
     vectors = load_word_vectors(args.run)
     for word, similarity in vectors.most_similar(args.word, args.top):
         print(f"{similarity:.4f}\t{word}")
@@ -190,6 +208,8 @@ def cmd_similar(args) -> int:
 def cmd_analogy(args) -> int:
     from rnnlab.train.word2vec import load_word_vectors
 
+    if args.top < 1:
+        raise RnnlabError("--top must be at least 1")
     vectors = load_word_vectors(args.run)
     for word, similarity in vectors.analogy(args.a, args.b, args.c, args.top):
         print(f"{similarity:.4f}\t{word}")

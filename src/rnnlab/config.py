@@ -7,6 +7,7 @@ new option is one line here. Presets are partial overrides, applied before expli
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,12 +127,18 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, raw: dict) -> "RunConfig":
+        """From config.json's content; a section or value of the wrong kind raises ValueError."""
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+
         def build(kind, values):
+            if values is not None and not isinstance(values, dict):
+                raise ValueError(f"its {kind.__name__} section is not a JSON object")
             known = {f.name for f in dataclasses.fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
 
         return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
-                   train=build(TrainConfig, raw.get("train")), preset=raw.get("preset", ""))
+                   train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")))
 
 
 # Presets: partial overrides per section. Values follow the papers' recipes, scaled where noted.
@@ -311,15 +318,50 @@ def parse_split(text: str) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
-def validate(config: RunConfig) -> None:
-    """Collect every problem in the config and raise them together, one per line."""
+# Numeric options that have no meaning below zero (0 is "off" or "default" for most of them).
+NOT_NEGATIVE = ("min_freq", "max_vocab", "season", "steps_per_beat", "transpose", "embed", "init_range",
+                "mixtures", "nade_hidden", "momentum", "weight_decay", "lr_decay", "decay_start", "patience",
+                "clip", "early_stop", "max_minutes", "checkpoint_every", "activation_reg", "temporal_reg",
+                "threads")
+
+
+def type_problems(section) -> list[str]:
+    """Fields whose value is not of the field's type (a hand-edited config.json), and NaN / infinity."""
     problems = []
+    for f in dataclasses.fields(section):
+        value, default = getattr(section, f.name), f.default
+        flag = f"--{f.name.replace('_', '-')}"
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok and not math.isfinite(value):
+                problems.append(f"{flag} must be a finite number, not {value}")
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            problems.append(f"{flag} must be {type(default).__name__}, not {value!r}")
+    return problems
+
+
+def validate(config: RunConfig, also_allowed: dict[str, tuple] | None = None) -> None:
+    """Collect every problem in the config and raise them together, one per line. `also_allowed`
+    widens a field's choices (a saved word2vec run's task, which `train` does not take)."""
+    problems = []
+    for section in (config.data, config.model, config.train):
+        problems += type_problems(section)
+    if problems:
+        raise RnnlabError("; ".join(problems) if len(problems) == 1 else "\n".join(problems))
     for section in (config.data, config.model, config.train):
         for f in dataclasses.fields(section):
             choices = f.metadata.get("choices")
             value = getattr(section, f.name)
-            if choices and value not in choices:
+            if choices and value not in choices + (also_allowed or {}).get(f.name, ()):
                 problems.append(f"--{f.name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")
+            if f.name in NOT_NEGATIVE and value < 0:
+                problems.append(f"--{f.name.replace('_', '-')} must not be negative")
     m, t = config.model, config.train
     for name in ("layers", "hidden"):
         if getattr(m, name) < 1:

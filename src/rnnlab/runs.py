@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rnnlab.config import RunConfig
+from rnnlab.config import CELLS, RunConfig, validate
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_atomic
 
@@ -32,13 +32,27 @@ class RunDir:
     def holds_run(self) -> bool:
         return self.config_path.exists()
 
+    def never_saved(self) -> bool:
+        """A run that failed before its first checkpoint and metrics: nothing in it is worth keeping."""
+        if not self.holds_run() or self.metrics_path.exists():
+            return False
+        return not (self.checkpoints.is_dir() and any(self.checkpoints.glob("*.pt")))
+
     def create(self, config: RunConfig) -> None:
-        """Start a new run here; refuse to overwrite another run's files."""
-        if self.holds_run():
+        """Start a new run here; refuse to overwrite another run's files or anybody else's. A run
+        that stopped before saving anything (bad data found after the folder was made) is started
+        afresh rather than left in the way."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RnnlabError(f"{self.path}: exists and is not a folder; choose another --out")
+        if self.holds_run() and not self.never_saved():
             raise RnnlabError(f"{self.path}: already holds a run; pass --resume to continue it "
                               "or choose another --out")
-        if self.path.exists() and not self.path.is_dir():
-            raise RnnlabError(f"{self.path}: exists and is not a folder")
+        if not self.holds_run() and self.path.is_dir():
+            others = sorted(p.name for p in self.path.iterdir() if not p.name.startswith("."))
+            if others:
+                shown = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+                raise RnnlabError(f"{self.path}: holds other files ({shown}) and is not a run; "
+                                  "choose a new or empty folder for --out")
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         write_atomic(self.config_path, json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
 
@@ -51,7 +65,18 @@ class RunDir:
             raise RnnlabError(f"{self.path}: not a run directory (no config.json); train one with `rnnlab train`") from None
         except ValueError:
             raise RnnlabError(f"{self.config_path}: corrupt (not JSON)") from None
-        return RunConfig.from_dict(raw)
+        try:
+            config = RunConfig.from_dict(raw)
+        except (ValueError, TypeError) as err:
+            raise RnnlabError(f"{self.config_path}: not an rnnlab config ({err})") from None
+        if config.model.cell not in CELLS:
+            raise RnnlabError(f"{self.config_path}: unknown cell type {config.model.cell!r}; rnnlab has: "
+                              f"{', '.join(CELLS)}")
+        try:
+            validate(config, also_allowed={"task": ("word2vec",)})
+        except RnnlabError as err:
+            raise RnnlabError(f"{self.config_path}: {str(err).replace(chr(10), '; ')}") from None
+        return config
 
     def read_metrics(self) -> list[dict]:
         if not self.metrics_path.exists():

@@ -47,6 +47,13 @@ def test_translate_greedy_beam_and_nbest(reversal_run, capsys):
     assert lines[1].split("\t")[-1] == "dcba"
     scores = [float(line.split("\t")[1]) for line in lines[1:]]
     assert scores == sorted(scores, reverse=True)
+    for flags, expected in ((["--beam", "-1"], "--beam must be 0"), (["--max-length", "-1"], "--max-length must be"),
+                            (["--n-best", "3"], "--n-best cannot exceed --beam"),
+                            (["--beam", "2", "--length-penalty", "nan"], "--length-penalty must be")):
+        assert main(["translate", str(reversal_run), "abcd", *flags]) == 2
+        assert expected in capsys.readouterr().err
+    assert main(["evaluate", str(reversal_run), "--beam", "-1"]) == 2
+    assert "--beam must be 0" in capsys.readouterr().err
 
 
 def test_save_load_translate_gives_identical_output(reversal_run, capsys):

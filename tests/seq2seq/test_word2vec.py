@@ -88,6 +88,8 @@ def test_word2vec_run_similar_and_analogy_commands(w2v_run, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 2
     assert main(["similar", str(run), "zebra"]) == 2
     assert "'zebra' is not in the vocabulary" in capsys.readouterr().err
+    assert main(["similar", str(run), "cat", "--top", "-2"]) == 2
+    assert "--top must be at least 1" in capsys.readouterr().err
 
 
 def test_evaluate_analogies_json(w2v_run, tmp_path, capsys):
@@ -130,3 +132,11 @@ def test_the_google_analogy_file_reads_completely():
     lines = (SHARED / "analogy" / "questions-words.txt").read_text().splitlines()
     questions = read_analogy_lines(lines, "questions-words.txt")
     assert len(questions) == 19544 and len({q.section for q in questions}) == 14
+
+
+def test_word2vec_with_no_word_frequent_enough_is_one_line(w2v_run, tmp_path, capsys):
+    _, corpus = w2v_run
+    out = tmp_path / "rare"
+    assert main(["word2vec", str(corpus), "--out", str(out), "--min-count", "100000", "--threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no word occurs --min-count 100000 times" in err and not (out / "config.json").exists()

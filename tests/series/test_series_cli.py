@@ -35,6 +35,13 @@ def test_sunspots_train_evaluate_forecast(tmp_path, capsys, head):
     assert main(["generate", str(out), "--out", str(forecast), "--length", "12", "--seed", "1"]) == 0
     rows = list(csv.reader(forecast.open()))
     assert rows[0] == ["SUNACTIVITY"] and len(rows) == 13 and forecast.with_suffix(".png").stat().st_size > 1000
+    before = forecast.read_bytes()
+    assert main(["generate", str(out), "--out", str(forecast), "--length", "5", "--prime-file", str(forecast)]) == 2
+    assert "is the --prime-file being read" in capsys.readouterr().err and forecast.read_bytes() == before
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("SUNACTIVITY\n")
+    assert main(["generate", str(out), "--out", str(tmp_path / "f2.csv"), "--prime-file", str(header_only)]) == 2
+    assert "header.csv: has no rows to start from" in capsys.readouterr().err
 
 
 def test_strokes_train_and_draw(tmp_path, capsys):

@@ -79,3 +79,18 @@ def test_statsmodels_dataset_read_offline():
     assert seq.values.shape == (309, 1) and seq.values[0, 0] == 5.0          # 1700: 5 spots
     with pytest.raises(RnnlabError, match="not a statsmodels data set"):
         read_sequences(DataConfig(corpus="statsmodels:nosuch"))
+
+
+def test_a_number_column_with_one_word_is_named_infinite_values_and_long_rows_refused(tmp_path, capsys):
+    rows = [f"{i},{2 * i}" for i in range(30)]
+    rows[20] = "20,oops"
+    path = write(tmp_path / "typo.csv", "a,b\n" + "\n".join(rows) + "\n")
+    (seq,) = read_sequences(DataConfig(corpus=str(path)))
+    assert seq.columns == ["a"]
+    assert "typo.csv: left out column(s) that are not numbers: 'b' (line 22 holds 'oops')" in capsys.readouterr().err
+    infinite = write(tmp_path / "inf.csv", "a\n1\n2\ninf\n4\n")
+    with pytest.raises(RnnlabError, match=r"inf.csv: column 'a' holds an infinite value \(row 3\)"):
+        read_sequences(DataConfig(corpus=str(infinite)))
+    ragged = write(tmp_path / "ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n")
+    with pytest.raises(RnnlabError, match="ragged.csv: line 3 has 3 cells, the header 2"):
+        read_sequences(DataConfig(corpus=str(ragged)))

@@ -42,7 +42,7 @@ def test_generate_text_and_series(client):
     (b'{"length": 5, "colour": 1}', 422, "colour"),
     (b'{"length": 51}', 422, "limit of 50"),
     (b'{"model": "../../etc", "length": 3}', 422, "no model named"),
-    (b'{"length": 3, "temperature": 0}', 422, "temperature must be positive"),
+    (b'{"length": 3, "temperature": 0}', 422, "temperature must be a positive number"),
     (b'{"prime": "x", "length": 3, "pad": "' + b"y" * 3000 + b'"}', 413, "over the limit"),
 ])
 def test_bad_generate_requests_get_4xx_with_reason(client, body, status, reason):

@@ -25,6 +25,18 @@ def test_serve_refuses_what_is_not_a_run(tmp_path, capsys):
     assert "missing: no such run directory" in err and len(err.strip().splitlines()) == 1
 
 
+def test_serve_refuses_a_taken_or_impossible_port(runs, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(runs["chars"]), "--port", str(port), "--osc-port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert f"--port {port} on 127.0.0.1: cannot listen there" in err and len(err.strip().splitlines()) == 1
+    assert main(["serve", str(runs["chars"]), "--port", "70000"]) == 2
+    assert "--port must be 1..65535" in capsys.readouterr().err
+
+
 def test_serve_process_binds_loopback_and_answers(runs):
     port, osc_port = free_port(), free_port(socket.SOCK_DGRAM)
     server = subprocess.Popen([sys.executable, "-m", "rnnlab", "serve", str(runs["chars"]), str(runs["wave"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def read_table(path: Path) -> tuple[list[str], dict[str, np.ndarray], dict[str, 
         names = [str(i) for i in range(array.shape[1])]
         return names, {n: array[:, i].astype(np.float64) for i, n in enumerate(names)}, {}
     header, rows = read_csv(path)
+    long = next((i for i, row in enumerate(rows) if len(row) > len(header)), None)
+    if long is not None:
+        raise RnnlabError(f"{path}: line {long + 2} has {len(rows[long])} cells, the header {len(header)}")
     numeric, text = {}, {}
     for index, name in enumerate(header):
         cells = [row[index] if index < len(row) else "" for row in rows]
@@ -174,10 +178,18 @@ def choose_columns(where: str, names: list[str], numeric: dict, text: dict, want
     columns = wanted or [n for n in names if n in numeric and n != pen_column]
     if not columns:
         raise RnnlabError(f"{where}: no numeric columns to learn")
+    left_out = [n for n in names if n in text and n not in wanted and n != pen_column]
+    if left_out and not wanted:         # a text column (dates, labels) is fine to leave out; say so
+        print(f"note: {where}: left out column(s) that are not numbers: "
+              + "; ".join(f"{n!r} ({text[n]})" for n in left_out[:5]) + "; --columns chooses", file=sys.stderr)
     return columns
 
 
 def fill_missing(where: str, name: str, values: np.ndarray, policy: str) -> np.ndarray:
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise RnnlabError(f"{where}: column {name!r} holds an infinite value (row {int(np.argmax(infinite)) + 1}); "
+                          "values must be finite numbers")
     holes = np.isnan(values)
     if not holes.any():
         return values

@@ -140,8 +140,10 @@ def load_vocabulary(path: Path) -> tuple[Vocabulary, dict]:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
         tokens = payload["tokens"]
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise TypeError("tokens is not a list of strings")
+        return Vocabulary(tokens), payload
     except FileNotFoundError:
         raise RnnlabError(f"{path}: missing; this run directory has no vocabulary") from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise RnnlabError(f"{path}: not a valid rnnlab vocabulary file") from None
-    return Vocabulary(tokens), payload

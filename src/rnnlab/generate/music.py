@@ -8,6 +8,7 @@ sampler's `choose` (temperature, top-k, top-p); piano-roll models draw a frame a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
 def compose(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
     """New music from a trained midi run."""
     config.validate()
-    if length.seconds <= 0 and length.bars <= 0:
+    if not (math.isfinite(length.seconds) and math.isfinite(length.bars)) or (length.seconds <= 0 and length.bars <= 0):
         raise RnnlabError("give the length as --seconds N or --bars N (more than 0)")
     if trained.tokenizer.name == "pianoroll":
         return compose_frames(trained, primer, length, config)

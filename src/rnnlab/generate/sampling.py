@@ -28,8 +28,8 @@ class SamplingConfig:
         problems = []
         if self.length < 1:
             problems.append("--length must be at least 1")
-        if self.temperature <= 0:
-            problems.append("--temperature must be positive")
+        if not 0 < self.temperature < float("inf"):          # NaN fails this too
+            problems.append("--temperature must be a positive number")
         if not 0 < self.top_p <= 1:
             problems.append("--top-p must be in (0, 1]")
         if self.top_k < 0 or self.beam < 0:

@@ -36,16 +36,21 @@ def history_rows(trained) -> np.ndarray:
 
 def prime_file_rows(spec: SeriesSpec, path: Path) -> np.ndarray:
     """A CSV / NPY file with the run's columns (and pen column for strokes) as normalised rows."""
-    names, numeric, _ = read_table(path)
+    names, numeric, text = read_table(path)
     wanted = spec.columns + ([spec.extra.get("pen_column", "pen")] if spec.pen else [])
+    not_numbers = [f"{c!r} ({text[c]})" for c in wanted if c in text]
+    if not_numbers:
+        raise RnnlabError(f"{path}: column(s) {', '.join(not_numbers)} must hold numbers")
     missing = [c for c in wanted if c not in numeric]
-    if missing and len(names) == len(wanted):      # no header: take the columns by position
+    if missing and len(names) == len(wanted) and all(n in numeric for n in names):   # no header: by position
         numeric = {w: numeric[n] for w, n in zip(wanted, names)}
     elif missing:
         raise RnnlabError(f"{path}: lacks column(s) {', '.join(missing)} (has {', '.join(names)})")
     values = np.stack([numeric[c] for c in spec.columns], axis=1)
-    if np.isnan(values).any():
-        raise RnnlabError(f"{path}: has empty cells; a prime must be complete")
+    if len(values) == 0:
+        raise RnnlabError(f"{path}: has no rows to start from")
+    if not np.isfinite(values).all():
+        raise RnnlabError(f"{path}: has empty or infinite cells; a prime must be complete")
     rows = spec.rows(values, numeric[wanted[-1]] if spec.pen else None)
     return rows[:-1] if spec.pen else rows          # keep the drawing open: no `end` row
 
@@ -97,6 +102,10 @@ def generate_series(trained, config: SamplingConfig, out: Path, prime_file: str 
         prime = start_row(spec)
     else:
         prime = history_rows(trained)
+    if context < 0:
+        raise RnnlabError("--context must be 0 (all) or a positive number of steps")
+    if prime_file and Path(prime_file).resolve() in (out.resolve(), out.with_suffix(".png").resolve()):
+        raise RnnlabError(f"{out}: is the --prime-file being read; write the continuation elsewhere")
     if context:
         prime = prime[-context:]
     rows = continue_rows(trained.model, prime, config, trained.device)

@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from rnnlab.errors import RnnlabError
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.sessions import CapacityError, InputError, ServeSettings, load_models
 
@@ -244,10 +245,36 @@ class Connection:
             self.streaming.cancel()
 
 
+def check_ports(host: str, port: int, osc_port: int) -> None:
+    """Refuse a port out of range or already taken before loading anything (one line, not uvicorn's log)."""
+    import socket
+
+    if not 1 <= port <= 65535 or not 0 <= osc_port <= 65535:
+        raise RnnlabError(f"--port must be 1..65535 and --osc-port 0..65535 (0: no OSC), got {port} and {osc_port}")
+    for number, kind, flag in ((port, socket.SOCK_STREAM, "--port"), (osc_port, socket.SOCK_DGRAM, "--osc-port")):
+        if not number:
+            continue
+        try:
+            family = socket.getaddrinfo(host, number, type=kind)[0][0]
+            with socket.socket(family, kind) as probe:
+                if kind == socket.SOCK_STREAM:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host, number))
+        except OSError as err:
+            raise RnnlabError(f"{flag} {number} on {host}: cannot listen there ({err.strerror or err}); "
+                              "is another server using it? pick another port") from None
+
+
 def cmd_serve(args) -> int:
     """The `rnnlab serve` command: load the runs, then run uvicorn (and OSC) until interrupted."""
     import uvicorn
 
+    check_ports(args.host, args.port, args.osc_port)
+    small = [flag for flag, value in (("--max-sessions", args.max_sessions), ("--max-length", args.max_length),
+                                      ("--max-request-bytes", args.max_request_bytes), ("--max-batch", args.max_batch))
+             if value < 1]
+    if small:
+        raise RnnlabError(f"{', '.join(small)} must be at least 1")
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
     hub = Hub(load_models(args.runs, args.device, args.quantize), settings)

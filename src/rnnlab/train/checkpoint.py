@@ -30,7 +30,8 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise RnnlabError(f"{path}: no checkpoint here; the run has not saved one yet")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as err:
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError, KeyError,
+            IndexError, TypeError, AttributeError) as err:     # whatever the unpickler makes of a non-checkpoint
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise RnnlabError(f"{path}: corrupt or truncated checkpoint ({reason}); "
                           "use the other checkpoint in that folder or train again") from None

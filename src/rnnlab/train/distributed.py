@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from rnnlab.errors import RnnlabError
+
 
 @dataclass
 class Placement:
@@ -29,11 +31,24 @@ class Placement:
 
 
 def pick_device(requested: str, local_rank: int = 0) -> torch.device:
+    """auto: this process's GPU when there is one, else the CPU; a device that is not here is an error."""
     if requested == "auto":
         return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    if requested == "cuda":
-        return torch.device(f"cuda:{local_rank}")
-    return torch.device(requested)
+    try:
+        device = torch.device(f"cuda:{local_rank}" if requested == "cuda" else requested)
+    except RuntimeError:
+        raise RnnlabError(f"--device {requested!r}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise RnnlabError(f"--device {requested}: no CUDA GPU here (this PyTorch "
+                              f"{'has no CUDA support' if not torch.backends.cuda.is_built() else 'sees none'}); "
+                              "use --device cpu or auto")
+        if (device.index or 0) >= count:
+            raise RnnlabError(f"--device {requested}: this machine has {count} GPU(s), cuda:0..cuda:{count - 1}")
+    elif device.type != "cpu":
+        raise RnnlabError(f"--device {requested!r}: rnnlab runs on cpu or cuda")
+    return device
 
 
 def setup(requested_device: str) -> Placement:

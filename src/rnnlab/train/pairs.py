@@ -220,7 +220,8 @@ def train_pairs(config: RunConfig | None, seq: Seq2SeqConfig | None, out, resume
         changes = {k: v for k, v in (overrides or {}).get("train", {}).items() if k in RESUMABLE}
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
         if not run.last_checkpoint.exists():
-            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from")
+            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
+                              "(start it again without --resume: a run that saved nothing is replaced)")
         saved = load_pair_vocabularies(run)[0]
     validate_seq2seq(config, seq)
     device = pick_device(config.train.device)

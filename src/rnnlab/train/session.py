@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from rnnlab.config import RunConfig
+from rnnlab.config import RunConfig, validate
 from rnnlab.data.prepare import prepare
 from rnnlab.errors import RnnlabError
 from rnnlab.loading import build_model
@@ -24,7 +24,9 @@ def resume_config(run: RunDir, overrides: dict) -> RunConfig:
     """The saved config, with only the budget-like training fields changed by explicit flags."""
     config = run.load_config()
     changes = {k: v for k, v in overrides.get("train", {}).items() if k in RESUMABLE}
-    return dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+    validate(config)
+    return config
 
 
 def train(config: RunConfig | None, out: str | Path, resume: bool = False, overrides: dict | None = None,
@@ -36,7 +38,8 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
             raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
         config = resume_config(run, overrides or {})
         if not run.last_checkpoint.exists():
-            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from")
+            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
+                              "(start it again without --resume: a run that saved nothing is replaced)")
     if config.train.engine == "numpy":          # the from-scratch engine, rnnlab.scratch
         from rnnlab.scratch.trainer import train_numpy
         return train_numpy(config, run, resume, callbacks, log)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,13 +77,17 @@ def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
         raise RnnlabError(f"{run.path}: already holds a run; choose another --out")
     sentences, tokenizer = sentences_of(config)
     tokens = sum(len(s) for s in sentences)
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        raise RnnlabError("--lr must be a positive number")
+    counts = Counter(word for sentence in sentences for word in sentence)
+    if not any(count >= config.min_count for count in counts.values()):
+        raise RnnlabError(f"{config.corpus}: no word occurs --min-count {config.min_count} times "
+                          f"(the most frequent occurs {max(counts.values(), default=0)} times)")
     started = time.perf_counter()
     model = Word2Vec(sentences, vector_size=config.dim, window=config.window, min_count=config.min_count,
                      sg=int(config.architecture == "skipgram"), negative=config.negative, hs=0, sample=config.sample,
                      epochs=config.epochs, alpha=config.lr, workers=config.threads, seed=config.seed)
     seconds = time.perf_counter() - started
-    if not len(model.wv.index_to_key):
-        raise RnnlabError(f"{config.corpus}: no word occurs --min-count {config.min_count} times")
     words = list(model.wv.index_to_key)
     vectors = WordVectors(words, model.wv.vectors)
     data = DataConfig(corpus=config.corpus, level=config.level, lowercase=config.lowercase, encoding=config.encoding,
