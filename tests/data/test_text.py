@@ -1,3 +1,5 @@
+import codecs
+
 import pytest
 
 from rnnlab.data.aozora import looks_like_aozora
@@ -53,7 +55,7 @@ def test_gutenberg_wrapper_removed():
 
 
 @pytest.mark.parametrize("content,message", [
-    (b"", "empty"), (b"\x00\x01\x02binary", "binary"), (b"\xff\xfe\xfa\xfb" * 3, "not UTF-8")])
+    (b"", "empty"), (b"\x00\x01\x02binary", "binary"), (b"\xff\xfe\xfa\xfb" * 3, "not UTF-8|it is not text")])
 def test_bad_files_name_the_file(tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -77,3 +79,16 @@ def test_contiguous_split_keeps_everything_in_order():
     assert train + valid + test == text
     assert train.endswith("\n") and valid.endswith("\n")
     assert 0.85 < len(train) / len(text) < 0.95 and len(test) > 0
+
+
+def test_windows_unicode_text_with_a_bom_reads_and_bomless_utf16_needs_the_encoding(tmp_path):
+    for name, data in (("le.txt", "Holmes sagte: «Ja».\n".encode("utf-16")),
+                       ("be.txt", codecs.BOM_UTF16_BE + "Holmes sagte: «Ja».\n".encode("utf-16-be")),
+                       ("32.txt", "Holmes sagte: «Ja».\n".encode("utf-32"))):
+        (tmp_path / name).write_bytes(data)
+        assert read_text_file(tmp_path / name) == "Holmes sagte: «Ja».\n"
+    bare = tmp_path / "bare.txt"
+    bare.write_bytes("plain words\n".encode("utf-16-le"))
+    with pytest.raises(RnnlabError, match="bare.txt: looks like a binary file .*--encoding utf-16-le"):
+        read_text_file(bare)
+    assert read_text_file(bare, "utf-16-le") == "plain words\n"

@@ -171,3 +171,12 @@ def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path
         day_hits += sum(p > month_length for p in peaks[3:])        # the day's digits read the day
         days += 2
     assert month_hits >= 0.75 * len(examples) and day_hits >= 0.75 * days
+
+
+def test_a_tatoeba_style_third_column_is_left_out_with_a_note(tmp_path, capsys):
+    from rnnlab.data.pairs import read_tsv_file
+
+    path = tmp_path / "fra.txt"
+    path.write_text("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tSalut !\n", encoding="utf-8")
+    assert read_tsv_file(path) == [("Go.", "Va !"), ("Hi.", "Salut !")]
+    assert "1 line(s) have more than two tab-separated columns" in capsys.readouterr().err

@@ -9,6 +9,7 @@ tokeniser; batches are padded and time-major: (time, batch).
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,17 +74,24 @@ def read_book_file(path: Path, encoding: str = "auto", keep_padding: bool = True
 
 
 def read_tsv_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
-    pairs = []
+    """SOURCE<TAB>TARGET lines; further columns (Tatoeba / manythings.org files end with an
+    attribution) are left out, with a note."""
+    pairs, extra = [], 0
     for number, line in enumerate(_lines(path, encoding), 1):
         if not line.strip():
             continue
         if "\t" not in line:
             raise RnnlabError(f"{path}:{number}: no tab between source and target; "
                               "each line must be SOURCE<TAB>TARGET")
-        source, target = (side.strip() for side in line.split("\t", 1))
+        fields = line.split("\t")
+        extra += len(fields) > 2
+        source, target = fields[0].strip(), fields[1].strip()
         if not source or not target:
             raise RnnlabError(f"{path}:{number}: empty {'source' if not source else 'target'}")
         pairs.append((source, target))
+    if extra:
+        print(f"note: {path}: {extra:,} line(s) have more than two tab-separated columns; "
+              "the first is the source, the second the target, the rest left out", file=sys.stderr)
     return pairs
 
 

@@ -7,7 +7,9 @@ recognised and reduced to their body.
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from pathlib import Path
 
 from rnnlab.data.aozora import clean_aozora, looks_like_aozora
@@ -18,17 +20,31 @@ GUTENBERG_START = re.compile(r"^\*\*\* ?START OF (THE|THIS) PROJECT GUTENBERG.*$
 GUTENBERG_END = re.compile(r"^\*\*\* ?END OF (THE|THIS) PROJECT GUTENBERG.*$", re.MULTILINE)
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's).
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode(raw: bytes, path: Path, encoding: str = "auto") -> str:
-    """Bytes to str; 'auto' accepts UTF-8 (BOM or not), else Shift_JIS if it decodes cleanly."""
-    if b"\x00" in raw[:65536]:
-        raise RnnlabError(f"{path}: looks like a binary file (it contains NUL bytes), not text")
+    """Bytes to str; 'auto' accepts UTF-8 (BOM or not), UTF-16 / UTF-32 with a BOM (Windows'
+    "Unicode" text), else Shift_JIS if it decodes cleanly."""
+    sniffed = encoding == "auto"
+    if sniffed:
+        encoding = next((name for bom, name in BOMS if raw.startswith(bom)), "auto")
     if encoding != "auto":
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except LookupError:
             raise RnnlabError(f"{path}: unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as err:
             raise RnnlabError(f"{path}: not valid {encoding} at byte {err.start}") from None
+        text = text.removeprefix("\ufeff")
+        if "\x00" in text[:65536] or (sniffed and not plausible(text)):
+            raise RnnlabError(f"{path}: looks like a binary file (read as {encoding} it is not text)")
+        return text
+    if b"\x00" in raw[:65536]:
+        raise RnnlabError(f"{path}: looks like a binary file (it contains NUL bytes), not text; "
+                          "for UTF-16 text without a BOM pass --encoding utf-16-le (or -be)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -42,6 +58,15 @@ def decode(raw: bytes, path: Path, encoding: str = "auto") -> str:
     raise RnnlabError(
             f"{path}: not UTF-8 text (bad byte at offset {utf8_error.start}); "
             "convert it to UTF-8 or pass --encoding")
+
+
+def plausible(text: str) -> bool:
+    """Bytes that merely start like a UTF-16 BOM decode into symbol soup: unassigned, private-use
+    and control characters, byte-order marks inside the text. Real text has almost none."""
+    sample = text[:20000]
+    odd = sum(1 for ch in sample if ch == "\ufeff" or (unicodedata.category(ch) in ("Cn", "Co", "Cc")
+                                                        and ch not in "\n\r\t\f"))
+    return odd <= 0.01 * len(sample)
 
 
 def looks_japanese(text: str) -> bool:

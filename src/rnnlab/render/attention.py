@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
+from rnnlab.files import save_figure
 
 
 def shown(token: str) -> str:
@@ -32,9 +33,4 @@ def save_attention_map(weights, source_tokens: list[str], output_tokens: list[st
         axis.set_title(title)
     fig.colorbar(image, ax=axis, fraction=0.04)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as err:
-        raise RnnlabError(f"{path}: cannot write the attention map ({err.strerror})") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, Path(path), dpi=100)

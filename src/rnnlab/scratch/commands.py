@@ -39,7 +39,7 @@ def cmd_gradients(args) -> int:
     problems = [f"--{name} must be at least {low}" for name, value, low in
                 (("length", args.length, 2), ("hidden", args.hidden, 1), ("batch", args.batch, 1))
                 if value < low]
-    if args.clip < 0:
+    if not args.clip >= 0 or args.clip == float("inf"):          # NaN fails the first test
         problems.append("--clip must be 0 (off) or positive")
     if problems:
         raise RnnlabError("; ".join(problems))
