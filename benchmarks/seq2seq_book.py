@@ -42,13 +42,15 @@ def run_book(case: str, epochs: int, book_dir: Path, threads: int) -> list[dict]
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
-def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, book_padding: bool) -> list[dict]:
+def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, book_padding: bool,
+               lr: float = 0.0) -> list[dict]:
     sys.path.insert(0, str(HERE.parent / "src"))
     from rnnlab.config import PRESETS, Seq2SeqConfig, build_config
     from rnnlab.train.pairs import train_pairs
 
     _, _, corpus, preset, extra = CASES[case]
-    config = build_config(preset, {"data": {"corpus": corpus}, "train": {"epochs": epochs, "threads": threads}})
+    train = {"epochs": epochs, "threads": threads, **({"lr": lr} if lr else {})}
+    config = build_config(preset, {"data": {"corpus": corpus}, "train": train})
     seq = dataclasses.replace(Seq2SeqConfig(), **{**PRESETS[preset]["seq2seq"], **extra, "dev_limit": 0,
                                                    "bf16": bf16, "book_padding": book_padding})
     records = train_pairs(config, seq, folder / case, log=lambda line: None)
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["add-peeky", "date-attn"], choices=sorted(CASES))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="rnnlab's CPU threads")
+    parser.add_argument("--lr", type=float, default=0.0, help="rnnlab's learning rate (0: the preset's, the book's 1e-3)")
     parser.add_argument("--bf16", action="store_true", help="rnnlab trains under bfloat16 autocast")
     parser.add_argument("--book-padding", action=argparse.BooleanOptionalAction, default=True,
                         help="rnnlab keeps the book's padding spaces (as its default)")
@@ -92,8 +95,9 @@ def main() -> None:
             load = os.getloadavg()[0]
             book = [] if args.no_book else run_book(case, args.epochs, scratch / "book", args.book_threads)
             started = time.perf_counter()
-            ours = run_rnnlab(case, args.epochs, scratch, args.threads, args.bf16, args.book_padding)
-            print(f"\n{case}: rnnlab threads={args.threads} bf16={args.bf16} book_padding={args.book_padding}; "
+            ours = run_rnnlab(case, args.epochs, scratch, args.threads, args.bf16, args.book_padding, args.lr)
+            print(f"\n{case}: rnnlab threads={args.threads} bf16={args.bf16} lr={args.lr or 'preset'} "
+                  f"book_padding={args.book_padding}; "
                   f"book BLAS threads={args.book_threads or 'default'}; "
                   f"load average {load:.1f} at start; rnnlab wall {time.perf_counter() - started:.0f}s")
             print(f"{'epoch':>5} {'book EM %':>10} {'book s':>8} {'rnnlab EM %':>12} {'rnnlab s':>9} {'speed-up':>9}")

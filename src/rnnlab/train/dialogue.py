@@ -93,8 +93,8 @@ def train_dialogue(config: RunConfig, dialogue: DialogueConfig, out, log=print) 
     """Train a response generator into run directory `out`; returns its metrics records."""
     run = RunDir(out)
     device = pick_device(config.train.device)
-    if config.train.threads or device.type == "cpu":
-        torch.set_num_threads(config.train.threads or 1)
+    if config.train.threads:       # else PyTorch's default: every core
+        torch.set_num_threads(config.train.threads)
     tokenizer, vocab, examples = prepare_dialogues(config, dialogue)
     run.create(config)
     write_atomic(run.config_path, json.dumps({**config.to_dict(), "dialogue": dataclasses.asdict(dialogue)},

@@ -225,10 +225,8 @@ def train_pairs(config: RunConfig | None, seq: Seq2SeqConfig | None, out, resume
         saved = load_pair_vocabularies(run)[0]
     validate_seq2seq(config, seq)
     device = pick_device(config.train.device)
-    if config.train.threads or device.type == "cpu":
-        # Small recurrent matrices gain little from threads and lose much when cores are shared:
-        # one thread on CPU unless --threads says otherwise.
-        torch.set_num_threads(config.train.threads or 1)
+    if config.train.threads:       # else PyTorch's default: every core (--threads 1 on a shared machine)
+        torch.set_num_threads(config.train.threads)
     data = prepare_pairs(config.data, seq, saved)
     pretrained = None
     if config.model.init_embeddings and not resume:          # checked before anything is written
