@@ -132,3 +132,20 @@ def test_generate_on_a_seq2seq_run_points_to_translate(trained, capsys):
     config["data"]["task"] = "seq2seq"
     (trained / "config.json").write_text(json.dumps(config))
     assert "rnnlab translate" in error_line(capsys, ["generate", str(trained)])
+
+
+@pytest.mark.parametrize("extra", [[], ["--beam", "3"]])
+def test_generated_text_is_written_as_it_is_sampled_and_equals_the_whole(trained, capsys, extra):
+    from rnnlab.generate.sampling import SamplingConfig
+    from rnnlab.generate.text import generate_text
+    from rnnlab.loading import open_run
+
+    run = open_run(trained)
+    for prime in ("the cat", "", "the cat\n"):
+        pieces = []
+        config = SamplingConfig(length=30, seed=5, beam=3 if extra else 0)
+        text, _ = generate_text(run, prime, config, write=pieces.append)
+        assert "".join(pieces) == text and (len(pieces) > 2) != bool(extra)
+    assert main(["generate", str(trained), "--prime", "the cat", "--length", "30", "--seed", "5", *extra]) == 0
+    assert capsys.readouterr().out == generate_text(run, "the cat", SamplingConfig(
+        length=30, seed=5, beam=3 if extra else 0))[0] + "\n"

@@ -159,11 +159,13 @@ def cmd_generate(args) -> int:
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
                             top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
-    text, unknown = generate_text(trained, args.prime, config, args.precision,
-                                  note=lambda line: print(line, file=sys.stderr))
-    if unknown:
-        print(f"note: prime tokens not in the vocabulary, read as <unk>: {' '.join(unknown)}", file=sys.stderr)
-    print(text)
+    def write(piece: str) -> None:                  # the text appears as it is sampled
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    generate_text(trained, args.prime, config, args.precision, note=lambda line: print(line, file=sys.stderr),
+                  write=write)
+    print()
     return 0
 
 
@@ -271,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnlab: interrupted; `rnnlab train --resume --out RUN` continues a training run", file=sys.stderr)
         return 130
+    except BrokenPipeError:                      # `rnnlab generate ... | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MemoryError:
         print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size", file=sys.stderr)
         return 2

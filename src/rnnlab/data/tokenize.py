@@ -114,18 +114,23 @@ class TextTokenizer:
         return tokens
 
     def join(self, tokens: list[str]) -> str:
-        level = self.config.level
-        if level == "char":
-            return "".join(tokens)
-        sep = " " if level == "word" else ""
-        lines, current = [], []
+        """Tokens back to text: characters as they are; words and morphemes joined (by a space for
+        words) within a line, <eos> a line break."""
+        pieces, previous = [], None
         for token in tokens:
-            if token == EOS:
-                lines.append(sep.join(current))
-                current = []
-            else:
-                current.append(token)
-        return "\n".join(lines + [sep.join(current)]) if current else "\n".join(lines) + ("\n" if lines else "")
+            pieces.append(self.piece(token, previous))
+            previous = token
+        return "".join(pieces)
+
+    def piece(self, token: str, previous: str | None) -> str:
+        """What `token` adds to the text when it follows `previous` (None: it comes first), so that
+        text can be written as it is generated."""
+        if self.config.level == "char":
+            return token
+        if token == EOS:
+            return "\n"
+        sep = " " if self.config.level == "word" and previous is not None and previous != EOS else ""
+        return sep + token
 
 
 def save_vocabulary(path: Path, vocab: Vocabulary, tokenizer: TokenizerConfig, extra: dict | None = None) -> None:

@@ -69,8 +69,10 @@ def prime(model, prime_ids: list[int], device) -> tuple[torch.Tensor, list]:
 
 
 @torch.no_grad()
-def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None) -> list[int]:
-    """Token ids continuing the prime (prime not included)."""
+def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None,
+           on_token=None) -> list[int]:
+    """Token ids continuing the prime (prime not included); `on_token(id)` hears each as it is drawn
+    (not for beam search, whose tokens are known only at the end)."""
     config.validate()
     if config.beam > 1:
         return beam_search(model, prime_ids, config.length, config.beam, device)
@@ -82,6 +84,8 @@ def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id:
     for _ in range(config.length):
         token = choose(logits.float(), config, generator)
         out.append(int(token))
+        if on_token is not None:
+            on_token(out[-1])
         if stop_id is not None and out[-1] == stop_id:
             break
         logits, state = model.step_logits(token.view(1, 1), state)

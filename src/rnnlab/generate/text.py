@@ -18,13 +18,29 @@ def prime_tokens(tokenizer, vocab, prime: str) -> list[str]:
 
 
 def generate_text(trained, prime: str, config: SamplingConfig, precision: str = "fp32",
-                  note=lambda line: None) -> tuple[str, list[str]]:
-    """The prime followed by generated text, and the prime's tokens the vocabulary lacks."""
-    tokens = prime_tokens(trained.tokenizer, trained.vocab, prime)
-    unknown = trained.vocab.unknown(tokens)
-    prime_ids = trained.vocab.encode(tokens)
+                  note=lambda line: None, write=None) -> tuple[str, list[str]]:
+    """The prime followed by generated text, and the prime's tokens the vocabulary lacks. With
+    `write`, the text also goes there as it is generated (all at once for beam search)."""
+    tokenizer, vocab = trained.tokenizer, trained.vocab
+    tokens = prime_tokens(tokenizer, vocab, prime)
+    unknown = vocab.unknown(tokens)
+    if unknown:
+        note(f"note: prime tokens not in the vocabulary, read as <unk>: {' '.join(unknown)}")
+    prime_ids = vocab.encode(tokens)
     model = fast_model(trained.model, precision, prime_ids, note)
-    ids = sample(model, prime_ids, config, trained.device)
-    continuation = trained.vocab.decode(ids)
     shown_prime = tokens if prime else []
-    return trained.tokenizer.join(shown_prime + continuation), unknown
+    streaming = write is not None and config.beam <= 1
+    previous = [shown_prime[-1] if shown_prime else None]
+
+    def stream(token_id: int) -> None:
+        token = vocab.tokens[token_id]
+        write(tokenizer.piece(token, previous[0]))
+        previous[0] = token
+
+    if streaming:
+        write(tokenizer.join(shown_prime))
+    ids = sample(model, prime_ids, config, trained.device, on_token=stream if streaming else None)
+    text = tokenizer.join(shown_prime + vocab.decode(ids))
+    if write is not None and not streaming:
+        write(text)
+    return text, unknown
