@@ -112,6 +112,9 @@ def cmd_generate_series(args) -> int:
 
     if not args.out:
         raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
+    if args.prime:
+        raise RnnlabError(f"{args.run}: a series run continues its data, or a CSV given as --prime-file; "
+                          "--prime is for text and MIDI runs")
     trained = open_run(args.run, args.checkpoint, pick_device(args.device))
     config = SamplingConfig(length=args.length, temperature=args.temperature, greedy=args.greedy, seed=args.seed)
     written = generate_series(trained, config, Path(args.out), args.prime_file, args.context)
@@ -121,6 +124,9 @@ def cmd_generate_series(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from rnnlab.evaluation import evaluate_run
+
+    if args.batch_size < 1:
+        raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
 
     if cli_seq2seq.evaluate_other_task(args):             # seq2seq runs, word2vec --analogies
         return 0
