@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rnnlab: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("rnnlab: interrupted; `rnnlab train --resume --out RUN` continues a training run", file=sys.stderr)
+        hint = "; `rnnlab train --resume --out RUN` continues it" if args.command == "train" else ""
+        print(f"\nrnnlab: interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:                      # `rnnlab generate ... | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
