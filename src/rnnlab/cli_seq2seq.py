@@ -36,7 +36,9 @@ def train_other_task(args, overrides: dict) -> bool:
 
     if args.resume:
         if run_task(args.out) == "dialogue":
-            raise RnnlabError(f"{args.out}: dialogue runs cannot be resumed yet; train a new one")
+            from rnnlab.train.dialogue import train_dialogue
+            train_dialogue(None, None, args.out, resume=True, overrides=overrides)
+            return True
         if run_task(args.out) != "seq2seq":
             return False
         train_pairs(None, None, args.out, resume=True, overrides=overrides)

@@ -71,3 +71,29 @@ def test_train_respond_evaluate(corpus, tmp_path, capsys, kind):
     if kind == "vhred":
         assert result["kl_per_response"] >= 0 and result["perplexity"] == result["bound_perplexity"]
         assert result["bound_perplexity"] >= result["reconstruction_perplexity"]
+
+
+@pytest.mark.parametrize("kind", ["hred", "vhred"])
+def test_a_killed_dialogue_run_resumes_to_the_same_numbers(corpus, tmp_path, monkeypatch, kind):
+    flags = [*TINY, "--model", kind, "--checkpoint-every", "3"]
+    assert main(["train", str(corpus), *flags, "--out", str(tmp_path / "whole")]) == 0
+    whole = [json.loads(line) for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    kill_at = whole[0]["step"] + 2                          # mid-way through the second epoch
+    calls = {"n": 0}
+    clip = torch.nn.utils.clip_grad_norm_
+
+    def dying_clip(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == kill_at:
+            raise KeyboardInterrupt
+        return clip(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", dying_clip)
+    assert main(["train", str(corpus), *flags, "--out", str(tmp_path / "parts")]) == 130
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    assert main(["train", "--resume", "--out", str(tmp_path / "parts")]) == 0
+    parts = [json.loads(line) for line in (tmp_path / "parts" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in parts] == [r["step"] for r in whole]
+    for ours, reference in zip(parts, whole):
+        assert ours["valid_loss"] == pytest.approx(reference["valid_loss"], rel=1e-6)
+        assert ours["train_loss"] == pytest.approx(reference["train_loss"], rel=1e-6)

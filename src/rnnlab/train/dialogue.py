@@ -8,24 +8,27 @@ VHRED's KL weight rises linearly from 0 to 1 over --kl-anneal-steps.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import random
 import time
+from dataclasses import dataclass
 
 import torch
 
-from rnnlab.config import DialogueConfig, RunConfig
+from rnnlab.config import DialogueConfig, RunConfig, validate
 from rnnlab.data.dialogue import (DialogueExamples, build_dialogue_vocabulary, make_dialogue_batch, make_examples,
                                   read_dialogue_splits, tokenise_dialogues)
-from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, save_vocabulary
+from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_atomic
 from rnnlab.models.hred import DialogueModel
 from rnnlab.runs import RunDir
-from rnnlab.train.checkpoint import save_checkpoint
+from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import pick_device
 from rnnlab.train.optim import Schedule, make_optimizer
+from rnnlab.train.pairs import RESUMABLE
 
 
 def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None):
@@ -89,62 +92,121 @@ def build_dialogue_model(config: RunConfig, dialogue: DialogueConfig, vocab: Voc
     return DialogueModel(config.model, dialogue, len(vocab), vocab.unk_id)
 
 
-def train_dialogue(config: RunConfig, dialogue: DialogueConfig, out, log=print) -> list[dict]:
-    """Train a response generator into run directory `out`; returns its metrics records."""
+@dataclass
+class DialogueProgress:
+    """Where a dialogue run stands; saved in every checkpoint so that a killed run resumes exactly."""
+
+    epoch: int = 1
+    position: int = 0              # batches done in this epoch
+    step: int = 0
+    nll: float = 0.0               # this epoch's running sums
+    kl: float = 0.0
+    tokens: int = 0
+    best: float = math.inf
+    elapsed: float = 0.0
+    metrics_count: int = 0
+
+
+def open_for_training(config, dialogue, run: RunDir, resume: bool, overrides: dict | None):
+    """The config, dialogue settings and (when resuming) the saved vocabulary to train with."""
+    if not resume:
+        return config, dialogue, None
+    if not run.holds_run():
+        raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
+    config, dialogue = load_dialogue_config(run)
+    changes = {k: v for k, v in (overrides or {}).get("train", {}).items() if k in RESUMABLE}
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+    validate(config)
+    if not run.last_checkpoint.exists():
+        raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
+                          "(start it again without --resume: a run that saved nothing is replaced)")
+    return config, dialogue, load_vocabulary(run.vocab_path)[0]
+
+
+def train_dialogue(config: RunConfig | None, dialogue: DialogueConfig | None, out, log=print, resume: bool = False,
+                   overrides: dict | None = None) -> list[dict]:
+    """Train a response generator into run directory `out` (or resume the one there); returns its
+    metrics records."""
     run = RunDir(out)
+    config, dialogue, saved_vocab = open_for_training(config, dialogue, run, resume, overrides)
     device = pick_device(config.train.device)
     if config.train.threads:       # else PyTorch's default: every core
         torch.set_num_threads(config.train.threads)
-    tokenizer, vocab, examples = prepare_dialogues(config, dialogue)
-    run.create(config)
-    write_atomic(run.config_path, json.dumps({**config.to_dict(), "dialogue": dataclasses.asdict(dialogue)},
-                                             indent=2, ensure_ascii=False))
-    save_vocabulary(run.vocab_path, vocab, tokenizer.config)
+    tokenizer, vocab, examples = prepare_dialogues(config, dialogue, saved_vocab)
+    if not resume:
+        run.create(config)
+        write_atomic(run.config_path, json.dumps({**config.to_dict(), "dialogue": dataclasses.asdict(dialogue)},
+                                                 indent=2, ensure_ascii=False))
+        save_vocabulary(run.vocab_path, vocab, tokenizer.config)
     torch.manual_seed(config.train.seed)
     model = build_dialogue_model(config, dialogue, vocab).to(device)
     optimizer, c = make_optimizer(model.parameters(), config.train), config.train
     schedule = Schedule(optimizer, c)
+    p = DialogueProgress()
+    if resume:
+        payload = load_checkpoint(run.last_checkpoint)
+        if "optimizer" not in payload:
+            raise RnnlabError(f"{run.last_checkpoint}: saved without optimiser state (an older rnnlab); "
+                              "it cannot be resumed, train a new run")
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        schedule.load_state_dict(payload["schedule"])
+        p = DialogueProgress(**payload["progress"])
+        torch.set_rng_state(payload["rng"])
+        run.truncate_metrics(p.metrics_count)
+
+    def save(path) -> None:
+        save_checkpoint(path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "schedule": schedule.state_dict(), "progress": dataclasses.asdict(p),
+                               "rng": torch.get_rng_state()})
+
     log(f"{config.data.corpus}: {len(examples['train'].responses):,} training responses (context "
         f"{dialogue.context_size}), vocabulary {len(vocab):,}; {dialogue.model}, {config.model.layers}x"
-        f"{config.model.hidden} {config.model.cell}, {sum(p.numel() for p in model.parameters()):,} parameters; "
-        f"{device}; run {run.path}")
-    step, best, started = 0, math.inf, time.perf_counter()
-    for epoch in range(1, c.epochs + 1):
+        f"{config.model.hidden} {config.model.cell}, {sum(q.numel() for q in model.parameters()):,} parameters; "
+        f"{device}; run {run.path}" + (f" (resuming at epoch {p.epoch})" if resume else ""))
+    started = time.perf_counter() - p.elapsed
+    while p.epoch <= c.epochs:
         model.train()
-        total_nll = total_kl = 0.0
-        total_tokens = 0
         out_of_time = False
-        for batch in dialogue_batches(examples["train"], c.batch_size, vocab, seed=c.seed * 1000 + epoch):
+        batches = dialogue_batches(examples["train"], c.batch_size, vocab, seed=c.seed * 1000 + p.epoch)
+        for batch in itertools.islice(batches, p.position, None):
             out = model(batch.to(device))
-            weight = min(1.0, step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
+            weight = min(1.0, p.step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
             loss = (out.nll_sum + weight * out.kl_sum) / out.tokens
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if c.clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip)
             optimizer.step()
-            step += 1
-            total_nll, total_kl, total_tokens = total_nll + out.nll_sum.item(), total_kl + out.kl_sum.item(), \
-                total_tokens + out.tokens
-            if c.max_minutes and time.perf_counter() - started > c.max_minutes * 60:
+            p.step, p.position = p.step + 1, p.position + 1
+            p.nll, p.kl, p.tokens = p.nll + out.nll_sum.item(), p.kl + out.kl_sum.item(), p.tokens + out.tokens
+            p.elapsed = time.perf_counter() - started
+            if c.checkpoint_every and p.step % c.checkpoint_every == 0:
+                save(run.last_checkpoint)
+            if c.max_minutes and p.elapsed > c.max_minutes * 60:
                 out_of_time = True
                 break
         valid = score_dialogue(model, examples["valid"], vocab, device)
-        record = {"epoch": epoch, "step": step, "train_loss": total_nll / max(total_tokens, 1),
-                  "train_kl_per_token": total_kl / max(total_tokens, 1), "valid_loss": valid["nll"],
-                  "valid_ppl": valid["perplexity"], "lr": schedule.lr,
-                  "elapsed_s": round(time.perf_counter() - started, 2)}
+        weight = min(1.0, p.step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
+        record = {"epoch": p.epoch, "step": p.step, "train_loss": p.nll / max(p.tokens, 1),
+                  "train_kl_per_token": p.kl / max(p.tokens, 1), "valid_loss": valid["nll"],
+                  "valid_ppl": valid["perplexity"], "lr": schedule.lr, "elapsed_s": round(p.elapsed, 2)}
         if "kl_per_response" in valid:
             record.update(valid_kl_per_response=valid["kl_per_response"], valid_bound_ppl=valid["bound_perplexity"],
                           kl_weight=weight)
+        if out_of_time:
+            record["partial"] = True
         run.append_metrics(record)
-        payload = {"model": model.state_dict(), "progress": {"epoch": epoch, "step": step}}
-        if valid["nll"] < best:
-            best = valid["nll"]
-            save_checkpoint(run.best_checkpoint, payload)
-        save_checkpoint(run.last_checkpoint, payload)
-        schedule.after_epoch(epoch, valid["nll"])
-        log(f"epoch {epoch}: train loss {record['train_loss']:.4f}, valid ppl {valid['perplexity']:.2f}"
+        improved = valid["nll"] < p.best
+        p.best = min(p.best, valid["nll"])
+        p.metrics_count += 1
+        if not out_of_time:
+            schedule.after_epoch(p.epoch, valid["nll"])
+            p.epoch, p.position, p.nll, p.kl, p.tokens = p.epoch + 1, 0, 0.0, 0.0, 0
+        if improved:
+            save(run.best_checkpoint)
+        save(run.last_checkpoint)
+        log(f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid ppl {valid['perplexity']:.2f}"
             + (f" (the bound; reconstruction {valid['reconstruction_perplexity']:.2f}, KL "
                f"{valid['kl_per_response']:.3f} nats/response)" if "kl_per_response" in valid else "")
             + f", {record['elapsed_s']:.0f}s")
