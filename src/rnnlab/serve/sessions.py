@@ -236,7 +236,10 @@ def quantized(model: torch.nn.Module):
     from rnnlab.models.model import LanguageModel
 
     if isinstance(model, LanguageModel):
-        return Stepper(model, "int8")
+        try:
+            return Stepper(model, "int8")
+        except (RuntimeError, NotImplementedError):    # no fbgemm kernels here (e.g. an ARM CPU)
+            pass
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
