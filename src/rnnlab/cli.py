@@ -59,16 +59,11 @@ def cmd_train(args) -> int:
     from rnnlab.train.session import train
 
     overrides = config_overrides(args)
-    if cli_seq2seq.train_other_task(args, overrides):     # --task seq2seq (or a seq2seq run to resume)
+    if args.resume:
+        note_ignored_on_resume(args, overrides)
+    if cli_seq2seq.train_other_task(args, overrides):     # --task seq2seq (or a seq2seq / dialogue run to resume)
         return 0
     if args.resume:
-        from rnnlab.train.session import RESUMABLE
-        ignored = [f"--{k.replace('_', '-')}" for section in overrides.values() if isinstance(section, dict)
-                   for k in section if k not in RESUMABLE] + (["CORPUS"] if args.corpus else []) \
-            + (["--preset"] if args.preset else [])
-        if ignored:
-            print(f"note: --resume continues with the run's saved settings; ignored: {', '.join(ignored)} "
-                  f"(it takes {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)})", file=sys.stderr)
         train(None, args.out, resume=True, overrides=overrides)
         return 0
     if not args.corpus:
@@ -78,6 +73,17 @@ def cmd_train(args) -> int:
     config = build_config(args.preset or "", overrides)
     train(config, args.out)
     return 0
+
+
+def note_ignored_on_resume(args, overrides: dict) -> None:
+    """--resume keeps the run's settings: say which of the given flags it will not apply."""
+    from rnnlab.config import RESUMABLE
+    ignored = [f"--{k.replace('_', '-')}" for section in overrides.values() if isinstance(section, dict)
+               for k in section if k not in RESUMABLE] + (["CORPUS"] if args.corpus else []) \
+        + (["--preset"] if args.preset else [])
+    if ignored:
+        print(f"note: --resume continues with the run's saved settings; ignored: {', '.join(ignored)} "
+              f"(it takes {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)})", file=sys.stderr)
 
 
 def _default_level(args, overrides) -> None:

@@ -318,6 +318,18 @@ def parse_split(text: str) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
+# What `train --resume` may change: the budget and where it runs, never what is learnt.
+RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device")
+
+
+def with_resumable(config: RunConfig, overrides: dict | None) -> RunConfig:
+    """A saved config with only the RESUMABLE training fields changed by explicit flags; checked."""
+    changes = {k: v for k, v in (overrides or {}).get("train", {}).items() if k in RESUMABLE}
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
+    validate(config)
+    return config
+
+
 # Numeric options that have no meaning below zero (0 is "off" or "default" for most of them).
 NOT_NEGATIVE = ("min_freq", "max_vocab", "season", "steps_per_beat", "transpose", "embed", "init_range",
                 "mixtures", "nade_hidden", "momentum", "weight_decay", "lr_decay", "decay_start", "patience",

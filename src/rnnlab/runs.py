@@ -38,6 +38,14 @@ class RunDir:
             return False
         return not (self.checkpoints.is_dir() and any(self.checkpoints.glob("*.pt")))
 
+    def check_resumable(self) -> None:
+        """A run to resume is here and saved a checkpoint to resume from."""
+        if not self.holds_run():
+            raise RnnlabError(f"{self.path}: no run to resume here (no config.json)")
+        if not self.last_checkpoint.exists():
+            raise RnnlabError(f"{self.last_checkpoint}: missing; the run saved no checkpoint to resume from "
+                              "(start it again without --resume: a run that saved nothing is replaced)")
+
     def create(self, config: RunConfig) -> None:
         """Start a new run here; refuse to overwrite another run's files or anybody else's. A run
         that stopped before saving anything (bad data found after the folder was made) is started

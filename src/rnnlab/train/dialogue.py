@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnlab.config import DialogueConfig, RunConfig, validate
+from rnnlab.config import DialogueConfig, RunConfig, with_resumable
 from rnnlab.data.dialogue import (DialogueExamples, build_dialogue_vocabulary, make_dialogue_batch, make_examples,
                                   read_dialogue_splits, tokenise_dialogues)
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
@@ -28,7 +28,6 @@ from rnnlab.runs import RunDir
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import pick_device
 from rnnlab.train.optim import Schedule, make_optimizer
-from rnnlab.train.pairs import RESUMABLE
 
 
 def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None):
@@ -111,16 +110,9 @@ def open_for_training(config, dialogue, run: RunDir, resume: bool, overrides: di
     """The config, dialogue settings and (when resuming) the saved vocabulary to train with."""
     if not resume:
         return config, dialogue, None
-    if not run.holds_run():
-        raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
+    run.check_resumable()
     config, dialogue = load_dialogue_config(run)
-    changes = {k: v for k, v in (overrides or {}).get("train", {}).items() if k in RESUMABLE}
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
-    validate(config)
-    if not run.last_checkpoint.exists():
-        raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
-                          "(start it again without --resume: a run that saved nothing is replaced)")
-    return config, dialogue, load_vocabulary(run.vocab_path)[0]
+    return with_resumable(config, overrides), dialogue, load_vocabulary(run.vocab_path)[0]
 
 
 def train_dialogue(config: RunConfig | None, dialogue: DialogueConfig | None, out, log=print, resume: bool = False,

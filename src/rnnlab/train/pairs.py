@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from rnnlab.config import RunConfig, Seq2SeqConfig
+from rnnlab.config import RunConfig, Seq2SeqConfig, with_resumable
 from rnnlab.data.pairs import PairVocabularies, PreparedPairs, batches, prepare_pairs
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
@@ -30,9 +30,6 @@ from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import pick_device
 from rnnlab.train.optim import Schedule, make_optimizer
 from rnnlab.train.pair_metrics import decode_limit, score_split
-
-RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device")
-
 
 # ---- the run directory's seq2seq parts -------------------------------------------------------
 def save_pair_config(run: RunDir, config: RunConfig, seq: Seq2SeqConfig) -> None:
@@ -214,14 +211,9 @@ def train_pairs(config: RunConfig | None, seq: Seq2SeqConfig | None, out, resume
     run = RunDir(out)
     saved = None
     if resume:
-        if not run.holds_run():
-            raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
+        run.check_resumable()
         config, seq = load_pair_config(run)
-        changes = {k: v for k, v in (overrides or {}).get("train", {}).items() if k in RESUMABLE}
-        config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
-        if not run.last_checkpoint.exists():
-            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
-                              "(start it again without --resume: a run that saved nothing is replaced)")
+        config = with_resumable(config, overrides)
         saved = load_pair_vocabularies(run)[0]
     validate_seq2seq(config, seq)
     device = pick_device(config.train.device)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from rnnlab.config import RunConfig, validate
+from rnnlab.config import RunConfig, with_resumable
 from rnnlab.data.prepare import prepare
 from rnnlab.errors import RnnlabError
 from rnnlab.loading import build_model
@@ -17,29 +16,13 @@ from rnnlab.runs import RunDir
 from rnnlab.train.distributed import setup, teardown
 from rnnlab.train.trainer import Trainer
 
-RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device")
-
-
-def resume_config(run: RunDir, overrides: dict) -> RunConfig:
-    """The saved config, with only the budget-like training fields changed by explicit flags."""
-    config = run.load_config()
-    changes = {k: v for k, v in overrides.get("train", {}).items() if k in RESUMABLE}
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
-    validate(config)
-    return config
-
-
 def train(config: RunConfig | None, out: str | Path, resume: bool = False, overrides: dict | None = None,
           callbacks=(), log=print) -> list[dict]:
     """Train into run directory `out` and return its metrics records."""
     run = RunDir(out)
     if resume:
-        if not run.holds_run():
-            raise RnnlabError(f"{run.path}: no run to resume here (no config.json)")
-        config = resume_config(run, overrides or {})
-        if not run.last_checkpoint.exists():
-            raise RnnlabError(f"{run.last_checkpoint}: missing; the run saved no checkpoint to resume from "
-                              "(start it again without --resume: a run that saved nothing is replaced)")
+        run.check_resumable()
+        config = with_resumable(run.load_config(), overrides)
     if config.train.engine == "numpy":          # the from-scratch engine, rnnlab.scratch
         from rnnlab.scratch.trainer import train_numpy
         return train_numpy(config, run, resume, callbacks, log)
