@@ -18,7 +18,8 @@ def shown(token: str) -> str:
 def drawn_units(hidden: int, featured: list[int], max_units: int) -> list[int]:
     """The featured units first (those `inspect` lists), then the others in order, up to max_units."""
     first = list(dict.fromkeys(u for u in featured if 0 <= u < hidden))
-    return (first + [u for u in range(hidden) if u not in set(first)])[:max(max_units, len(first))]
+    chosen = set(first)
+    return (first + [u for u in range(hidden) if u not in chosen])[:max(max_units, len(first))]
 
 
 def save_gate_picture(layers: list[dict[str, np.ndarray]], tokens: list[str], path: Path, title: str = "",

@@ -20,7 +20,6 @@ from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, loa
 from rnnlab.errors import RnnlabError
 from rnnlab.models.model import LMOutput
 from rnnlab.runs import RunDir
-from rnnlab.scratch.cells import CELLS
 from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
 from rnnlab.train.checkpoint import load_checkpoint
 
@@ -77,12 +76,9 @@ def open_numpy_run(path, which: str = "best", dtype=np.float32, frames: bool = F
     run = RunDir(path)
     config = run.load_config()
     modality = config.data.modality
-    if modality not in ("text", "midi") or getattr(config.data, "task", "lm") != "lm":
+    if modality not in ("text", "midi") or config.data.task != "lm":      # (load_config refused unknown cells)
         raise RnnlabError(f"{run.path}: a {modality} run; the NumPy engine reads language models over text "
                           "or MIDI events")
-    if config.model.cell not in CELLS:
-        raise RnnlabError(f"{run.config_path}: unknown cell type {config.model.cell!r}; the NumPy engine has: "
-                          f"{', '.join(CELLS)}")
     vocab, payload = load_vocabulary(run.vocab_path)
     if modality == "midi":
         tokenizer = load_midi_tokenizer(payload, run.path)

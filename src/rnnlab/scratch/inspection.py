@@ -64,10 +64,14 @@ def event_features(pitches: list[int | None]) -> dict[str, np.ndarray]:
     return {"note pitch": held(pitches), "note onset": np.array([p is not None for p in pitches], float)}
 
 
+def highest_pitches(frames: np.ndarray) -> list[int | None]:
+    """Per piano-roll frame (time, 88): the highest pitch sounding, None for a rest."""
+    return [LOWEST_KEY + int(np.flatnonzero(f)[-1]) if f.any() else None for f in frames]
+
+
 def frame_features(frames: np.ndarray) -> dict[str, np.ndarray]:
     """Per piano-roll frame (time, 88): the highest key sounding (held over rests), and how many sound."""
-    top = [LOWEST_KEY + int(np.flatnonzero(f)[-1]) if f.any() else None for f in frames]
-    return {"note pitch (highest)": held(top), "notes sounding": frames.sum(axis=1).astype(float)}
+    return {"note pitch (highest)": held(highest_pitches(frames)), "notes sounding": frames.sum(axis=1).astype(float)}
 
 
 def read_layers(layers, inputs: np.ndarray) -> list[dict[str, np.ndarray]]:
@@ -76,6 +80,12 @@ def read_layers(layers, inputs: np.ndarray) -> list[dict[str, np.ndarray]]:
     for layer in layers:
         x = layer.forward(x)
     return [{name: values[:, 0, :] for name, values in layer.activations().items()} for layer in layers]
+
+
+def read_tokens(trained: NumpyRun, tokens: list[str]) -> list[dict[str, np.ndarray]]:
+    """Each layer's activations over `tokens`, read after whatever state the model holds."""
+    model = trained.model.model
+    return read_layers(model.layers, model.embedding.forward(np.array(trained.vocab.encode(tokens))[:, None]))
 
 
 def first_steps(count: int, what: str) -> tuple[int, list[str]]:
@@ -91,10 +101,9 @@ def inspect_text(trained: NumpyRun, text: str) -> Inspection:
         raise RnnlabError("--text: no tokens to read; give some text")
     if len(tokens) > MAX_TOKENS:
         raise RnnlabError(f"--text: {len(tokens)} tokens; the picture holds at most {MAX_TOKENS}")
-    model = trained.model.model
-    model.reset_state()
-    layers = read_layers(model.layers, model.embedding.forward(np.array(trained.vocab.encode(tokens))[:, None]))
-    return Inspection(tokens, layers, text_features(tokens), trained.vocab.unknown(tokens), trained.config.model.cell)
+    trained.model.model.reset_state()
+    return Inspection(tokens, read_tokens(trained, tokens), text_features(tokens), trained.vocab.unknown(tokens),
+                      trained.config.model.cell)
 
 
 def inspect_events(trained: NumpyRun, midi: str | None, text: str | None) -> Inspection:
@@ -117,10 +126,9 @@ def inspect_events(trained: NumpyRun, midi: str | None, text: str | None) -> Ins
             examples = " ".join(vocab.tokens[2:6])
             raise RnnlabError(f"--text: none of these are {tokenizer.name} events of this run (such as: "
                               f"{examples}); or pass --midi FILE")
-    model = trained.model.model
-    model.reset_state()
-    model.hidden(np.array(vocab.encode([EOS]))[:, None])             # a piece begins here
-    layers = read_layers(model.layers, model.embedding.forward(np.array(vocab.encode(tokens))[:, None]))
+    trained.model.model.reset_state()
+    read_tokens(trained, [EOS])                                       # a piece begins here
+    layers = read_tokens(trained, tokens)
     pitches = [tokenizer.note_pitch(t) for t in tokens]
     labels = [pitch_name(p) if p is not None else t for t, p in zip(tokens, pitches)]
     return Inspection(labels, layers, event_features(pitches), vocab.unknown(tokens), trained.config.model.cell, notes)
@@ -139,7 +147,7 @@ def inspect_frames(trained: NumpyRun, midi: str | None) -> Inspection:
     inputs[0, 0, KEYS] = 1.0
     for layer in trained.layers:
         layer.reset_state()
-    labels = [pitch_name(LOWEST_KEY + int(np.flatnonzero(f)[-1])) if f.any() else "·" for f in frames]
+    labels = [pitch_name(p) if p is not None else "·" for p in highest_pitches(frames)]
     return Inspection(labels, read_layers(trained.layers, inputs), frame_features(frames), [],
                       trained.config.model.cell, notes, "frames")
 
