@@ -289,14 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:                      # `rnnlab generate ... | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except MemoryError:
-        print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size", file=sys.stderr)
-        return 2
     except Exception as err:                       # a bug or a case we did not foresee: one line, not a traceback
-        if os.environ.get("RNNLAB_DEBUG"):
+        if os.environ.get("RNNLAB_DEBUG") and not isinstance(err, MemoryError):
             raise
         first = (str(err).strip().splitlines() or [""])[0][:300]
-        if "can't allocate memory" in first or "not enough memory" in first.lower():
+        if isinstance(err, MemoryError) or "can't allocate memory" in first or "not enough memory" in first.lower():
             print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size",
                   file=sys.stderr)
             return 2

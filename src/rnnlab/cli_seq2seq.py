@@ -196,23 +196,24 @@ def cmd_word2vec(args) -> int:
     return 0
 
 
-def cmd_similar(args) -> int:
+def word_vectors_for(args):
+    """The run's word vectors for `similar` / `analogy`, once --top is known to make sense."""
     from rnnlab.train.word2vec import load_word_vectors
 
     if args.top < 1:
         raise RnnlabError("--top must be at least 1")
-    vectors = load_word_vectors(args.run)
+    return load_word_vectors(args.run)
+
+
+def cmd_similar(args) -> int:
+    vectors = word_vectors_for(args)
     for word, similarity in vectors.most_similar(args.word, args.top):
         print(f"{similarity:.4f}\t{word}")
     return 0
 
 
 def cmd_analogy(args) -> int:
-    from rnnlab.train.word2vec import load_word_vectors
-
-    if args.top < 1:
-        raise RnnlabError("--top must be at least 1")
-    vectors = load_word_vectors(args.run)
+    vectors = word_vectors_for(args)
     for word, similarity in vectors.analogy(args.a, args.b, args.c, args.top):
         print(f"{similarity:.4f}\t{word}")
     return 0

@@ -16,10 +16,6 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
-    save_figure(fig, path)
-
-
 def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str], path: Path,
                   shown_history: int = 400) -> None:
     """One panel per column: the last `shown_history` steps in grey, the forecast after them in colour."""
@@ -34,7 +30,7 @@ def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str],
     axes[0, 0].legend(loc="upper left")
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def strokes_to_lines(strokes: np.ndarray, origin=(0.0, 0.0)) -> list[np.ndarray]:
@@ -65,4 +61,4 @@ def plot_drawing(prime: np.ndarray, generated: np.ndarray, path: Path) -> None:
     axis.invert_yaxis()
     axis.axis("off")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
