@@ -91,6 +91,11 @@ def build_dialogue_model(config: RunConfig, dialogue: DialogueConfig, vocab: Voc
     return DialogueModel(config.model, dialogue, len(vocab), vocab.unk_id)
 
 
+def kl_weight(dialogue: DialogueConfig, step: int) -> float:
+    """VHRED's KL weight after `step` updates: from 0 up to 1 over --kl-anneal-steps (0 for the others)."""
+    return min(1.0, step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
+
+
 @dataclass
 class DialogueProgress:
     """Where a dialogue run stands; saved in every checkpoint so that a killed run resumes exactly."""
@@ -163,8 +168,7 @@ def train_dialogue(config: RunConfig | None, dialogue: DialogueConfig | None, ou
         batches = dialogue_batches(examples["train"], c.batch_size, vocab, seed=c.seed * 1000 + p.epoch)
         for batch in itertools.islice(batches, p.position, None):
             out = model(batch.to(device))
-            weight = min(1.0, p.step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
-            loss = (out.nll_sum + weight * out.kl_sum) / out.tokens
+            loss = (out.nll_sum + kl_weight(dialogue, p.step) * out.kl_sum) / out.tokens
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if c.clip:
@@ -179,13 +183,12 @@ def train_dialogue(config: RunConfig | None, dialogue: DialogueConfig | None, ou
                 out_of_time = True
                 break
         valid = score_dialogue(model, examples["valid"], vocab, device)
-        weight = min(1.0, p.step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
         record = {"epoch": p.epoch, "step": p.step, "train_loss": p.nll / max(p.tokens, 1),
                   "train_kl_per_token": p.kl / max(p.tokens, 1), "valid_loss": valid["nll"],
                   "valid_ppl": valid["perplexity"], "lr": schedule.lr, "elapsed_s": round(p.elapsed, 2)}
         if "kl_per_response" in valid:
             record.update(valid_kl_per_response=valid["kl_per_response"], valid_bound_ppl=valid["bound_perplexity"],
-                          kl_weight=weight)
+                          kl_weight=kl_weight(dialogue, p.step))
         if out_of_time:
             record["partial"] = True
         run.append_metrics(record)
