@@ -30,12 +30,13 @@ def generate_text(trained, prime: str, config: SamplingConfig, precision: str = 
     model = fast_model(trained.model, precision, prime_ids, note)
     shown_prime = tokens if prime else []
     streaming = write is not None and config.beam <= 1
-    previous = [shown_prime[-1] if shown_prime else None]
+    previous = shown_prime[-1] if shown_prime else None
 
     def stream(token_id: int) -> None:
+        nonlocal previous
         token = vocab.tokens[token_id]
-        write(tokenizer.piece(token, previous[0]))
-        previous[0] = token
+        write(tokenizer.piece(token, previous))
+        previous = token
 
     if streaming:
         write(tokenizer.join(shown_prime))
