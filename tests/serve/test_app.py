@@ -120,3 +120,30 @@ def test_same_seed_same_stream_in_two_connections(client):
             ws.send_json({"type": "stream", "n": 8})
             return [ws.receive_json()["token"] for _ in range(8)]
     assert play() == play()
+
+
+def test_cut_streams_never_stall_the_server(runs):
+    """Stop, a new stream or a closed socket cut a running stream; every client is still answered."""
+    hub = Hub(load_models([str(runs["chars"])]), ServeSettings(max_length=2000))
+    with TestClient(create_app(hub)) as client:
+        for cut in ("stop", "stream", "close"):
+            with client.websocket_connect("/ws") as ws:
+                ws.receive_json()
+                ws.send_json({"type": "stream", "n": 2000})
+                assert all(ws.receive_json()["type"] == "output" for _ in range(10))
+                if cut == "stop":
+                    ws.send_json({"type": "stop", "id": "s"})
+                    while ws.receive_json().get("id") != "s":
+                        pass
+                elif cut == "stream":
+                    ws.send_json({"type": "stream", "n": 3, "id": "again"})
+                    replies = [ws.receive_json() for _ in range(4)]
+                    while replies[-1] != {"type": "done", "n": 3, "id": "again"}:
+                        replies.append(ws.receive_json())
+            assert hub.engine.failure is None
+            reply = client.post("/step", json={"input": "the"})
+            assert reply.status_code == 200 and reply.json()["type"] == "output"
+        with client.websocket_connect("/ws") as ws:
+            ws.receive_json()
+            ws.send_json({"type": "step", "input": "a"})
+            assert ws.receive_json()["type"] == "output"

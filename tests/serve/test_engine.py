@@ -71,3 +71,41 @@ def test_quantized_models_answer_nearly_as_the_float_ones(runs):
         pa, _ = a.model.step_logits(inputs, a.initial_state())
         pb, _ = b.model.step_logits(inputs, b.initial_state())
         assert torch.allclose(pa, pb, atol=0.05) and not torch.equal(pa, pb)
+
+
+def test_a_request_its_client_gave_up_on_does_not_stop_the_engine(runs):
+    """A cut stream cancels the step it waits for; the engine skips it and goes on serving."""
+    import threading
+
+    hub = Hub(load_models([str(runs["chars"])]))
+    try:
+        model = hub.models["chars"]
+        release = threading.Event()
+        busy = hub.engine.call(release.wait, 10)             # holds the engine while the step queues
+        abandoned = hub.engine.step(model, model.start(), model.initial_state())
+        assert abandoned.cancel()
+        release.set()
+        assert busy.result(10) is True
+        session = hub.sessions.create()
+        reply = asyncio.run(asyncio.wait_for(hub.step(session, None, "the"), 10))
+        assert reply["type"] == "output"
+        assert hub.engine.failure is None and hub.engine.thread.is_alive()
+    finally:
+        hub.close()
+
+
+def test_an_engine_that_fails_answers_everyone_and_says_so(runs):
+    from rnnlab.serve.sessions import EngineFailed
+
+    told = []
+    hub = Hub(load_models([str(runs["chars"])]), on_failure=told.append)
+    try:
+        hub.engine._run = lambda pending: (_ for _ in ()).throw(MemoryError("a bug in the engine"))
+        with pytest.raises(EngineFailed, match="a bug in the engine"):
+            hub.engine.call(lambda: 1).result(10)
+        hub.engine.thread.join(10)
+        assert not hub.engine.thread.is_alive() and len(told) == 1
+        with pytest.raises(EngineFailed):                    # later requests fail at once, never hang
+            hub.engine.call(lambda: 1).result(1)
+    finally:
+        hub.close()

@@ -277,7 +277,16 @@ def cmd_serve(args) -> int:
         raise RnnlabError(f"{', '.join(small)} must be at least 1")
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
-    hub = Hub(load_models(args.runs, args.device, args.quantize), settings)
+    server: uvicorn.Server | None = None
+    failures: list[BaseException] = []
+
+    def engine_failed(err: BaseException) -> None:       # on the engine's thread: stop serving, exit 1
+        failures.append(err)
+        print(f"rnnlab serve: the model engine failed ({err!r}); stopping the server", file=sys.stderr)
+        if server is not None:
+            server.should_exit = True
+
+    hub = Hub(load_models(args.runs, args.device, args.quantize), settings, engine_failed)
     osc_port = args.osc_port or None
     app = create_app(hub, osc_port, args.host)
     where = f"http://{args.host}:{args.port}"
@@ -286,6 +295,7 @@ def cmd_serve(args) -> int:
           + ")", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"rnnlab serve: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, ws_max_size=4 * settings.max_request_bytes,
-                log_level="warning")
-    return 0
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
+                                           ws_max_size=4 * settings.max_request_bytes, timeout_graceful_shutdown=5))
+    server.run()
+    return 1 if failures else 0

@@ -16,11 +16,11 @@ from rnnlab.serve.sessions import (Engine, InputError, ServedModel, ServeSetting
 
 
 class Hub:
-    def __init__(self, models: dict[str, ServedModel], settings: ServeSettings | None = None):
+    def __init__(self, models: dict[str, ServedModel], settings: ServeSettings | None = None, on_failure=None):
         if not models:
             raise ValueError("serve at least one model")
         self.models, self.settings = models, settings or ServeSettings()
-        self.engine = Engine(self.settings.max_batch)
+        self.engine = Engine(self.settings.max_batch, on_failure)
         self.sessions = SessionStore(self.settings, next(iter(models)))
 
     def model(self, name: str | None) -> ServedModel:

@@ -389,14 +389,39 @@ class _Step:
     sampling: tuple | None = None          # (SamplingConfig, generator): sample on the engine's thread
 
 
+class EngineFailed(RuntimeError):
+    """The engine's thread stopped on an error of its own: the server can no longer step any model."""
+
+
+def _settle(future: concurrent.futures.Future, result=None, error: BaseException | None = None) -> None:
+    """Hand a result to a waiting client; one that gave up waiting (a cut stream) is skipped."""
+    if future.done():                          # cancelled by its client while the engine worked
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except concurrent.futures.InvalidStateError:   # cancelled between the check and the hand-over
+        pass
+
+
 class Engine:
     """A worker thread that runs every model call; waiting one-step calls of a model run batched,
-    and their samples are drawn there too, in one call for clients with the same settings."""
+    and their samples are drawn there too, in one call for clients with the same settings.
 
-    def __init__(self, max_batch: int = 64):
+    Whatever a client does (cancel, disconnect, send nonsense) the thread goes on. Should it fail
+    all the same, every waiting and later request gets `EngineFailed` and `on_failure` is told, so
+    that the server can say so and exit instead of hanging.
+    """
+
+    def __init__(self, max_batch: int = 64, on_failure=None):
         self.max_batch = max(1, max_batch)
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.batches = 0                    # batched calls made (for tests and the benchmark)
+        self.failure: BaseException | None = None
+        self.on_failure = on_failure
+        self.pending: list = []             # the jobs taken from the queue and not yet answered
         self.thread = threading.Thread(target=self._work, name="rnnlab-engine", daemon=True)
         self.thread.start()
 
@@ -404,14 +429,20 @@ class Engine:
              sampling: tuple | None = None) -> concurrent.futures.Future:
         """Future of (params (1, P), new state, sample or None) after feeding `inputs` from `state`."""
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self.jobs.put(_Step(model, inputs, state, future, sampling))
+        self._submit(_Step(model, inputs, state, future, sampling), future)
         return future
 
     def call(self, function, *args) -> concurrent.futures.Future:
         """Run any function on the engine's thread (generation, anything touching a model)."""
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self.jobs.put((function, args, future))
+        self._submit((function, args, future), future)
         return future
+
+    def _submit(self, job, future: concurrent.futures.Future) -> None:
+        if self.failure is not None:
+            future.set_exception(EngineFailed(f"the model engine stopped: {self.failure!r}"))
+        else:
+            self.jobs.put(job)
 
     async def astep(self, model, inputs, state, sampling=None):
         return await asyncio.wrap_future(self.step(model, inputs, state, sampling))
@@ -423,11 +454,20 @@ class Engine:
         self.jobs.put(None)
 
     def _work(self) -> None:
+        try:
+            self._loop()
+        except BaseException as err:             # a bug of ours: fail loudly, never leave clients waiting
+            self.failure = err
+            self._fail_waiting()
+            if self.on_failure is not None:
+                self.on_failure(err)
+
+    def _loop(self) -> None:
         while True:
             job = self.jobs.get()
             if job is None:
                 return
-            pending = [job]
+            pending = self.pending = [job]
             while len(pending) < self.max_batch:
                 try:
                     pending.append(self.jobs.get_nowait())
@@ -438,20 +478,36 @@ class Engine:
                 return
             self._run(pending)
 
+    def _fail_waiting(self) -> None:
+        error = EngineFailed(f"the model engine stopped: {self.failure!r}")
+        waiting = list(self.pending)
+        while True:
+            try:
+                waiting.append(self.jobs.get_nowait())
+            except queue.Empty:
+                break
+        for job in waiting:
+            if job is not None:
+                _settle(job.future if isinstance(job, _Step) else job[2], error=error)
+
     def _run(self, pending: list) -> None:
         groups: dict[int, list[_Step]] = {}
         for job in pending:
-            if isinstance(job, _Step) and job.inputs.size(0) == 1:
-                groups.setdefault(id(job.model), []).append(job)
-            elif isinstance(job, _Step):
-                self._guard([job], lambda j=job: self._batched([j]))
+            if isinstance(job, _Step):
+                if job.future.cancelled():          # its client gave up: nothing to compute
+                    continue
+                if job.inputs.size(0) == 1:
+                    groups.setdefault(id(job.model), []).append(job)
+                else:
+                    self._guard([job], lambda j=job: self._batched([j]))
             else:
                 function, args, future = job
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(function(*args))
-                    except BaseException as err:      # handed to the waiting client, never kills the thread
-                        future.set_exception(err)
+                if future.cancelled():
+                    continue
+                try:
+                    _settle(future, function(*args))
+                except Exception as err:           # handed to the waiting client, never kills the thread
+                    _settle(future, error=err)
         for group in groups.values():
             self._guard(group, lambda g=group: self._batched(g))
 
@@ -491,9 +547,9 @@ class Engine:
     def _guard(group: list[_Step], compute) -> None:
         try:
             results = compute()
-        except BaseException as err:
+        except Exception as err:                   # the model refused these inputs: tell their clients
             for job in group:
-                job.future.set_exception(err)
+                _settle(job.future, error=err)
             return
         for job, result in zip(group, results):
-            job.future.set_result(result)
+            _settle(job.future, result)
