@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.config import build_config
-from rnnlab.evaluation_midi import evaluate_midi_run
+from rnnlab.tasks.music.evaluate import evaluate_midi_run
 from rnnlab.train.session import train
 
 # Test frame NLL (nats), as published. Bai et al. 2018 = the TCN paper; Chung et al. 2014 reports

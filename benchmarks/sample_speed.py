@@ -16,7 +16,7 @@ import torch
 from rnnlab.config import ModelConfig
 from rnnlab.generate.sampling import SamplingConfig, sample
 from rnnlab.generate.stepper import PRECISIONS, Stepper, check_accuracy
-from rnnlab.models.model import LanguageModel
+from rnnlab.tasks.language_model.model import LanguageModel
 
 
 def ms_per_token(model, tokens: int) -> float:

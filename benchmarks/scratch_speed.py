@@ -58,7 +58,7 @@ def book_trainer(folder: Path, steps: int):
 
 def our_trainer(steps: int):
     from rnnlab.config import build_config
-    from rnnlab.data.dataset import prepare_text
+    from rnnlab.tasks.language_model.data import prepare_text
     from rnnlab.data.streams import batchify, windows
     from rnnlab.scratch.adapter import LMAdapter
     from rnnlab.scratch.trainer import NumpyTrainer, numpy_model_for

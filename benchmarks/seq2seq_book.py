@@ -46,7 +46,7 @@ def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, b
                lr: float = 0.0) -> list[dict]:
     sys.path.insert(0, str(HERE.parent / "src"))
     from rnnlab.config import PRESETS, Seq2SeqConfig, build_config
-    from rnnlab.train.pairs import train_pairs
+    from rnnlab.tasks.seq2seq.train import train_pairs
 
     _, _, corpus, preset, extra = CASES[case]
     train = {"epochs": epochs, "threads": threads, **({"lr": lr} if lr else {})}
@@ -64,7 +64,7 @@ def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, b
 
 def month_alignment(run: Path, text: str = "september 27, 1994") -> str:
     """Where the output month's attention peaks on the book's example (source in reading order)."""
-    from rnnlab.generate.translate import open_pair_run, translate
+    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
     hypothesis, tokens = translate(open_pair_run(run), text)
     best = hypothesis[0]
     peaks = [tokens[int(best.weights[i].argmax())] + f"@{int(best.weights[i].argmax())}" for i in (5, 6)]

@@ -28,7 +28,7 @@ from pathlib import Path
 def make_run(folder: Path, hidden: int, layers: int, vocab: int) -> Path:
     from rnnlab.config import build_config
     from rnnlab.data.tokenize import TokenizerConfig, Vocabulary, save_vocabulary
-    from rnnlab.loading import build_model
+    from rnnlab.runs_open import build_model
     from rnnlab.runs import RunDir
     from rnnlab.train.checkpoint import save_checkpoint
 

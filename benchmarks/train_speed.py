@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab.config import build_config
-from rnnlab.data.dataset import prepare_text
+from rnnlab.tasks.language_model.data import prepare_text
 from rnnlab.data.streams import batchify, windows
-from rnnlab.models.model import build_language_model
+from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.models.recurrent import detach_state
 
 

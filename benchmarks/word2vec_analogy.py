@@ -31,7 +31,7 @@ def main() -> None:
     os.environ.setdefault("RNNLAB_DATA", str(HERE.parent.parent / "shared" / "data"))
     from gensim.models import KeyedVectors
 
-    from rnnlab.train.word2vec import Word2VecConfig, evaluate_analogies_run, load_word_vectors, train_word2vec
+    from rnnlab.tasks.word2vec.train import Word2VecConfig, evaluate_analogies_run, load_word_vectors, train_word2vec
 
     with tempfile.TemporaryDirectory() as scratch:
         run = args.run

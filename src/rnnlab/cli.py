@@ -15,8 +15,8 @@ from typing import Callable
 
 from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
 from rnnlab.errors import RnnlabError
-from rnnlab import cli_seq2seq
-from rnnlab import cli_music
+from rnnlab.tasks.seq2seq import commands as cli_seq2seq
+from rnnlab.tasks.music import commands as cli_music
 from rnnlab.scratch import commands as scratch_commands
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -102,7 +102,7 @@ def run_modality(path) -> str:
 
 
 def cmd_evaluate_series(args) -> int:
-    from rnnlab.series_evaluation import describe, evaluate_series_run
+    from rnnlab.tasks.series.evaluate import describe, evaluate_series_run
 
     result = evaluate_series_run(args.run, args.split, args.data, args.device, args.checkpoint)
     print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
@@ -111,8 +111,8 @@ def cmd_evaluate_series(args) -> int:
 
 def cmd_generate_series(args) -> int:
     from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.generate.series import generate_series
-    from rnnlab.loading import open_run
+    from rnnlab.tasks.series.generate import generate_series
+    from rnnlab.runs_open import open_run
     from rnnlab.train.distributed import pick_device
     from pathlib import Path
 
@@ -129,7 +129,7 @@ def cmd_generate_series(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from rnnlab.evaluation import evaluate_run
+    from rnnlab.tasks.language_model.evaluate import evaluate_run
 
     if args.batch_size < 1:
         raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
@@ -155,8 +155,8 @@ def cmd_evaluate(args) -> int:
 
 def cmd_generate(args) -> int:
     from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.generate.text import generate_text
-    from rnnlab.loading import open_run
+    from rnnlab.tasks.language_model.generate import generate_text
+    from rnnlab.runs_open import open_run
     from rnnlab.train.distributed import pick_device
 
     task = cli_seq2seq.run_task(args.run)

@@ -56,7 +56,7 @@ def test_python_stdlib_is_always_there():
 @pytest.mark.skipif(not (SHARED_DATA / "ptb").is_dir(), reason="shared data absent")
 def test_ptb_matches_the_published_counts():
     from rnnlab.config import DataConfig
-    from rnnlab.data.dataset import prepare_text
+    from rnnlab.tasks.language_model.data import prepare_text
     _, vocab, ids = prepare_text(DataConfig(corpus="ptb", level="word"))
     assert len(vocab) == 10_000
     assert (ids["train"].numel(), ids["valid"].numel(), ids["test"].numel()) == (929_589, 73_760, 82_430)

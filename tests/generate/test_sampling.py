@@ -4,7 +4,7 @@ import torch
 
 from rnnlab.config import ModelConfig
 from rnnlab.generate.sampling import SamplingConfig, beam_search, filter_logits, sample
-from rnnlab.models.model import LanguageModel
+from rnnlab.tasks.language_model.model import LanguageModel
 
 
 def test_top_k_keeps_k():

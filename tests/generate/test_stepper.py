@@ -5,7 +5,7 @@ from rnnlab.config import ModelConfig
 from rnnlab.generate.sampling import SamplingConfig, sample
 from rnnlab.generate import stepper as stepper_module
 from rnnlab.generate.stepper import Stepper, check_accuracy, fast_model
-from rnnlab.models.model import LanguageModel
+from rnnlab.tasks.language_model.model import LanguageModel
 
 
 @pytest.mark.parametrize("config", [

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from rnnlab.config import ModelConfig
-from rnnlab.models.model import LanguageModel
+from rnnlab.tasks.language_model.model import LanguageModel
 from rnnlab.models.regularize import LockedDropout, call_with_weight_drop
 
 

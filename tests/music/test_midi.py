@@ -5,7 +5,7 @@ from __future__ import annotations
 import mido
 import pytest
 
-from rnnlab.data.midi import midi_files_in, read_midi_file, read_midi_source, score_seconds, transposed
+from rnnlab.tasks.music.midi import midi_files_in, read_midi_file, read_midi_source, score_seconds, transposed
 from rnnlab.errors import RnnlabError
 
 

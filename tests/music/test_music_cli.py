@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.data.midi import read_midi_file
+from rnnlab.tasks.music.midi import read_midi_file
 from rnnlab.render.audio import find_soundfont
 
 TINY = ["--epochs", "1", "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--threads", "1"]

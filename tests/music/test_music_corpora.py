@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.data import corpora, music_corpora
+from rnnlab.data import corpora
+from rnnlab.tasks.music import corpora as music_corpora
 from rnnlab.errors import RnnlabError
 
 SHARED_JSB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "music" / "jsb" / "jsb-chorales-quarter.json"

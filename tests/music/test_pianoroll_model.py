@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from rnnlab.config import ModelConfig
-from rnnlab.data.pianoroll import training_frames
-from rnnlab.models.pianoroll import KEYS, NadeHead, PianorollModel
-from rnnlab.train.evaluate_frames import evaluate_frames, frames_batch
+from rnnlab.tasks.music.frames import training_frames
+from rnnlab.tasks.music.pianoroll_model import KEYS, NadeHead, PianorollModel
+from rnnlab.tasks.music.frame_nll import evaluate_frames, frames_batch
 
 
 def tiny_model(head: str = "bernoulli", cell: str = "lstm") -> PianorollModel:

@@ -7,7 +7,7 @@ import wave
 
 import pytest
 
-from rnnlab.data.midi import read_midi_file
+from rnnlab.tasks.music.midi import read_midi_file
 from rnnlab.render import audio
 from rnnlab.render.pianoroll import draw_pianoroll
 

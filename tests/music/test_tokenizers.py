@@ -6,9 +6,9 @@ import mido
 import numpy as np
 import pytest
 
-from rnnlab.data.midi import Piece, make_tokenizer, read_midi_file
-from rnnlab.data.pianoroll import frames_to_score, score_to_frames
-from rnnlab.data.smf_events import parse_vlq_hex, vlq_hex
+from rnnlab.tasks.music.midi import Piece, make_tokenizer, read_midi_file
+from rnnlab.tasks.music.frames import frames_to_score, score_to_frames
+from rnnlab.tasks.music.smf_events import parse_vlq_hex, vlq_hex
 from rnnlab.errors import RnnlabError
 
 EVENT_TOKENIZERS = ["smf-events", "performance", "remi", "tsd"]

@@ -1,4 +1,4 @@
-"""The NumPy language model against rnnlab.models.model.LanguageModel with the same weights (float64)."""
+"""The NumPy language model against rnnlab.tasks.language_model.model.LanguageModel with the same weights (float64)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 
 from rnnlab.config import ModelConfig
 from rnnlab.errors import RnnlabError
-from rnnlab.models.model import LanguageModel as TorchLanguageModel
+from rnnlab.tasks.language_model.model import LanguageModel as TorchLanguageModel
 from rnnlab.scratch.gradcheck import check
 from rnnlab.scratch.model import LanguageModel
 from rnnlab.scratch.torch_layout import map_weights

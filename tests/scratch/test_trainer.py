@@ -9,8 +9,8 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.config import build_config
 from rnnlab.errors import RnnlabError
-from rnnlab.evaluation import evaluate_run
-from rnnlab.loading import open_run
+from rnnlab.tasks.language_model.evaluate import evaluate_run
+from rnnlab.runs_open import open_run
 from rnnlab.train.session import train
 
 QUIET = lambda *_: None   # noqa: E731

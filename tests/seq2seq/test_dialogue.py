@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnlab.cli import main
-from rnnlab.data.dialogue import read_dialogue_file, split_by_group
-from rnnlab.models.hred import gaussian_kl
+from rnnlab.tasks.dialogue.data import read_dialogue_file, split_by_group
+from rnnlab.tasks.dialogue.model import gaussian_kl
 
 TINY = ["--task", "dialogue", "--level", "word", "--layers", "1", "--hidden", "16", "--embed", "8",
         "--batch-size", "8", "--epochs", "2", "--threads", "1", "--context-size", "2"]

@@ -57,7 +57,7 @@ def test_translate_greedy_beam_and_nbest(reversal_run, capsys):
 
 
 def test_save_load_translate_gives_identical_output(reversal_run, capsys):
-    from rnnlab.generate.translate import open_pair_run, translate
+    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
     trained = open_pair_run(reversal_run)
     first = translate(trained, "bacfe")[0][0]
     again = translate(open_pair_run(reversal_run), "bacfe")[0][0]
@@ -115,7 +115,7 @@ def test_parallel_files_of_different_lengths_and_overlong_pairs(tmp_path, capsys
     assert main(["train", pairs, *TINY, "--out", str(tmp_path / "r")]) == 2
     assert "has 1 lines but" in capsys.readouterr().err
     from rnnlab.config import DataConfig, Seq2SeqConfig
-    from rnnlab.data.pairs import prepare_pairs
+    from rnnlab.tasks.seq2seq.data import prepare_pairs
     data = tmp_path / "long.tsv"
     data.write_text("abc\tcba\n" * 40 + "abcdefgh\thgfedcba\n" * 5, encoding="utf-8")
     prepared = prepare_pairs(DataConfig(corpus=str(data), level="char", split="1,0,0"), Seq2SeqConfig(max_length=5))
@@ -134,7 +134,7 @@ def test_an_existing_run_is_never_overwritten(reversal_run, tmp_path, capsys):
 @pytest.mark.skipif(not (SHARED / "seq2seq" / "addition.txt").is_file(), reason="shared data not here")
 def test_the_books_split_and_format():
     from rnnlab.config import DataConfig, Seq2SeqConfig
-    from rnnlab.data.pairs import read_pair_splits
+    from rnnlab.tasks.seq2seq.data import read_pair_splits
     splits = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig(book_padding=True))
     assert [len(splits.pairs[s]) for s in ("train", "valid", "test")] == [45000, 0, 5000]
     assert splits.book_format and splits.source_width == 7
@@ -153,7 +153,7 @@ def test_the_books_split_and_format():
 
 def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path):
     """The book's figure in small: output digits mostly look at the input characters they come from."""
-    from rnnlab.generate.translate import open_pair_run, translate
+    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
     from .seq2seq_tasks import date_pairs
     data = tmp_path / "dates.tsv"
     data.write_text("".join(f"{s}\t{t}\n" for s, t in date_pairs(2000)), encoding="utf-8")
@@ -174,7 +174,7 @@ def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path
 
 
 def test_a_tatoeba_style_third_column_is_left_out_with_a_note(tmp_path, capsys):
-    from rnnlab.data.pairs import read_tsv_file
+    from rnnlab.tasks.seq2seq.data import read_tsv_file
 
     path = tmp_path / "fra.txt"
     path.write_text("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tSalut !\n", encoding="utf-8")

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from rnnlab.config import ModelConfig, Seq2SeqConfig
-from rnnlab.data.pairs import make_batch
-from rnnlab.generate.translate import beam_search
-from rnnlab.models.attention import Attention
-from rnnlab.models.seq2seq import Seq2Seq
+from rnnlab.tasks.seq2seq.data import make_batch
+from rnnlab.tasks.seq2seq.translate import beam_search
+from rnnlab.tasks.seq2seq.attention import Attention
+from rnnlab.tasks.seq2seq.model import Seq2Seq
 
 BOS, EOS = 2, 3
 

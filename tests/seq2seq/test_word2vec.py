@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.models.word_vectors import AnalogyQuestion, WordVectors, read_analogy_lines
+from rnnlab.tasks.word2vec.vectors import AnalogyQuestion, WordVectors, read_analogy_lines
 
 SHARED = Path(os.environ.get("RNNLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 
@@ -109,8 +109,8 @@ def test_init_embeddings_for_a_language_model_and_seq2seq(w2v_run, tmp_path, cap
                  "--bptt", "8", "--batch-size", "4", "--init-embeddings", str(run), "--out", str(lm)]) == 0
     out = capsys.readouterr().out
     assert "init-embeddings: 15 of 17 vocabulary words found" in out           # <unk> and <eos> are not words
-    from rnnlab.loading import open_run
-    from rnnlab.train.word2vec import load_word_vectors
+    from rnnlab.runs_open import open_run
+    from rnnlab.tasks.word2vec.train import load_word_vectors
     vectors = load_word_vectors(run)
     assert open_run(lm, "last").model.embedding.weight.shape == (17, 16)
     assert vectors.dim == 16

@@ -6,8 +6,8 @@ import torch
 from torch.distributions import Categorical, MixtureSameFamily, Independent, Normal
 
 from rnnlab.config import ModelConfig
-from rnnlab.models.mixture import GaussianHead, MixtureDensityHead
-from rnnlab.models.series import SeriesModel
+from rnnlab.tasks.series.mixture import GaussianHead, MixtureDensityHead
+from rnnlab.tasks.series.model import SeriesModel
 
 
 def test_mdn_nll_matches_torch_distributions():

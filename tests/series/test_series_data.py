@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnlab.config import DataConfig
-from rnnlab.data.series import SeriesSpec, estimate_season, load_splits, read_sequences, stream
+from rnnlab.tasks.series.data import SeriesSpec, estimate_season, load_splits, read_sequences, stream
 from rnnlab.errors import RnnlabError
 
 

@@ -183,4 +183,4 @@ def status(name: str) -> str:
     return f"here ({next(iter(paths.values())).parent})"
 
 
-import rnnlab.data.music_corpora  # noqa: E402,F401  registers bach-chorales, jsb, nottingham, ... in CORPORA
+import rnnlab.tasks.music.corpora  # noqa: E402,F401  registers bach-chorales, jsb, nottingham, ... in CORPORA

@@ -19,9 +19,9 @@ from rnnlab.errors import RnnlabError
 
 # modality -> "module:function" taking (DataConfig, run folder, resume) and returning PreparedData
 PREPARERS = {
-    "text": "rnnlab.data.dataset:prepare_text_run",
-    "series": "rnnlab.data.series:prepare_series_run",
-    "midi": "rnnlab.data.music_dataset:prepare_midi_run",
+    "text": "rnnlab.tasks.language_model.data:prepare_text_run",
+    "series": "rnnlab.tasks.series.data:prepare_series_run",
+    "midi": "rnnlab.tasks.music.data:prepare_midi_run",
 }
 
 

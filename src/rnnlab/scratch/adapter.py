@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from rnnlab.config import RunConfig
-from rnnlab.data.midi import KEYS, load_midi_tokenizer
+from rnnlab.tasks.music.midi import KEYS, load_midi_tokenizer
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary
 from rnnlab.errors import RnnlabError
-from rnnlab.models.model import LMOutput
+from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.runs import RunDir
 from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
 from rnnlab.train.checkpoint import load_checkpoint
@@ -53,7 +53,7 @@ class LMAdapter:
 
 @dataclass
 class NumpyRun:
-    """A run opened for the NumPy engine, with the fields of rnnlab.loading.TrainedRun."""
+    """A run opened for the NumPy engine, with the fields of rnnlab.runs_open.TrainedRun."""
 
     run: RunDir
     config: RunConfig

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.data.midi import KEYS, LOWEST_KEY, pitch_name, read_midi_file
+from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, pitch_name, read_midi_file
 from rnnlab.data.tokenize import EOS
 from rnnlab.errors import RnnlabError
 from rnnlab.scratch.adapter import NumpyRun, open_numpy_run

@@ -1,4 +1,4 @@
-"""The language model of `rnnlab.models.model` again in NumPy: same layers, same state dict.
+"""The language model of `rnnlab.tasks.language_model.model` again in NumPy: same layers, same state dict.
 
 embedding -> dropout -> [recurrent layer, dropout between] -> dropout -> (projection) -> affine
 and softmax with loss (one layer). `state_dict` / `load_state_dict` speak PyTorch's names and
@@ -126,7 +126,7 @@ class LanguageModel:
 
     # ---- PyTorch names and layout -------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The weights under rnnlab.models.model.LanguageModel's names, in PyTorch's layout."""
+        """The weights under rnnlab.tasks.language_model.model.LanguageModel's names, in PyTorch's layout."""
         out = {"embedding.weight": self.embedding.params["W"]}
         for k, layer in enumerate(self.layers):
             for name, value in map_weights(self.config.cell, layer.params, to="torch").items():

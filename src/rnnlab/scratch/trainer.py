@@ -50,7 +50,7 @@ def unsupported_options(config: RunConfig) -> list[str]:
 
 def numpy_model_for(config: RunConfig, vocab_size: int) -> LanguageModel:
     """The NumPy model, starting from the PyTorch engine's initial weights for the same seed."""
-    from rnnlab.loading import build_model
+    from rnnlab.runs_open import build_model
 
     torch.manual_seed(config.train.seed)
     reference = build_model(config, vocab_size)

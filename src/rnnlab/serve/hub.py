@@ -101,7 +101,7 @@ class Hub:
         return {"model": model.name, "ids": out, "tokens": tokens, "text": text, "unknown": unknown}
 
     def _generate_series(self, model: VectorModel, prime, config: SamplingConfig) -> dict:
-        from rnnlab.generate.series import continue_rows, table
+        from rnnlab.tasks.series.generate import continue_rows, table
 
         rows = model.start()[:, 0] if prime in (None, []) else model.encode(prime, self.settings.max_input_steps)[0][:, 0]
         header, values = table(model.spec, continue_rows(model.model, rows.cpu().numpy(), config, model.device))

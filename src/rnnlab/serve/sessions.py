@@ -120,7 +120,7 @@ class TokenModel(ServedModel):
 
     def start(self) -> torch.Tensor:
         """What to feed before anything was given: the start of a line, as `rnnlab generate` does."""
-        from rnnlab.generate.text import prime_tokens
+        from rnnlab.tasks.language_model.generate import prime_tokens
         tokens = prime_tokens(self.trained.tokenizer, self.vocab, "") if self.is_text else ["<eos>"]
         ids = self.vocab.encode(tokens)
         return torch.tensor(ids, dtype=torch.long, device=self.device).view(-1, 1)
@@ -192,7 +192,7 @@ class VectorModel(ServedModel):
         return torch.from_numpy(rows).to(self.device).unsqueeze(1), []
 
     def start(self) -> torch.Tensor:
-        from rnnlab.generate.series import start_row
+        from rnnlab.tasks.series.generate import start_row
         return torch.from_numpy(start_row(self.spec)).to(self.device).unsqueeze(1)
 
     def sample(self, params: torch.Tensor, settings: SamplingConfig, generator) -> torch.Tensor:
@@ -205,7 +205,7 @@ class VectorModel(ServedModel):
         values, pen = self.spec.decode(sampled.view(1, -1).cpu().numpy())
         out = {"values": [float(v) for v in values[0]]}
         if pen is not None:
-            from rnnlab.data.series import PEN_STATES
+            from rnnlab.tasks.series.data import PEN_STATES
             out["pen"] = PEN_STATES[int(pen[0])]
             if out["pen"] == "end":
                 out["values"] = [0.0] * len(out["values"])
@@ -218,7 +218,7 @@ def serve_model(name: str, trained) -> ServedModel:
     if trained.vocab is not None and hasattr(trained.model, "embedding"):
         return TokenModel(name, trained)
     if getattr(trained.tokenizer, "name", "") == "pianoroll":
-        from rnnlab.serve.frames import FrameModel
+        from rnnlab.tasks.music.serving import FrameModel
         return FrameModel(name, trained)
     raise RnnlabError(f"{trained.run.path}: a {trained.config.data.modality} run of a kind this server "
                       "cannot serve; serve a text, MIDI or series run")
@@ -233,7 +233,7 @@ def quantized(model: torch.nn.Module):
     favour of torchao, but working in torch 2.x).
     """
     from rnnlab.generate.stepper import Stepper
-    from rnnlab.models.model import LanguageModel
+    from rnnlab.tasks.language_model.model import LanguageModel
 
     if isinstance(model, LanguageModel):
         try:
@@ -250,7 +250,7 @@ def quantized(model: torch.nn.Module):
 def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -> dict[str, ServedModel]:
     """Open each run directory once; names are the folders' names, made unique."""
     from pathlib import Path
-    from rnnlab.loading import open_run
+    from rnnlab.runs_open import open_run
 
     models: dict[str, ServedModel] = {}
     for path in paths:

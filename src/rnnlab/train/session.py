@@ -11,7 +11,7 @@ import torch.distributed as dist
 from rnnlab.config import RunConfig, with_resumable
 from rnnlab.data.prepare import prepare
 from rnnlab.errors import RnnlabError
-from rnnlab.loading import build_model
+from rnnlab.runs_open import build_model
 from rnnlab.runs import RunDir
 from rnnlab.train.distributed import setup, teardown
 from rnnlab.train.trainer import Trainer
@@ -44,7 +44,7 @@ def train(config: RunConfig | None, out: str | Path, resume: bool = False, overr
         model = build_model(config, data.output_size).to(placement.device)
         if config.model.init_embeddings and not resume:     # --init-embeddings W2V_RUN (train/word2vec.py)
             from rnnlab.data.tokenize import load_vocabulary
-            from rnnlab.train.word2vec import init_language_model_embeddings
+            from rnnlab.tasks.word2vec.train import init_language_model_embeddings
             found = init_language_model_embeddings(model, load_vocabulary(run.vocab_path)[0].tokens, config)
             if placement.is_main:
                 log(found)

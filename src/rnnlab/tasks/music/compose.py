@@ -1,0 +1,169 @@
+"""`rnnlab generate` for midi runs: a primer, then sampled events or frames until the length is reached.
+
+The primer is a MIDI file, seed events (tokens of the run's vocabulary, or for a piano-roll
+run the pitches of one chord, "60,64,67"), or nothing (the start of a piece). Length is in
+seconds or bars of new music after the primer. Event models are sampled with the text
+sampler's `choose` (temperature, top-k, top-p); piano-roll models draw a frame at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, Piece, read_midi_file, score_quarters, score_seconds
+from rnnlab.data.tokenize import EOS, UNK
+from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import SamplingConfig, choose, prime
+
+CHECK_EVERY = 32            # tokens between length checks
+TOKENS_PER_SECOND_CAP = 200  # give up when a model does not move time forward
+
+
+@dataclass
+class Length:
+    seconds: float = 0.0
+    bars: float = 0.0
+
+    def reached(self, score, start_seconds: float, start_quarters: float, beats_per_bar: float) -> bool:
+        if self.bars:
+            return score_quarters(score) - start_quarters >= self.bars * beats_per_bar
+        return score_seconds(score) - start_seconds >= self.seconds
+
+
+@dataclass
+class Composition:
+    midi: bytes
+    score: object              # symusic Score of primer + continuation
+    primer_seconds: float
+    generated_seconds: float
+    notes: int
+    note: str = ""             # one line for the user (e.g. an ignored option), or ""
+
+
+def beats_per_bar(score) -> float:
+    """Quarter notes in a bar of the score's first time signature (4 when it has none)."""
+    signatures = list(score.time_signatures) if score is not None else []
+    if not signatures:
+        return 4.0
+    return signatures[0].numerator * 4 / signatures[0].denominator
+
+
+def read_primer(primer: str) -> Piece | None:
+    path = Path(primer)
+    if primer and path.suffix.lower() in (".mid", ".midi", ".kar", ".smf"):
+        if not path.is_file():
+            raise RnnlabError(f"{path}: no such MIDI file for the primer")
+        return read_midi_file(path)
+    return None
+
+
+def clip_to(score, seconds: float, quarters: float, length: Length):
+    """The score cut at the requested end (notes running past it are shortened)."""
+    end = (quarters + length.bars * beats_per_bar(score)) * score.tpq if length.bars else None
+    if end is None:
+        ticks_per_second = score.tpq * (score.tempos[0].qpm / 60 if len(score.tempos) else 2.0)
+        end = (seconds + length.seconds) * ticks_per_second
+    return score.clip(0, int(round(end)), clip_end=True)
+
+
+def compose_events(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+    tokenizer, vocab, device = trained.tokenizer, trained.vocab, trained.device
+    piece = read_primer(primer)
+    if piece is not None:
+        primer_tokens = [t for t in tokenizer.encode(piece) if t in vocab.index]
+    else:
+        primer_tokens = primer.split()
+        unknown = [t for t in primer_tokens if t not in vocab.index or not tokenizer.is_event(t)]
+        if unknown:
+            examples = " ".join(t for t in vocab.tokens[2:6])
+            raise RnnlabError(f"primer events not in this run's vocabulary: {' '.join(unknown[:5])} "
+                              f"(a MIDI file, or events such as: {examples})")
+    start = tokenizer.decode(primer_tokens) if primer_tokens else None
+    start_seconds = score_seconds(start) if start is not None and start.note_num() else 0.0
+    start_quarters = score_quarters(start) if start is not None and start.note_num() else 0.0
+    bar = beats_per_bar(piece.to_score() if piece is not None else start)
+    banned = torch.tensor([vocab.index[t] for t in (EOS, UNK) if t in vocab.index], device=device)
+    generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
+    logits, state = prime(trained.model, vocab.encode([EOS] + primer_tokens), device)
+    cap = int(TOKENS_PER_SECOND_CAP * max(length.seconds, length.bars * bar) + 1000)
+    generated: list[str] = []
+    note = f"stopped after {cap} tokens before reaching the length: the model moves time too slowly"
+    for count in range(1, cap + 1):
+        logits = logits.float()
+        logits[:, banned] = float("-inf")     # the piece goes on until the length is reached
+        token = choose(logits, config, generator)
+        generated.append(vocab.tokens[int(token)])
+        if count % CHECK_EVERY == 0 and length.reached(tokenizer.decode(primer_tokens + generated),
+                                                       start_seconds, start_quarters, bar):
+            note = ""
+            break
+        logits, state = trained.model.step_logits(token.view(1, 1), state)
+    return finish(tokenizer.decode(primer_tokens + generated), start_seconds, start_quarters, length, note)
+
+
+def finish(score, start_seconds: float, start_quarters: float, length: Length, note: str = "") -> Composition:
+    score = clip_to(score, start_seconds, start_quarters, length)
+    midi = bytes(score.dumps_midi())
+    total = score_seconds(score)
+    return Composition(midi, score, start_seconds, max(total - start_seconds, 0.0), score.note_num(), note)
+
+
+def primer_frames(codec, primer: str) -> tuple[np.ndarray, float]:
+    """(steps, 88) frames to start from, and the tempo (qpm) to write the result at."""
+    piece = read_primer(primer)
+    if piece is not None:
+        tempos = piece.to_score().tempos
+        return codec.frames(piece), (float(tempos[0].qpm) if len(tempos) else 120.0)
+    frame = np.zeros((1, KEYS), dtype=bool)
+    if primer:
+        try:
+            pitches = [int(p) for p in primer.replace(",", " ").split()]
+        except ValueError:
+            raise RnnlabError(f"primer {primer!r}: a piano-roll run takes a MIDI file or the pitches of "
+                              "one chord, e.g. \"60,64,67\"") from None
+        bad = [p for p in pitches if not LOWEST_KEY <= p < LOWEST_KEY + KEYS]
+        if bad:
+            raise RnnlabError(f"primer pitches {bad} are outside the piano's 21..108")
+        frame[0, [p - LOWEST_KEY for p in pitches]] = True
+    return frame, 120.0
+
+
+@torch.no_grad()
+def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+    codec, model, device = trained.tokenizer, trained.model, trained.device
+    frames, qpm = primer_frames(codec, primer)
+    silent_start = not frames.any()
+    steps_per_bar = 4 * codec.steps_per_beat
+    wanted = int(round(length.bars * steps_per_bar if length.bars
+                       else length.seconds * qpm / 60 * codec.steps_per_beat))
+    inputs = torch.zeros(len(frames), 1, KEYS + 1, device=device)          # (time, batch=1, keys + 1)
+    inputs[:, 0, :KEYS] = torch.as_tensor(frames, dtype=torch.float32)
+    inputs[0, 0, KEYS] = 1.0                                                # a piece starts here
+    generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
+    state = model.initial_state(1)
+    out = []
+    for _ in range(max(wanted, 1)):
+        frame, state = model.step_frame(inputs, state, config.temperature, config.top_k, generator)
+        out.append(frame[0].cpu().numpy().astype(bool))
+        inputs = torch.cat([frame, frame.new_zeros(1, 1)], dim=1).view(1, 1, KEYS + 1)
+    primer_part = frames[1:] if silent_start else frames
+    score = codec.decode(np.vstack([primer_part, np.array(out)]), qpm)
+    primer_seconds = len(primer_part) / codec.steps_per_beat * 60 / qpm
+    note = "--top-p has no meaning for piano-roll frames; ignored" if config.top_p < 1 else ""
+    return Composition(bytes(score.dumps_midi()), score, primer_seconds,
+                       len(out) / codec.steps_per_beat * 60 / qpm, score.note_num(), note)
+
+
+def compose(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+    """New music from a trained midi run."""
+    config.validate()
+    if not (math.isfinite(length.seconds) and math.isfinite(length.bars)) or (length.seconds <= 0 and length.bars <= 0):
+        raise RnnlabError("give the length as --seconds N or --bars N (more than 0)")
+    if trained.tokenizer.name == "pianoroll":
+        return compose_frames(trained, primer, length, config)
+    return compose_events(trained, primer, length, config)

@@ -1,0 +1,187 @@
+"""The midi modality for data.prepare: pieces per split -> tokens or frames -> training streams.
+
+Event tokenisers give one id stream: every piece's tokens followed by `<eos>`. The pianoroll
+codec gives one (steps, 89) frame stream (88 keys plus the piece-start column). A folder's
+files are split by file (a fixed shuffle); fewer than three pieces are cut contiguously, as a
+single text is. The vocabulary and the tokeniser's settings go into the run's vocab.json.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rnnlab.config import DataConfig, parse_split
+from rnnlab.data import corpora
+from rnnlab.tasks.music import corpora as music_corpora
+from rnnlab.tasks.music.midi import Piece, load_midi_tokenizer, make_tokenizer, read_midi_source, transposed
+from rnnlab.tasks.music.frames import KEYS, key_names, training_frames
+from rnnlab.data.tokenize import EOS, UNK, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
+from rnnlab.errors import RnnlabError
+
+SPLITS = ("train", "valid", "test")
+
+
+def stderr_line(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+@dataclass
+class MusicSplits:
+    pieces: dict[str, list[Piece]]     # split -> pieces; empty dict values when cut contiguously
+    skipped: list[str]                 # one reason per unusable file
+    source: str
+    contiguous: bool = False           # too few pieces: split the joined stream instead
+
+
+def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_line) -> MusicSplits:
+    """Pieces per split: a benchmark set's own split, else files shuffled once and cut by --split."""
+    name = config.corpus
+    if music_corpora.is_frame_corpus(name):
+        return MusicSplits(music_corpora.frame_splits(name), [], name)
+    if name == "bach-chorales":
+        pieces, skipped = music_corpora.chorale_pieces(warn)
+    elif name in corpora.CORPORA:
+        raise RnnlabError(f"{name}: a text corpus; drop --modality midi")
+    else:
+        report = read_midi_source(Path(name), warn)
+        pieces, skipped = report.pieces, report.skipped
+    fractions = parse_split(config.split)
+    if len(pieces) < 3:
+        return MusicSplits({"train": pieces, "valid": [], "test": []}, skipped, name, contiguous=True)
+    order = sorted(pieces, key=lambda p: p.name)
+    random.Random(0).shuffle(order)
+    n = len(order)
+    n_valid = max(1, round(n * fractions[1])) if fractions[1] > 0 else 0
+    n_test = max(1, round(n * fractions[2])) if fractions[2] > 0 else 0
+    n_train = n - n_valid - n_test
+    return MusicSplits({"train": order[:n_train], "valid": order[n_train:n_train + n_valid],
+                        "test": order[n_train + n_valid:]}, skipped, name)
+
+
+def tokenizer_settings(config: DataConfig) -> dict:
+    """The tokeniser named by --tokenizer (auto: pianoroll for frame corpora, else performance)."""
+    name = config.tokenizer
+    if name == "auto":
+        name = "pianoroll" if music_corpora.is_frame_corpus(config.corpus) else "performance"
+    settings = {"name": name}
+    if name == "pianoroll":
+        settings["steps_per_beat"] = config.steps_per_beat or music_corpora.STEPS_PER_BEAT.get(config.corpus, 4)
+    return settings
+
+
+def augmented(pieces: list[Piece], semitones: int) -> list[Piece]:
+    """The pieces plus their copies transposed by -N..+N semitones (copies that fit the range)."""
+    if not semitones:
+        return pieces
+    copies = [transposed(p, s) for p in pieces for s in range(-semitones, semitones + 1) if s]
+    return pieces + [c for c in copies if c is not None]
+
+
+def encode_pieces(tokenizer, pieces: list[Piece], warn: Callable[[str], None] = stderr_line) -> list[list[str]]:
+    """Each piece's tokens; a piece the tokeniser cannot read is warned about and left out."""
+    out = []
+    for piece in pieces:
+        try:
+            tokens = tokenizer.encode(piece)
+        except RnnlabError as err:
+            warn(f"warning: {err}; skipped")
+            continue
+        if tokens:
+            out.append(tokens)
+    return out
+
+
+def cut_contiguous(stream, fractions) -> dict:
+    """A joined stream (list or array) cut into train/valid/test by fractions."""
+    n = len(stream)
+    a, b = int(n * fractions[0]), int(n * (fractions[0] + fractions[1]))
+    return {"train": stream[:a], "valid": stream[a:b], "test": stream[b:]}
+
+
+def event_streams(tokenizer, splits: MusicSplits, config: DataConfig) -> dict[str, list[str]]:
+    """split -> one token list: each piece's tokens followed by <eos>."""
+    streams = {}
+    for split in SPLITS:
+        pieces = splits.pieces[split]
+        if split == "train":
+            pieces = augmented(pieces, config.transpose)
+        streams[split] = [t for tokens in encode_pieces(tokenizer, pieces) for t in tokens + [EOS]]
+    if splits.contiguous:
+        streams = cut_contiguous(streams["train"], parse_split(config.split))
+    return streams
+
+
+def frame_streams(codec, splits: MusicSplits, config: DataConfig) -> dict[str, torch.Tensor]:
+    """split -> (steps, 89) frames; contiguous cuts give each part its own piece-start mark."""
+    frames = {s: [codec.frames(p) for p in (augmented(splits.pieces[s], config.transpose) if s == "train"
+                                             else splits.pieces[s])] for s in SPLITS}
+    if splits.contiguous:
+        joined = np.concatenate([f for f in frames["train"] if len(f)] or [np.zeros((0, KEYS), bool)])
+        frames = {s: [part] for s, part in cut_contiguous(joined, parse_split(config.split)).items()}
+    return {s: training_frames(f) for s, f in frames.items()}
+
+
+def check_settings(config: DataConfig, settings: dict) -> None:
+    problems = []
+    if config.transpose and settings["name"] == "smf-events":
+        problems.append("--transpose does not apply to --tokenizer smf-events (it keeps the file's own bytes)")
+    if config.transpose < 0 or config.transpose > 12:
+        problems.append("--transpose must be between 0 and 12 semitones")
+    if config.steps_per_beat and settings["name"] != "pianoroll":
+        problems.append("--steps-per-beat applies to --tokenizer pianoroll only")
+    if problems:
+        raise RnnlabError("\n".join(problems))
+
+
+def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
+    """The midi modality for `data.prepare`; vocab.json holds the tokeniser's settings."""
+    from rnnlab.data.prepare import PreparedData
+
+    settings = load_vocabulary(run_folder / "vocab.json")[1]["tokenizer"] if resume else tokenizer_settings(config)
+    check_settings(config, settings)
+    tokenizer = make_tokenizer(settings, run_folder if resume else None)
+    splits = read_music_splits(config)
+    used = sum(len(p) for p in splits.pieces.values())
+    unit = "pieces" if music_corpora.is_frame_corpus(config.corpus) else "files"
+    files = f"{used:,} {unit} used, {len(splits.skipped):,} skipped"
+    if settings["name"] == "pianoroll":
+        streams = frame_streams(tokenizer, splits, config)
+        names = Vocabulary(key_names())
+        summary = f"{files}; {streams['train'].size(0):,} training frames at {tokenizer.steps_per_beat} per beat"
+        return PreparedData(streams, KEYS, "nll", summary, lambda folder: save_music_vocabulary(folder, names, tokenizer))
+    streams = event_streams(tokenizer, splits, config)
+    if not streams["train"]:
+        raise RnnlabError(f"{splits.source}: no training tokens after tokenising")
+    fixed = tokenizer.fixed_vocabulary()
+    built = (Vocabulary([UNK, EOS] + [t for t in fixed if t not in (UNK, EOS)]) if fixed
+             else Vocabulary.build(streams["train"], [UNK, EOS], config.min_freq, config.max_vocab))
+    vocab = built
+    if resume:
+        vocab = load_vocabulary(run_folder / "vocab.json")[0]
+        if fixed is None and vocab.tokens != built.tokens:
+            raise RnnlabError(f"{splits.source}: its vocabulary ({len(built)} types) differs from the run's "
+                              f"({len(vocab)} types); the data changed since the run began")
+    ids = {s: torch.tensor(vocab.encode(tokens), dtype=torch.long) for s, tokens in streams.items()}
+    summary = f"{files}; {ids['train'].numel():,} training tokens ({settings['name']}), vocabulary {len(vocab):,}"
+    return PreparedData(ids, len(vocab), "perplexity", summary,
+                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer))
+
+
+def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer) -> None:
+    save_vocabulary(folder / "vocab.json", vocab, TokenizerConfig(),
+                    extra={"tokenizer": tokenizer.settings(), "modality": "midi"})
+    tokenizer.save_files(folder)
+
+
+def load_midi_run_assets(run):
+    """loading.RUN_ASSETS for midi runs: (tokeniser, vocabulary, output size, tokeniser settings)."""
+    vocab, payload = load_vocabulary(run.vocab_path)
+    tokenizer = load_midi_tokenizer(payload, run.path)
+    return tokenizer, vocab, len(vocab), payload.get("tokenizer", {})

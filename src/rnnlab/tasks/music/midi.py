@@ -1,0 +1,214 @@
+"""MIDI in: files and folders read through symusic / mido, and the tokenisers that turn a piece into words.
+
+A `Piece` is one piece of music however it arrived (a MIDI file, a symusic Score, or piano-roll
+frames from a benchmark set); each tokeniser asks it for the form it needs. A file that cannot
+be read is skipped with one warning line naming it. Tokenisers share one interface
+(`MidiTokenizer`) and one vocabulary format (data.tokenize.Vocabulary), saved in the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rnnlab.errors import RnnlabError
+
+MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
+LOWEST_KEY, HIGHEST_KEY = 21, 108           # the 88 piano keys, A0 .. C8
+KEYS = HIGHEST_KEY - LOWEST_KEY + 1
+PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+MAX_HOURS = 2                               # longer files are taken for broken timing and skipped
+
+
+def _symusic():
+    try:
+        import symusic
+    except ImportError:
+        raise RnnlabError("MIDI needs symusic: pip install 'rnnlab[music]'") from None
+    return symusic
+
+
+@dataclass
+class Piece:
+    """One piece: a MIDI file's bytes, a symusic Score, or (steps, 88) frames; the others derived."""
+
+    name: str
+    midi: bytes | None = None                # Standard MIDI File content
+    score: object | None = None              # symusic.Score (ticks)
+    frames: np.ndarray | None = None         # (steps, 88) bool, pitch = column + 21
+    steps_per_beat: int = 0                  # the frames' quantisation
+
+    def to_score(self):
+        if self.score is None:
+            if self.midi is not None:
+                self.score = _symusic().Score.from_midi(self.midi)
+            else:
+                from rnnlab.tasks.music.frames import frames_to_score
+                self.score = frames_to_score(self.frames, self.steps_per_beat)
+        return self.score
+
+    def to_midi(self) -> bytes:
+        if self.midi is None:
+            self.midi = bytes(self.to_score().dumps_midi())
+        return self.midi
+
+
+def pitch_name(pitch: int) -> str:
+    """60 -> "C4" (scientific pitch notation, as MIDI's middle C)."""
+    return f"{PITCH_CLASSES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def midi_format(raw: bytes) -> int | None:
+    """The SMF format number from the header chunk (0, 1 or 2); None when there is no MThd."""
+    if len(raw) < 14 or raw[:4] != b"MThd":
+        return None
+    return int.from_bytes(raw[8:10], "big")
+
+
+def read_midi_file(path: Path) -> Piece:
+    """A MIDI file as a Piece; RnnlabError naming the file and the reason when it is unusable."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise RnnlabError(f"{path}: cannot read ({err.strerror})") from None
+    kind = midi_format(raw)
+    if kind is None:
+        raise RnnlabError(f"{path}: not a Standard MIDI File (no MThd header)")
+    if kind == 2:
+        raise RnnlabError(f"{path}: MIDI format 2 (independent sequences) is not supported; "
+                          "save it as format 0 or 1")
+    try:
+        score = _symusic().Score.from_midi(raw)
+    except (RuntimeError, ValueError) as err:
+        reason = str(err).replace("MiniMidi: ", "").replace(": iostream error", "").strip()
+        raise RnnlabError(f"{path}: corrupt or truncated MIDI ({reason})") from None
+    if score.note_num() == 0:
+        raise RnnlabError(f"{path}: holds no notes")
+    hours = score_seconds(score) / 3600
+    if hours > MAX_HOURS:
+        raise RnnlabError(f"{path}: lasts {hours:,.0f} hours (a huge delta time?); longer than {MAX_HOURS} hours")
+    return Piece(path.stem, midi=raw, score=score)
+
+
+def midi_files_in(folder: Path) -> list[Path]:
+    """MIDI files under a folder, recursively, sorted; hidden files skipped."""
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    if not files:
+        raise RnnlabError(f"{folder}: holds no MIDI files (.mid, .midi)")
+    return files
+
+
+@dataclass
+class ReadReport:
+    pieces: list[Piece]
+    skipped: list[str]           # one reason line per skipped file
+
+
+def read_midi_source(path: Path, warn: Callable[[str], None] = print) -> ReadReport:
+    """Every readable MIDI file in a folder (or the one file); unusable files warned and skipped."""
+    if not path.exists():
+        raise RnnlabError(f"{path}: no such file or folder, and not a named corpus (see `rnnlab data list`)")
+    files = midi_files_in(path) if path.is_dir() else [path]
+    pieces, skipped = [], []
+    for file in files:
+        try:
+            pieces.append(read_midi_file(file))
+        except RnnlabError as err:
+            skipped.append(str(err))
+            warn(f"warning: {err}; skipped")
+    if not pieces:
+        raise RnnlabError(f"{path}: none of its {len(files)} MIDI file(s) could be used")
+    return ReadReport(pieces, skipped)
+
+
+def transposed(piece: Piece, semitones: int) -> Piece | None:
+    """A copy shifted by `semitones` (drums untouched); None when a note would leave the range."""
+    if piece.frames is not None:                   # (steps, 88): move the columns
+        keys = np.flatnonzero(piece.frames.any(axis=0))
+        if not len(keys) or keys.min() + semitones < 0 or keys.max() + semitones >= KEYS:
+            return None
+        frames = np.roll(piece.frames, semitones, axis=1)
+        return Piece(f"{piece.name}{semitones:+d}", frames=frames, steps_per_beat=piece.steps_per_beat)
+    score = piece.to_score().copy()
+    pitches = [n.pitch for t in score.tracks if not t.is_drum for n in t.notes]
+    if not pitches or min(pitches) + semitones < 0 or max(pitches) + semitones > 127:
+        return None
+    for track in score.tracks:
+        if not track.is_drum:
+            track.shift_pitch(semitones, inplace=True)
+    return Piece(f"{piece.name}{semitones:+d}", score=score)
+
+
+def score_seconds(score) -> float:
+    return float(score.to("second").end())
+
+
+def score_quarters(score) -> float:
+    return score.end() / score.tpq
+
+
+# ---- tokenisers ------------------------------------------------------------------------------
+class MidiTokenizer:
+    """Piece <-> list of token strings. Subclasses set `name` and implement encode / decode_midi."""
+
+    name = ""
+    transposable = True                     # --transpose applies
+
+    def settings(self) -> dict:
+        """Everything needed to rebuild this tokeniser; saved in vocab.json."""
+        return {"name": self.name}
+
+    def fixed_vocabulary(self) -> list[str] | None:
+        """All tokens the scheme can emit, when that set is known in advance."""
+        return None
+
+    def encode(self, piece: Piece) -> list[str]:
+        raise NotImplementedError
+
+    def decode_midi(self, tokens: list[str]) -> bytes:
+        """A Standard MIDI File from tokens; tokens it cannot use (specials) are ignored."""
+        raise NotImplementedError
+
+    def decode(self, tokens: list[str]):
+        return _symusic().Score.from_midi(self.decode_midi(tokens))
+
+    def save_files(self, folder: Path) -> None:
+        """Files besides vocab.json the tokeniser needs (MidiTok's config)."""
+
+    def is_event(self, token: str) -> bool:
+        """True for tokens that make sound or move time (what a seed event may be)."""
+        return not token.startswith("<")
+
+    def note_pitch(self, token: str) -> int | None:
+        """The MIDI pitch a token starts sounding, None for every other token (what `inspect`
+        correlates units with)."""
+        return None
+
+
+# name -> "module:Class"; the class is built as Class(settings: dict, run_folder: Path | None)
+TOKENIZERS = {
+    "smf-events": "rnnlab.tasks.music.smf_events:SmfEventsTokenizer",
+    "performance": "rnnlab.tasks.music.performance:PerformanceTokenizer",
+    "remi": "rnnlab.tasks.music.miditok_schemes:RemiTokenizer",
+    "tsd": "rnnlab.tasks.music.miditok_schemes:TsdTokenizer",
+    "pianoroll": "rnnlab.tasks.music.frames:PianorollCodec",
+}
+
+
+def make_tokenizer(settings: dict, run_folder: Path | None = None):
+    """The tokeniser named in settings["name"], configured by the rest of settings."""
+    name = settings.get("name", "")
+    if name not in TOKENIZERS:
+        raise RnnlabError(f"unknown MIDI tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}")
+    module, cls = TOKENIZERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)(settings, run_folder)
+
+
+def load_midi_tokenizer(payload: dict, run_folder: Path):
+    """The tokeniser a run saved (vocab.json's "tokenizer" entry), for loading.open_run."""
+    return make_tokenizer(payload.get("tokenizer", {}), run_folder)

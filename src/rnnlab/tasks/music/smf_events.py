@@ -1,0 +1,138 @@
+"""`smf-events`: the seed's scheme. Each note event of one track becomes a word DELTA_STATUS_DATA.
+
+DELTA is the event's delta time written as the file writes it (a variable-length quantity, in
+hex), STATUS the status byte (9n note on, 8n note off) and DATA the two data bytes, as the seed
+did with b2a_hex: `00_90_3c64`. The track is the one with most notes. So that files of any
+resolution and tempo share one vocabulary, deltas are counted in ticks of 480 per quarter
+at 120 bpm (1/960 s); a file already at that resolution and tempo gives its own bytes back.
+MIDI is read and written by mido (running status, sysex and meta events handled there).
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from pathlib import Path
+
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece
+from rnnlab.errors import RnnlabError
+
+TICKS_PER_BEAT = 480
+TEMPO = 500_000                                   # microseconds per quarter: 120 bpm
+TICKS_PER_SECOND = TICKS_PER_BEAT * 1_000_000 / TEMPO
+
+
+def _mido():
+    try:
+        import mido
+    except ImportError:
+        raise RnnlabError("--tokenizer smf-events needs mido: pip install 'rnnlab[music]'") from None
+    return mido
+
+
+def vlq_hex(value: int) -> str:
+    """A delta time as the SMF variable-length quantity, in hex: 0 -> '00', 200 -> '8148'."""
+    groups = [value & 0x7F]
+    value >>= 7
+    while value:
+        groups.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(groups)).hex()
+
+
+def parse_vlq_hex(text: str) -> int:
+    data = bytes.fromhex(text)
+    if not data or any(b & 0x80 for b in data[-1:]) or any(not b & 0x80 for b in data[:-1]):
+        raise ValueError(text)
+    value = 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+    return value
+
+
+class TempoMap:
+    """Absolute tick -> seconds, from a file's set_tempo events (type 0/1: they hold for all tracks)."""
+
+    def __init__(self, midi_file):
+        changes = {0: TEMPO}
+        for track in midi_file.tracks:
+            tick = 0
+            for message in track:
+                tick += message.time
+                if message.type == "set_tempo":
+                    changes[tick] = message.tempo
+        self.ticks = sorted(changes)
+        self.tempos = [changes[t] for t in self.ticks]
+        self.resolution = midi_file.ticks_per_beat
+        self.starts = [0.0]
+        for i in range(1, len(self.ticks)):
+            span = self.ticks[i] - self.ticks[i - 1]
+            self.starts.append(self.starts[-1] + span * self.tempos[i - 1] / 1e6 / self.resolution)
+
+    def seconds(self, tick: int) -> float:
+        i = bisect.bisect_right(self.ticks, tick) - 1
+        return self.starts[i] + (tick - self.ticks[i]) * self.tempos[i] / 1e6 / self.resolution
+
+
+class SmfEventsTokenizer(MidiTokenizer):
+    name = "smf-events"
+    transposable = False
+
+    def __init__(self, settings: dict | None = None, run_folder: Path | None = None):
+        self.mido = _mido()
+
+    def encode(self, piece: Piece) -> list[str]:
+        try:
+            midi_file = self.mido.MidiFile(file=io.BytesIO(piece.to_midi()))
+        except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
+            raise RnnlabError(f"{piece.name}: mido cannot read it ({err or type(err).__name__})") from None
+        track = max(midi_file.tracks, key=lambda t: sum(m.type == "note_on" for m in t), default=None)
+        if track is None:
+            return []
+        tempo_map = TempoMap(midi_file)
+        words, tick, last = [], 0, 0
+        for message in track:
+            tick += message.time
+            if message.type not in ("note_on", "note_off"):
+                continue   # meta, sysex, controllers: their time passes into the next note's delta
+            at = round(tempo_map.seconds(tick) * TICKS_PER_SECOND)
+            status, *data = message.bytes()
+            words.append(f"{vlq_hex(at - last)}_{status:02x}_{bytes(data).hex()}")
+            last = at
+        return words
+
+    def decode_midi(self, tokens: list[str]) -> bytes:
+        mido = self.mido
+        track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
+        for word in tokens:
+            event = self.parse_word(word)
+            if event is not None:
+                delta, message = event
+                track.append(message.copy(time=delta))
+        track.append(mido.MetaMessage("end_of_track", time=0))
+        out = io.BytesIO()
+        mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT, tracks=[track]).save(file=out)
+        return out.getvalue()
+
+    def parse_word(self, word: str):
+        """(delta, mido.Message) for a word; None for specials and malformed words."""
+        parts = word.split("_")
+        if len(parts) != 3:
+            return None
+        try:
+            delta = parse_vlq_hex(parts[0])
+            raw = bytes.fromhex(parts[1] + parts[2])
+            if len(raw) != 3 or raw[0] >> 4 not in (0x8, 0x9):
+                return None
+            return delta, self.mido.Message.from_bytes(raw)
+        except ValueError:
+            return None
+
+    def is_event(self, token: str) -> bool:
+        return self.parse_word(token) is not None
+
+    def note_pitch(self, token: str) -> int | None:
+        event = self.parse_word(token)
+        if event is None or event[1].type != "note_on" or event[1].velocity == 0:
+            return None                       # a note-on with velocity 0 ends a note
+        return event[1].note

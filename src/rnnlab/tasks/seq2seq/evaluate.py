@@ -1,0 +1,45 @@
+"""`rnnlab evaluate` for seq2seq runs: exact match, BLEU and perplexity on a split or a pairs file."""
+
+from __future__ import annotations
+
+import torch
+
+from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_any
+from rnnlab.errors import RnnlabError
+from rnnlab.tasks.seq2seq.translate import beam_search, open_pair_run
+from rnnlab.train.distributed import pick_device
+from rnnlab.tasks.seq2seq.metrics import bleu_tokenisation, decode_limit, greedy_hypotheses, score_split
+
+
+def evaluate_pair_run(path, split: str = "test", data_file: str | None = None, device: str = "auto",
+                      which: str = "best", beam: int = 0, length_penalty: float = 0.0) -> dict:
+    trained = open_pair_run(path, which, pick_device(device))
+    config, seq, vocabs = trained.config, trained.seq, trained.vocabs
+    if data_file:
+        pairs, source = encode_pairs(read_pairs_any(data_file, config.data.encoding, seq.book_padding), trained.tokenizer, vocabs,
+                                     seq.reverse_source), data_file
+    else:
+        pairs, source = prepare_pairs(config.data, seq, vocabs).splits[split], f"{config.data.corpus} ({split})"
+    if not pairs.examples:
+        raise RnnlabError(f"{source}: has no pairs to evaluate"
+                          + ("; the book's corpora have train and test only" if split == "valid" else ""))
+    max_steps = decode_limit(trained.info, max(len(s) for s, _ in pairs.examples))
+    if beam:
+        hypotheses = []
+        for source_ids, _ in pairs.examples:
+            tensor = torch.tensor(source_ids, dtype=torch.long, device=trained.device)[:, None]
+            best = beam_search(trained.model, tensor, torch.tensor([len(source_ids)]), vocabs.bos_id, vocabs.eos_id,
+                               beam, max_steps, length_penalty)[0]
+            hypotheses.append(vocabs.target.decode(best[0]))
+    else:
+        hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps)
+    scores = score_split(trained.model, pairs, vocabs, config.data.level, trained.device, max_steps,
+                         hypotheses=hypotheses)
+    level = config.data.level
+    return {"task": "seq2seq", "split": None if data_file else split, "data": source, "pairs": scores["pairs"],
+            "exact_match": scores["exact_match"], "bleu": scores["bleu"],
+            "bleu_tokenize": f"{bleu_tokenisation(level)} (sacrebleu on the corpus's own {level}-level tokens)",
+            "perplexity": scores["perplexity"], "nll": scores["loss"], "tokens": scores["tokens"],
+            "decoding": {"method": "beam" if beam else "greedy", "beam": beam or 1,
+                         "length_penalty": length_penalty if beam else 0.0, "max_steps": max_steps},
+            "level": level, "checkpoint": which}

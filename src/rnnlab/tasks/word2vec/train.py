@@ -1,0 +1,155 @@
+"""word2vec through gensim: CBOW or skip-gram with negative sampling, on any corpus the core reads.
+
+The text goes through the core tokeniser (word, char, or Japanese morphemes), one sentence
+per line. The run directory holds config.json, vocab.json (words by falling frequency, with
+counts) and checkpoints/last.pt with the vectors as a tensor; no gensim pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnlab.config import DataConfig, RunConfig, option
+from rnnlab.tasks.language_model.data import read_splits
+from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
+from rnnlab.errors import RnnlabError
+from rnnlab.files import write_atomic
+from rnnlab.tasks.word2vec.vectors import WordVectors, copy_into_embedding, read_analogy_lines
+from rnnlab.runs import RunDir
+from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
+
+
+@dataclass
+class Word2VecConfig:
+    corpus: str = option("", "text file, folder, or named corpus")
+    level: str = option("word", "token level", ("word", "char", "ja"))
+    lowercase: bool = option(False, "lowercase the text first")
+    architecture: str = option("cbow", "cbow (context predicts the word) or skipgram", ("cbow", "skipgram"))
+    dim: int = option(100, "vector size")
+    window: int = option(5, "context words on each side")
+    negative: int = option(5, "negative samples per positive one")
+    min_count: int = option(5, "ignore words rarer than this")
+    sample: float = option(1e-3, "down-sampling threshold for frequent words")
+    epochs: int = option(5, "passes over the corpus")
+    lr: float = option(0.025, "starting learning rate (alpha)")
+    threads: int = option(2, "worker threads")
+    seed: int = option(1, "random seed")
+    encoding: str = option("auto", "text encoding")
+
+
+def sentences_of(config: Word2VecConfig) -> tuple[list[list[str]], TextTokenizer]:
+    """The corpus's training text (all of a single file) as token lists, one per line."""
+    data = DataConfig(corpus=config.corpus, level=config.level, lowercase=config.lowercase,
+                      encoding=config.encoding, split="1,0,0")
+    tokenizer = TextTokenizer(TokenizerConfig(level=config.level, lowercase=config.lowercase))
+    text = read_splits(data).texts["train"]
+    if config.level == "char":
+        return [list(line) for line in text.split("\n") if line], tokenizer
+    sentences, current = [], []
+    for token in tokenizer.split(text):
+        if token == EOS:
+            if current:
+                sentences.append(current)
+            current = []
+        else:
+            current.append(token)
+    return sentences + ([current] if current else []), tokenizer
+
+
+def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise RnnlabError("word2vec needs gensim: pip install 'rnnlab[seq2seq]'") from None
+    for name in ("dim", "window", "negative", "min_count", "epochs", "threads"):
+        if getattr(config, name) < (0 if name == "min_count" else 1):
+            raise RnnlabError(f"--{name.replace('_', '-')} must be at least 1")
+    run = RunDir(out)
+    if run.holds_run():
+        raise RnnlabError(f"{run.path}: already holds a run; choose another --out")
+    sentences, tokenizer = sentences_of(config)
+    tokens = sum(len(s) for s in sentences)
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        raise RnnlabError("--lr must be a positive number")
+    counts = Counter(word for sentence in sentences for word in sentence)
+    if not any(count >= config.min_count for count in counts.values()):
+        raise RnnlabError(f"{config.corpus}: no word occurs --min-count {config.min_count} times "
+                          f"(the most frequent occurs {max(counts.values(), default=0)} times)")
+    started = time.perf_counter()
+    model = Word2Vec(sentences, vector_size=config.dim, window=config.window, min_count=config.min_count,
+                     sg=int(config.architecture == "skipgram"), negative=config.negative, hs=0, sample=config.sample,
+                     epochs=config.epochs, alpha=config.lr, workers=config.threads, seed=config.seed)
+    seconds = time.perf_counter() - started
+    words = list(model.wv.index_to_key)
+    vectors = WordVectors(words, model.wv.vectors)
+    data = DataConfig(corpus=config.corpus, level=config.level, lowercase=config.lowercase, encoding=config.encoding,
+                      task="word2vec")
+    run.create(RunConfig(data=data))
+    write_atomic(run.config_path, json.dumps({**RunConfig(data=data).to_dict(), "word2vec": dataclasses.asdict(config)},
+                                             indent=2, ensure_ascii=False))
+    counts = [int(model.wv.get_vecattr(w, "count")) for w in words]
+    save_vocabulary(run.vocab_path, Vocabulary(words), tokenizer.config, {"counts": counts})
+    save_checkpoint(run.last_checkpoint, {"vectors": torch.from_numpy(vectors.vectors.copy())})
+    run.append_metrics({"sentences": len(sentences), "tokens": tokens, "vocabulary": len(words),
+                        "seconds": round(seconds, 2), "words_per_second": round(tokens * config.epochs / max(seconds, 1e-9))})
+    log(f"{config.corpus}: {config.architecture} {config.dim}-d vectors for {len(words):,} words "
+        f"(min count {config.min_count}) from {tokens:,} tokens x {config.epochs} epochs in {seconds:.1f}s; run {run.path}")
+    return vectors
+
+
+def load_word_vectors(path) -> WordVectors:
+    run = RunDir(path)
+    config = run.load_config()
+    if config.data.task != "word2vec":
+        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a word2vec run (make one with `rnnlab word2vec`)")
+    vocab, _ = load_vocabulary(run.vocab_path)
+    vectors = load_checkpoint(run.last_checkpoint)["vectors"]
+    return WordVectors(vocab.tokens, vectors.numpy())
+
+
+def evaluate_analogies_run(path, analogy_file: str, restrict_vocab: int = 30000, case_insensitive: bool = True) -> dict:
+    vectors = load_word_vectors(path)
+    file = Path(analogy_file)
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise RnnlabError(f"{file}: cannot read as UTF-8 text ({getattr(err, 'strerror', None) or err})") from None
+    result = vectors.evaluate_analogies(read_analogy_lines(lines, str(file)), restrict_vocab, case_insensitive)
+    result.update({"file": str(file), "method": "3CosAdd (compute-accuracy)", "restrict_vocab": restrict_vocab,
+                   "case_insensitive": case_insensitive, "vocabulary": len(vectors.words)})
+    return result
+
+
+# ---- starting other models' embeddings --------------------------------------------------------
+def vectors_for(config: RunConfig) -> tuple[WordVectors, str]:
+    """The word2vec run named by --init-embeddings, checked against this model's size and level."""
+    path = config.model.init_embeddings
+    vectors = load_word_vectors(path)
+    w2v_level = RunDir(path).load_config().data.level
+    if w2v_level != config.data.level:
+        raise RnnlabError(f"{path}: vectors are {w2v_level}-level but this model reads --level {config.data.level}")
+    if vectors.dim != config.model.embed_size:
+        raise RnnlabError(f"{path}: vectors have {vectors.dim} dimensions but the embeddings have "
+                          f"{config.model.embed_size}; pass --embed {vectors.dim}")
+    return vectors, path
+
+
+def init_language_model_embeddings(model, tokens: list[str], config: RunConfig) -> str:
+    vectors, path = vectors_for(config)
+    found = copy_into_embedding(model.embedding, tokens, vectors)
+    return f"init-embeddings: {found:,} of {len(tokens):,} vocabulary words found in {path}; the rest start random"
+
+
+def init_seq2seq_embeddings(model, vocabs, vectors: WordVectors, path: str) -> str:
+    source = copy_into_embedding(model.source_embedding, vocabs.source.tokens, vectors)
+    target = copy_into_embedding(model.target_embedding, vocabs.target.tokens, vectors)
+    return (f"init-embeddings: {source:,} of {len(vocabs.source):,} source words and {target:,} of "
+            f"{len(vocabs.target):,} target words found in {path}; the rest start random")
