@@ -20,7 +20,7 @@ import torch
 
 from rnnlab.config import build_config
 from rnnlab.tasks.music.evaluate import evaluate_midi_run
-from rnnlab.train.session import train
+from rnnlab.tasks.registry import train
 
 # Test frame NLL (nats), as published. Bai et al. 2018 = the TCN paper; Chung et al. 2014 reports
 # its best of tanh/GRU/LSTM (~20k parameters); RNN-NADE models the keys of a frame in turn.

@@ -138,7 +138,7 @@ def test_generate_on_a_seq2seq_run_points_to_translate(trained, capsys):
 def test_generated_text_is_written_as_it_is_sampled_and_equals_the_whole(trained, capsys, extra):
     from rnnlab.generate.sampling import SamplingConfig
     from rnnlab.tasks.language_model.generate import generate_text
-    from rnnlab.runs_open import open_run
+    from rnnlab.tasks.registry import open_run
 
     run = open_run(trained)
     for prime in ("the cat", "", "the cat\n"):

@@ -116,9 +116,9 @@ def test_sampling_options_that_are_not_numbers(base_run, capsys):
 
 
 def test_an_unforeseen_error_is_one_line_not_a_traceback(monkeypatch, capsys):
-    def broken(args):
+    def broken(args, argv):
         raise ValueError("something nobody planned for\nsecond line")
-    monkeypatch.setitem(cli.COMMANDS, "evaluate", broken)
+    monkeypatch.setattr(cli.COMMANDS["evaluate"], "run", broken)
     monkeypatch.delenv("RNNLAB_DEBUG", raising=False)
     assert main(["evaluate", "anything"]) == 1
     err = capsys.readouterr().err

@@ -1,47 +1,123 @@
-"""The `rnnlab` command line: a table from command name to function, no logic of its own.
+"""The `rnnlab` command line: one table from command name to its arguments and function.
 
-Each command function takes parsed arguments and calls the modules; training flags are made
-from the config dataclasses' fields, so their help is the fields' help.
+`train` reads which task a run is (`--task`, `--modality`, the preset or the named corpus)
+before it builds its parser, so `rnnlab train jsb --help` lists the piano-roll options only and
+a flag of another task is refused in one line. `evaluate` and `generate` do the same with the
+task of the run they are given.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Callable
 
-from rnnlab.config import PRESETS, DataConfig, ModelConfig, TrainConfig
+from rnnlab.config import RESUMABLE, SECTIONS, build_config
+from rnnlab.data import corpora
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.seq2seq import commands as cli_seq2seq
-from rnnlab.tasks.music import commands as cli_music
-from rnnlab.scratch import commands as scratch_commands
+from rnnlab.generate.sampling import add_sampling_flags
+from rnnlab.presets import PRESETS
+from rnnlab.runs import RunDir
+from rnnlab.scratch import commands as scratch
+from rnnlab.tasks import registry
+from rnnlab.tasks.dialogue import commands as dialogue
+from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
+from rnnlab.tasks.seq2seq import commands as seq2seq
+from rnnlab.tasks.word2vec import commands as word2vec
 
-SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-SECTIONS["seq2seq"] = cli_seq2seq.Seq2SeqConfig       # encoder-decoder flags (--task seq2seq)
-SECTIONS["dialogue"] = cli_seq2seq.DialogueConfig     # --task dialogue --model seq2seq|hred|vhred
+TRAINED_BY_TRAIN = [name for name, task in registry.TASKS.items() if task.options]
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per config field, default None so that only explicit flags override."""
-    for section, kind in SECTIONS.items():
-        group = parser.add_argument_group(f"{section} options")
-        for f in dataclasses.fields(kind):
-            if f.name == "corpus":
-                continue
-            flag = "--" + f.name.replace("_", "-")
-            choices = f.metadata.get("choices")
-            among = f"one of {', '.join(choices)}; " if choices else ""
-            help_text = f"{f.metadata.get('help', '')} ({among}default: {f.default})"
-            dest = f"{section}.{f.name}"
-            if f.type in ("bool", bool):
-                group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-            else:
-                kind_of = {"int": int, "float": float}.get(str(f.type), str)
-                group.add_argument(flag, dest=dest, type=kind_of, default=None, help=help_text,
-                                   choices=f.metadata.get("choices"), metavar=f.name.upper())
+# ---- train -------------------------------------------------------------------------------------
+def config_flag(group, section: str, f: dataclasses.Field) -> None:
+    """One flag for a config field; default None so that only explicit flags override."""
+    flag = "--" + f.name.replace("_", "-")
+    choices = f.metadata.get("choices")
+    among = f"one of {', '.join(choices)}; " if choices else ""
+    help_text = f"{f.metadata.get('help', '')} ({among}default: {f.default})"
+    dest = f"{section}.{f.name}"
+    if f.type in ("bool", bool):
+        group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+    else:
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        group.add_argument(flag, dest=dest, type=kind, default=None, help=help_text, choices=choices,
+                           metavar=f.name.upper())
+
+
+def add_train_basics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("corpus", nargs="?", help="text file, folder, or named corpus (rnnlab data list)")
+    p.add_argument("--out", help="run directory to create (or resume)")
+    p.add_argument("--task", choices=TRAINED_BY_TRAIN, help="what to learn (default: from the corpus or preset; lm)")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe; flags override it")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--modality", dest="data.modality", choices=("text", "series", "midi"), default=None,
+                   help="kind of data: text, series or midi (another way to choose the task)")
+    p.add_argument("--tokenizer", dest="data.tokenizer", default=None,
+                   choices=("auto", "smf-events", "performance", "remi", "tsd", "pianoroll"),
+                   help="midi: smf-events, performance, remi or tsd events (midi-events), or pianoroll")
+
+
+def train_parser(task) -> argparse.ArgumentParser:
+    """`rnnlab train` with the options of `task` only."""
+    p = argparse.ArgumentParser(prog="rnnlab train", allow_abbrev=False,
+                                description=f"Train a {task.name} model ({task.description}) into a run directory.")
+    add_train_basics(p)
+    for section, names in task.options.items():
+        group = p.add_argument_group(f"{section} options")
+        for f in dataclasses.fields(SECTIONS[section]):
+            if f.name in names and f.name not in ("modality", "tokenizer"):     # those two are basics
+                config_flag(group, section, f)
+    return p
+
+
+def every_train_flag() -> dict[str, str]:
+    """Every config flag any task takes -> the tasks that take it (to refuse the others in one line)."""
+    takes: dict[str, list[str]] = {}
+    for task in registry.TASKS.values():
+        for names in task.options.values():
+            for name in names:
+                takes.setdefault("--" + name.replace("_", "-"), []).append(task.name)
+    return {flag: ", ".join(tasks) for flag, tasks in takes.items()}
+
+
+def choose_task(basics: argparse.Namespace):
+    """The task `train` was asked for: --task, else what --modality, the preset or the corpus say, else lm."""
+    if basics.resume and basics.out and RunDir(basics.out).holds_run():
+        return registry.task_of_run(basics.out)
+    if basics.task:
+        return registry.TASKS[basics.task]
+    data = dict(PRESETS.get(basics.preset or "", {}).get("data", {}))
+    named = corpora.CORPORA.get(basics.corpus or "")
+    if named and not {"task", "modality"} & data.keys():
+        return registry.TASKS[named.task]
+    if basics.corpus in DIALOGUE_CORPORA:
+        return registry.TASKS["dialogue"]
+    for key in ("data.modality", "data.tokenizer"):
+        if getattr(basics, key) is not None:
+            data[key.split(".")[1]] = getattr(basics, key)
+    return registry.task_for(build_config("", {"data": {**data, "corpus": basics.corpus or ""}}))
+
+
+def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
+    first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    add_train_basics(first)
+    basics, _ = first.parse_known_args(argv)
+    task = choose_task(basics)
+    parser = train_parser(task)
+    args, rest = parser.parse_known_args(argv)
+    if rest:
+        flags = every_train_flag()
+        foreign = [token.split("=")[0] for token in rest if token.split("=")[0] in flags]
+        if foreign:
+            raise RnnlabError(f"{foreign[0]} does not apply to a {task.name} run (it is a {flags[foreign[0]]} "
+                              f"option); `rnnlab train --task {task.name} --help` lists the options that do")
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if not args.out:
+        parser.error("the following arguments are required: --out")
+    return args, task
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
@@ -53,202 +129,131 @@ def config_overrides(args: argparse.Namespace) -> dict:
     return overrides
 
 
-# ---- commands ------------------------------------------------------------------------------
-def cmd_train(args) -> int:
-    from rnnlab.config import build_config
-    from rnnlab.train.session import train
-
+def cmd_train(args, task) -> int:
     overrides = config_overrides(args)
     if args.resume:
         note_ignored_on_resume(args, overrides)
-    if cli_seq2seq.train_other_task(args, overrides):     # --task seq2seq (or a seq2seq / dialogue run to resume)
-        return 0
-    if args.resume:
-        train(None, args.out, resume=True, overrides=overrides)
+        registry.train(None, args.out, resume=True, overrides=overrides)
         return 0
     if not args.corpus:
         raise RnnlabError("train needs a CORPUS (a text file, a folder, or a name from `rnnlab data list`)")
+    modality = overrides["data"].get("modality")
+    task.configure(overrides["data"])
+    if modality is not None and overrides["data"].get("modality") != modality:
+        raise RnnlabError(f"--modality {modality} does not apply to a {task.name} run")
     overrides["data"]["corpus"] = args.corpus
-    _default_level(args, overrides)
-    config = build_config(args.preset or "", overrides)
-    train(config, args.out)
+    named = corpora.CORPORA.get(args.corpus)
+    preset = args.preset or (named.preset if named else "") or task.default_preset
+    defaults = {section: dict(values) for section, values in task.defaults.items()}
+    if named and named.level in ("char", "word", "ja"):           # a named corpus brings its level
+        defaults.setdefault("data", {})["level"] = named.level
+    config = build_config(preset, overrides, defaults)
+    registry.train(config, args.out)
     return 0
 
 
 def note_ignored_on_resume(args, overrides: dict) -> None:
     """--resume keeps the run's settings: say which of the given flags it will not apply."""
-    from rnnlab.config import RESUMABLE
-    ignored = [f"--{k.replace('_', '-')}" for section in overrides.values() if isinstance(section, dict)
-               for k in section if k not in RESUMABLE] + (["CORPUS"] if args.corpus else []) \
-        + (["--preset"] if args.preset else [])
+    ignored = [f"--{k.replace('_', '-')}" for section in overrides.values() for k in section if k not in RESUMABLE] \
+        + (["CORPUS"] if args.corpus else []) + (["--preset"] if args.preset else [])
     if ignored:
         print(f"note: --resume continues with the run's saved settings; ignored: {', '.join(ignored)} "
               f"(it takes {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)})", file=sys.stderr)
 
 
-def _default_level(args, overrides) -> None:
-    """A named corpus brings its own level (ptb: word) unless the preset or a flag says otherwise."""
-    from rnnlab.data.corpora import CORPORA
-    if args.corpus in CORPORA and CORPORA[args.corpus].modality != "text":   # music sets: --modality midi
-        overrides["data"].setdefault("modality", CORPORA[args.corpus].modality)
-        return
-    if args.corpus in CORPORA and "level" not in overrides["data"] and not args.preset:
-        overrides["data"]["level"] = CORPORA[args.corpus].level
+# ---- evaluate and generate: flags that belong to some tasks only ----------------------------------
+STREAMS = ("lm", "midi-events", "pianoroll", "series")
 
 
-def run_modality(path) -> str:
-    from rnnlab.runs import RunDir
-    return RunDir(path).load_config().data.modality
+def task_flag(p, owners: dict, tasks: tuple[str, ...], *names, **kwargs) -> None:
+    """A flag that only runs of `tasks` take; `owners` records it for `refuse_foreign_flags`."""
+    action = p.add_argument(*names, **kwargs)
+    owners[action.dest] = (names[0], tasks)
 
 
-def cmd_evaluate_series(args) -> int:
-    from rnnlab.tasks.series.evaluate import describe, evaluate_series_run
-
-    result = evaluate_series_run(args.run, args.split, args.data, args.device, args.checkpoint)
-    print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
-    return 0
-
-
-def cmd_generate_series(args) -> int:
-    from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.tasks.series.generate import generate_series
-    from rnnlab.runs_open import open_run
-    from rnnlab.train.distributed import pick_device
-    from pathlib import Path
-
-    if not args.out:
-        raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
-    if args.prime:
-        raise RnnlabError(f"{args.run}: a series run continues its data, or a CSV given as --prime-file; "
-                          "--prime is for text and MIDI runs")
-    trained = open_run(args.run, args.checkpoint, pick_device(args.device))
-    config = SamplingConfig(length=args.length, temperature=args.temperature, greedy=args.greedy, seed=args.seed)
-    written = generate_series(trained, config, Path(args.out), args.prime_file, args.context)
-    print(f"{written['steps']} steps after {written['prime_steps']} of prime: {written['csv']}, {written['png']}")
-    return 0
+def refuse_foreign_flags(parser, owners: dict, argv: list[str], task) -> None:
+    given = {a.dest for a in parser._actions for token in argv for s in a.option_strings
+             if token == s or token.startswith(s + "=")}
+    for dest in given:
+        flag, tasks = owners.get(dest, ("", ()))
+        if tasks and task.name not in tasks:
+            raise RnnlabError(f"{flag} does not apply to a {task.name} run (it is for {', '.join(tasks)} runs)")
 
 
-def cmd_evaluate(args) -> int:
-    from rnnlab.tasks.language_model.evaluate import evaluate_run
-
-    if args.batch_size < 1:
-        raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
-
-    if cli_seq2seq.evaluate_other_task(args):             # seq2seq runs, word2vec --analogies
-        return 0
-    if run_modality(args.run) == "series":
-        return cmd_evaluate_series(args)
-    if run_modality(args.run) == "midi":
-        return cli_music.cmd_evaluate_midi(args)
-    result = evaluate_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint,
-                          args.engine)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        where = result["data"]
-        bpc = f", {result['bpc']:.4f} bits/char" if result["level"] == "char" else ""
-        print(f"{where}: perplexity {result['perplexity']:.2f}, NLL {result['nll']:.4f} nats/token{bpc} "
-              f"over {result['tokens']:,} tokens (batch size {result['batch_size']}, state carried "
-              f"across the whole text; {result['unknown_tokens']:,} tokens were <unk>)")
-    return 0
+EVALUATE_FLAGS: dict = {}
+GENERATE_FLAGS: dict = {}
 
 
-def cmd_generate(args) -> int:
-    from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.tasks.language_model.generate import generate_text
-    from rnnlab.runs_open import open_run
-    from rnnlab.train.distributed import pick_device
-
-    task = cli_seq2seq.run_task(args.run)
-    if task not in ("", "lm"):
-        command = {"dialogue": "respond", "word2vec": "similar"}.get(task, "translate")
-        raise RnnlabError(f"{args.run}: a {task} run; use `rnnlab {command} {args.run} ...`")
-    modality = run_modality(args.run)
-    if modality == "series":
-        return cmd_generate_series(args)
-    if modality == "midi":
-        return cli_music.cmd_generate_midi(args)
-    trained = open_run(args.run, args.checkpoint, pick_device(args.device))
-    config = SamplingConfig(length=args.length, temperature=args.temperature, top_k=args.top_k,
-                            top_p=args.top_p, greedy=args.greedy, beam=args.beam, seed=args.seed)
-    def write(piece: str) -> None:                  # the text appears as it is sampled
-        sys.stdout.write(piece)
-        sys.stdout.flush()
-
-    generate_text(trained, args.prime, config, args.precision, note=lambda line: print(line, file=sys.stderr),
-                  write=write)
-    print()
-    return 0
-
-
-def cmd_data(args) -> int:
-    from rnnlab.data import corpora
-
-    if args.action == "list":
-        for name, corpus in corpora.CORPORA.items():
-            print(f"{name:16} {corpus.level:5} {corpora.status(name):40} {corpus.description}")
-        for name, description in corpora.EMBEDDED.items():
-            print(f"{name:16} {'char':5} {'embedded':40} {description}")
-        return 0
-    if not args.name:
-        raise RnnlabError("data get needs a corpus NAME; `rnnlab data list` shows them")
-    root = corpora.download(args.name, progress=lambda line: print(line, file=sys.stderr))
-    print(f"{args.name}: ready in {root}")
-    return 0
-
-
-# ---- parser -------------------------------------------------------------------------------
-def add_sampling_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--length", type=int, default=200, help="tokens to generate")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0, help="sample among the k most likely (0: all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
-    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
-    p.add_argument("--beam", type=int, default=0, help="beam search of this width")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"],
-                   help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 "
-                        "halves the memory; either is measured against fp32 on the prime first")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnlab", description="Recurrent sequence models to learn, use and play with.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("train", help="train a model into a run directory")
-    p.add_argument("corpus", nargs="?", help="text file, folder, or named corpus (rnnlab data list)")
-    p.add_argument("--out", required=True, help="run directory to create (or resume)")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe; flags override it")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    add_config_flags(p)
-
-    p = sub.add_parser("evaluate", help="perplexity of a trained run")
+def add_evaluate_arguments(p) -> None:
+    own = EVALUATE_FLAGS
     p.add_argument("run")
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
-    p.add_argument("--data", help="evaluate on this text file instead of a split")
-    p.add_argument("--batch-size", type=int, default=1, help="parallel streams (1: the exact protocol)")
+    task_flag(p, own, STREAMS + ("seq2seq",), "--data", help="evaluate on this file instead of a split")
+    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--batch-size", type=int, default=1,
+              help="parallel streams (1: the exact protocol)")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
-                   help="numpy: read the weights into the from-scratch NumPy engine (text runs)")
-    cli_seq2seq.add_evaluate_flags(p)                  # --beam, --length-penalty, --analogies
+    task_flag(p, own, ("lm",), "--engine", default="torch", choices=["torch", "numpy"],
+              help="numpy: read the weights into the from-scratch NumPy engine")
+    task_flag(p, own, ("seq2seq",), "--beam", type=int, default=0, help="beam search of this width (0: greedy)")
+    task_flag(p, own, ("seq2seq",), "--length-penalty", type=float, default=0.0,
+              help="beam search: GNMT length penalty alpha (0: none)")
+    task_flag(p, own, ("word2vec",), "--analogies", help="score this analogy file (questions-words.txt format)")
+    task_flag(p, own, ("word2vec",), "--restrict-vocab", type=int, default=30000,
+              help="analogies: only the most frequent N words take part (compute-accuracy's threshold)")
+    task_flag(p, own, ("word2vec",), "--case-sensitive", action="store_true", help="analogies: do not upper-case words")
 
-    p = sub.add_parser("generate", help="sample text from a trained run")
+
+def cmd_evaluate(args, argv) -> int:
+    task = registry.task_of_run(args.run)
+    refuse_foreign_flags(COMMANDS["evaluate"].parser, EVALUATE_FLAGS, argv, task)
+    if args.batch_size < 1:
+        raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
+    return task.evaluate(args)
+
+
+def add_generate_arguments(p) -> None:
+    own = GENERATE_FLAGS
     p.add_argument("run")
-    p.add_argument("--prime", default="", help="text to start from; midi runs: a MIDI file, seed events "
-                   "of the run's vocabulary, or for piano rolls a chord such as 60,64,67")
+    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--prime", default="",
+              help="text to start from; MIDI runs: a MIDI file, seed events of the run's vocabulary, or for "
+                   "piano rolls a chord such as 60,64,67")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
-    add_sampling_flags(p)
-    p.add_argument("--out", help="series runs: CSV file to write (a PNG is drawn beside it); "
-                   "midi runs: song.mid (song.wav and song.png beside it)")
-    cli_music.add_generate_flags(p)   # --seconds, --bars
-    p.add_argument("--prime-file", help="series runs: CSV/NPY to continue (default: the run's data; "
-                   "strokes: a new drawing)")
-    p.add_argument("--context", type=int, default=0, help="series runs: use only the prime's last N steps")
+    add_sampling_flags(p, ("temperature", "greedy", "seed"))
+    task_flag(p, own, ("lm", "series"), "--length", type=int, default=200, help="tokens (steps) to generate")
+    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--top-k", type=int, default=0,
+              help="sample among the k most likely (0: all)")
+    task_flag(p, own, ("lm", "midi-events"), "--top-p", type=float, default=1.0,
+              help="nucleus sampling: the smallest set of tokens holding this much probability")
+    task_flag(p, own, ("lm",), "--beam", type=int, default=0, help="beam search of this width")
+    task_flag(p, own, ("lm",), "--precision", default="fp32", choices=["fp32", "bf16", "int8"],
+              help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 halves the "
+                   "memory; either is measured against fp32 on the prime first")
+    task_flag(p, own, ("midi-events", "pianoroll", "series"), "--out",
+              help="series: CSV file to write (a PNG is drawn beside it); MIDI: song.mid (song.wav and song.png "
+                   "beside it)")
+    task_flag(p, own, ("midi-events", "pianoroll"), "--seconds", type=float, default=None,
+              help="seconds of new music after the primer (default 30)")
+    task_flag(p, own, ("midi-events", "pianoroll"), "--bars", type=float, default=None,
+              help="bars of new music (4/4 unless the primer says)")
+    task_flag(p, own, ("series",), "--prime-file", help="CSV/NPY to continue (default: the run's data; strokes: "
+                                                       "a new drawing)")
+    task_flag(p, own, ("series",), "--context", type=int, default=0, help="use only the prime's last N steps")
 
-    p = sub.add_parser("serve", help="serve runs over HTTP, WebSocket and OSC (127.0.0.1)")
+
+def cmd_generate(args, argv) -> int:
+    task = registry.task_of_run(args.run)
+    command = {"seq2seq": "translate", "dialogue": "respond", "word2vec": "similar"}.get(task.name)
+    if command:
+        raise RnnlabError(f"{args.run}: a {task.name} run; use `rnnlab {command} {args.run} ...`")
+    refuse_foreign_flags(COMMANDS["generate"].parser, GENERATE_FLAGS, argv, task)
+    return task.generate(args)
+
+
+# ---- the rest ----------------------------------------------------------------------------------
+def add_serve_arguments(p) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help="run directories; only these can be loaded")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8765, help="HTTP and WebSocket port")
@@ -260,30 +265,96 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batch", type=int, default=64, help="clients' one-step requests run as one batch (1: off)")
     p.add_argument("--quantize", action="store_true", help="int8 weights (CPU): much faster steps, tiny change in output")
 
-    p = sub.add_parser("data", help="list or download the named corpora")
+
+def cmd_serve(args) -> int:
+    from rnnlab.serve.app import cmd_serve as serve     # FastAPI and uvicorn load only for `serve`
+    return serve(args)
+
+
+def add_data_arguments(p) -> None:
     p.add_argument("action", choices=["list", "get"])
     p.add_argument("name", nargs="?")
-    cli_seq2seq.add_commands(sub)                      # translate, word2vec, similar, analogy
-    scratch_commands.add_commands(sub)                 # NumPy engine: gradients, inspect, toy
+
+
+def cmd_data(args) -> int:
+    if args.action == "list":
+        for name, corpus in corpora.CORPORA.items():
+            print(f"{name:20} {corpus.task:12} {corpora.status(name):40} {corpus.description}")
+        for name, description in corpora.EMBEDDED.items():
+            print(f"{name:20} {'lm':12} {'embedded':40} {description}")
+        return 0
+    if not args.name:
+        raise RnnlabError("data get needs a corpus NAME; `rnnlab data list` shows them")
+    root = corpora.download(args.name, progress=lambda line: print(line, file=sys.stderr))
+    print(f"{args.name}: ready in {root}")
+    return 0
+
+
+@dataclass
+class Command:
+    add_arguments: Callable
+    run: Callable
+    help: str
+    parser: argparse.ArgumentParser | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command(add_train_basics, cmd_train, "train a model into a run directory (any task)"),
+    "evaluate": Command(add_evaluate_arguments, cmd_evaluate, "score a trained run on a split or a file"),
+    "generate": Command(add_generate_arguments, cmd_generate, "sample text, music or a series from a run"),
+    "serve": Command(add_serve_arguments, cmd_serve, "serve runs over HTTP, WebSocket and OSC (127.0.0.1)"),
+    "data": Command(add_data_arguments, cmd_data, "list or download the named corpora"),
+    "translate": Command(seq2seq.add_translate_arguments, seq2seq.cmd_translate,
+                         "decode with a seq2seq run (greedy or beam search)"),
+    "respond": Command(dialogue.add_respond_arguments, dialogue.cmd_respond,
+                       "sample a response to a dialogue context (dialogue runs)"),
+    "chat": Command(dialogue.add_response_flags, dialogue.cmd_chat,
+                    "talk with a dialogue run: each line you type gets a response"),
+    "word2vec": Command(word2vec.add_word2vec_arguments, word2vec.cmd_word2vec,
+                        "train word vectors (CBOW / skip-gram, negative sampling) with gensim"),
+    "similar": Command(word2vec.add_similar_arguments, word2vec.cmd_similar,
+                       "nearest words by cosine similarity in a word2vec run"),
+    "analogy": Command(word2vec.add_analogy_arguments, word2vec.cmd_analogy,
+                       "A - B + C: `king man woman` -> queen (3CosAdd)"),
+    "gradients": Command(scratch.add_gradients_arguments, scratch.cmd_gradients,
+                         "vanishing / exploding gradients of each cell on a long-lag task"),
+    "inspect": Command(scratch.add_inspect_arguments, scratch.cmd_inspect,
+                       "picture of a model's gates and states over a text or a MIDI file"),
+    "toy": Command(scratch.add_toy_arguments, scratch.cmd_toy, "toy tasks trained with the NumPy engine"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnlab", allow_abbrev=False,
+                                     description="Recurrent sequence models to learn, use and play with.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        command.parser = sub.add_parser(name, help=command.help, allow_abbrev=False,
+                                        add_help=name != "train")
+        command.add_arguments(command.parser)
     return parser
 
 
-COMMANDS: dict[str, Callable] = {"train": cmd_train, "evaluate": cmd_evaluate, "generate": cmd_generate,
-                                 "data": cmd_data}
-COMMANDS["serve"] = lambda args: __import__("rnnlab.serve.app", fromlist=["cmd_serve"]).cmd_serve(args)
-COMMANDS.update(cli_seq2seq.COMMANDS)
-COMMANDS.update(scratch_commands.COMMANDS)
+def dispatch(argv: list[str]) -> int:
+    parser = build_parser()
+    if argv and argv[0] == "train":
+        args, task = parse_train(argv[1:])
+        return cmd_train(args, task)
+    args = parser.parse_args(argv)
+    if args.command in ("evaluate", "generate"):
+        return COMMANDS[args.command].run(args, argv[1:])
+    return COMMANDS[args.command].run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return COMMANDS[args.command](args)
+        return dispatch(argv)
     except RnnlabError as err:
         print(f"rnnlab: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = "; `rnnlab train --resume --out RUN` continues it" if args.command == "train" else ""
+        hint = "; `rnnlab train --resume --out RUN` continues it" if argv[:1] == ["train"] else ""
         print(f"\nrnnlab: interrupted{hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:                      # `rnnlab generate ... | head`: the reader has had enough

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnlab.errors import RnnlabError
+from rnnlab.presets import PRESETS
 
 
 def option(default: Any, help: str, choices: tuple | None = None) -> Any:
@@ -35,8 +36,8 @@ class DataConfig:
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
-    task: str = option("lm", "what to learn: lm (next token of a text), seq2seq (source -> target pairs) or "
-                       "dialogue (context -> response)", ("lm", "seq2seq", "dialogue"))
+    task: str = option("lm", "what is learnt: lm (the next step of a stream), seq2seq (source -> target "
+                       "pairs), dialogue (context -> response) or word2vec", ("lm", "seq2seq", "dialogue", "word2vec"))
     columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
     pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
                              "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
@@ -109,149 +110,9 @@ class TrainConfig:
     threads: int = option(0, "CPU threads (0: PyTorch default)")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
+    tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
     engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
                          "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
-
-
-@dataclass
-class RunConfig:
-    """Everything that defines a run; saved as config.json in the run directory."""
-
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    preset: str = ""
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> "RunConfig":
-        """From config.json's content; a section or value of the wrong kind raises ValueError."""
-        if not isinstance(raw, dict):
-            raise ValueError("not a JSON object")
-
-        def build(kind, values):
-            if values is not None and not isinstance(values, dict):
-                raise ValueError(f"its {kind.__name__} section is not a JSON object")
-            known = {f.name for f in dataclasses.fields(kind)}
-            return kind(**{k: v for k, v in (values or {}).items() if k in known})
-
-        return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
-                   train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")))
-
-
-# Presets: partial overrides per section. Values follow the papers' recipes, scaled where noted.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # The seed note's Chainer net: EmbedID -> LSTM -> LSTM (dropout 0.5 on W_x x) -> Linear; Adam;
-    # truncated BPTT; norm clipping 5 (the Chainer ptb example's values, batch 50 as in the note).
-    "seed-chainer": {
-        "data": {"level": "ja"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "embed": 650, "dropout": 0.5,
-                  "dropout_site": "projected", "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "adam", "lr": 1e-3, "bptt": 35, "batch_size": 50, "clip": 5.0,
-                  "epochs": 39, "schedule": "none"},
-    },
-    # Zaremba et al. 2014, small: 2x200, no dropout, SGD lr 1, halve after epoch 4, 13 epochs. Their loss
-    # is summed over the BPTT window, ours averaged: lr and clip are scaled by bptt to match.
-    "zaremba-small": {
-        "data": {"level": "word"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 200, "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "sgd", "lr": 20.0, "bptt": 20, "batch_size": 20, "clip": 0.25,
-                  "epochs": 13, "schedule": "step", "lr_decay": 0.5, "decay_start": 4},
-    },
-    # Zaremba et al. 2014, medium: 2x650, dropout 0.5, lr decay 1/1.2 after epoch 6, 39 epochs (lr and
-    # clip scaled by bptt as for small).
-    "zaremba-medium": {
-        "data": {"level": "word"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "dropout": 0.5, "init": "uniform",
-                  "init_range": 0.05},
-        "train": {"optimizer": "sgd", "lr": 35.0, "bptt": 35, "batch_size": 20, "clip": 5.0 / 35,
-                  "epochs": 39, "schedule": "step", "lr_decay": 1 / 1.2, "decay_start": 6},
-    },
-    # Medium with tied weights (Press & Wolf 2017; Inan et al. 2017), as pytorch/examples trains it.
-    "medium-tied": {
-        "data": {"level": "word"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 650, "dropout": 0.5, "variational": True,
-                  "dropout_embed": 0.5, "tie_weights": True, "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "sgd", "lr": 20.0, "bptt": 35, "batch_size": 20, "clip": 0.25,
-                  "epochs": 40, "schedule": "plateau", "lr_decay": 0.25, "patience": 0},
-    },
-    # Merity et al. 2018 (AWD-LSTM): 3 layers, 1150 units, 400 embed, tied, all the dropouts.
-    # Plain SGD with plateau decay stands in for NT-ASGD.
-    "awd-lstm": {
-        "data": {"level": "word"},
-        "model": {"cell": "lstm", "layers": 3, "hidden": 1150, "embed": 400, "dropout": 0.4,
-                  "dropout_embed": 0.65, "dropout_words": 0.1, "weight_drop": 0.5,
-                  "variational": True, "tie_weights": True, "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "sgd", "lr": 30.0, "bptt": 70, "variable_bptt": True,
-                  "batch_size": 80, "clip": 0.25, "epochs": 500, "weight_decay": 1.2e-6,
-                  "schedule": "plateau", "lr_decay": 0.1, "patience": 5,
-                  "activation_reg": 2.0, "temporal_reg": 1.0},
-    },
-    # The best perplexity a 30-minute, 2-core CPU budget buys on PTB: medium's recipe shrunk to 2x400
-    # with tied weights (pytorch/examples' schedule: SGD lr 20, clip 0.25); about 6.5 epochs fit, test 98.8.
-    "ptb-budget": {
-        "data": {"level": "word"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 400, "dropout": 0.4, "dropout_embed": 0.4,
-                  "tie_weights": True, "init": "uniform", "init_range": 0.1},
-        "train": {"optimizer": "sgd", "lr": 20.0, "bptt": 35, "batch_size": 20, "clip": 0.25,
-                  "epochs": 40, "max_minutes": 30.0, "schedule": "plateau", "lr_decay": 0.25, "patience": 0},
-    },
-    # char-rnn on tiny Shakespeare, sized for a laptop CPU.
-    "char-shakespeare": {
-        "data": {"level": "char", "split": "0.9,0.1,0"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 384, "embed": 64, "dropout": 0.1},
-        "train": {"optimizer": "adam", "lr": 3e-3, "bptt": 100, "batch_size": 32, "clip": 1.0,
-                  "epochs": 30, "schedule": "plateau", "lr_decay": 0.5, "patience": 0},
-    },
-    # The embedded default: a small character model that learns Python source in minutes.
-    "char-small": {
-        "data": {"level": "char"},
-        "model": {"cell": "lstm", "layers": 2, "hidden": 256, "embed": 64, "dropout": 0.1},
-        "train": {"optimizer": "adam", "lr": 3e-3, "bptt": 64, "batch_size": 32, "clip": 1.0,
-                  "epochs": 20, "schedule": "plateau", "lr_decay": 0.5, "patience": 0},
-    },
-    # Polyphonic piano rolls (JSB Chorales & co., bach-chorales): 1x256 LSTM, dropout 0.3, Adam halved
-    # on plateaus, early stop. poly-lstm: a Bernoulli per key (the benchmark's classic output);
-    # poly-nade: the keys of a frame in turn (RNN-NADE's idea), far lower NLL.
-    "poly-lstm": {
-        "data": {"modality": "midi", "tokenizer": "pianoroll"},
-        "model": {"cell": "lstm", "layers": 1, "hidden": 256, "dropout": 0.3, "frame_head": "bernoulli"},
-        "train": {"optimizer": "adam", "lr": 2e-3, "batch_size": 8, "bptt": 32, "epochs": 200, "clip": 5.0,
-                  "schedule": "plateau", "lr_decay": 0.5, "patience": 0, "early_stop": 8, "eval_batch_size": 4},
-    },
-    "poly-nade": {
-        "data": {"modality": "midi", "tokenizer": "pianoroll"},
-        "model": {"cell": "lstm", "layers": 1, "hidden": 256, "dropout": 0.3, "frame_head": "nade",
-                  "nade_hidden": 128},
-        "train": {"optimizer": "adam", "lr": 2e-3, "batch_size": 8, "bptt": 32, "epochs": 200, "clip": 5.0,
-                  "schedule": "plateau", "lr_decay": 0.5, "patience": 0, "early_stop": 8, "eval_batch_size": 4},
-    },
-    # The book's seq2seq chapters (ゼロから作るDeep Learning ❷, ch07-08): one LSTM layer, 16-wide
-    # embeddings, Adam 1e-3, batch 128, clip 5. Addition uses 128 units, date 256.
-    "book-seq2seq": {
-        "data": {"task": "seq2seq", "level": "char"},
-        "model": {"cell": "lstm", "layers": 1, "hidden": 128, "embed": 16},
-        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 25,
-                  "schedule": "none"},
-        "seq2seq": {"decoder": "plain"},
-    },
-    "book-peeky": {
-        "data": {"task": "seq2seq", "level": "char"},
-        "model": {"cell": "lstm", "layers": 1, "hidden": 128, "embed": 16},
-        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 25,
-                  "schedule": "none"},
-        "seq2seq": {"decoder": "peeky", "reverse_source": True},
-    },
-    "book-attention": {
-        "data": {"task": "seq2seq", "level": "char"},
-        "model": {"cell": "lstm", "layers": 1, "hidden": 256, "embed": 16},
-        "train": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128, "clip": 5.0, "epochs": 10,
-                  "schedule": "none"},
-        "seq2seq": {"decoder": "attention", "attention": "dot", "input_feeding": False, "reverse_source": True},
-    },
-}
 
 
 @dataclass
@@ -290,18 +151,58 @@ class DialogueConfig:
     word_dropout: float = option(0.25, "vhred: decoder inputs replaced by <unk> with this probability")
 
 
+@dataclass
+class RunConfig:
+    """Everything that defines a run; saved as config.json in the run directory."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    preset: str = ""
+    seq2seq: Seq2SeqConfig | None = None         # encoder-decoder runs only
+    dialogue: DialogueConfig | None = None       # dialogue runs only
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunConfig":
+        """From config.json's content; a section or value of the wrong kind raises ValueError."""
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+
+        def build(kind, values):
+            if values is not None and not isinstance(values, dict):
+                raise ValueError(f"its {kind.__name__} section is not a JSON object")
+            known = {f.name for f in dataclasses.fields(kind)}
+            return kind(**{k: v for k, v in (values or {}).items() if k in known})
+
+        return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
+                   train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")),
+                   seq2seq=build(Seq2SeqConfig, raw["seq2seq"]) if raw.get("seq2seq") is not None else None,
+                   dialogue=build(DialogueConfig, raw["dialogue"]) if raw.get("dialogue") is not None else None)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "seq2seq": Seq2SeqConfig,
+            "dialogue": DialogueConfig}
+
 
 def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> RunConfig:
-    """Return a copy of config with {section: {field: value}} applied."""
+    """Return a copy of config with {section: {field: value}} applied; an optional section that
+    is given values comes into being."""
     sections = {}
-    for name in ("data", "model", "train"):
-        sections[name] = dataclasses.replace(getattr(config, name), **overrides.get(name, {}))
+    for name, kind in SECTIONS.items():
+        current = getattr(config, name)
+        if name in overrides and (overrides[name] or current is not None):
+            sections[name] = dataclasses.replace(current if current is not None else kind(), **overrides[name])
     return dataclasses.replace(config, **sections)
 
 
-def build_config(preset: str, overrides: dict[str, dict[str, Any]]) -> RunConfig:
-    """Defaults, then the preset, then explicit flags; validated once, all problems together."""
-    config = RunConfig(preset=preset)
+def build_config(preset: str, overrides: dict[str, dict[str, Any]], defaults: dict | None = None) -> RunConfig:
+    """Defaults (the task's and the named corpus's), then the preset, then explicit flags; validated
+    once, all problems together."""
+    optional = {name: SECTIONS[name]() for name in (defaults or {}) if name in ("seq2seq", "dialogue")}
+    config = apply_overrides(RunConfig(preset=preset, **optional), defaults or {})
     if preset:
         if preset not in PRESETS:
             raise RnnlabError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
@@ -319,7 +220,7 @@ def parse_split(text: str) -> tuple[float, float, float]:
 
 
 # What `train --resume` may change: the budget and where it runs, never what is learnt.
-RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device")
+RESUMABLE = ("epochs", "max_minutes", "early_stop", "checkpoint_every", "threads", "device", "tensorboard")
 
 
 def with_resumable(config: RunConfig, overrides: dict | None) -> RunConfig:
@@ -358,19 +259,19 @@ def type_problems(section) -> list[str]:
     return problems
 
 
-def validate(config: RunConfig, also_allowed: dict[str, tuple] | None = None) -> None:
-    """Collect every problem in the config and raise them together, one per line. `also_allowed`
-    widens a field's choices (a saved word2vec run's task, which `train` does not take)."""
+def validate(config: RunConfig) -> None:
+    """Collect every problem in the config and raise them together, one per line."""
     problems = []
-    for section in (config.data, config.model, config.train):
+    sections = [s for s in (config.data, config.model, config.train, config.seq2seq, config.dialogue) if s is not None]
+    for section in sections:
         problems += type_problems(section)
     if problems:
         raise RnnlabError("; ".join(problems) if len(problems) == 1 else "\n".join(problems))
-    for section in (config.data, config.model, config.train):
+    for section in sections:
         for f in dataclasses.fields(section):
             choices = f.metadata.get("choices")
             value = getattr(section, f.name)
-            if choices and value not in choices + (also_allowed or {}).get(f.name, ()):
+            if choices and value not in choices:
                 problems.append(f"--{f.name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")
             if f.name in NOT_NEGATIVE and value < 0:
                 problems.append(f"--{f.name.replace('_', '-')} must not be negative")

@@ -81,7 +81,7 @@ class RunDir:
             raise RnnlabError(f"{self.config_path}: unknown cell type {config.model.cell!r}; rnnlab has: "
                               f"{', '.join(CELLS)}")
         try:
-            validate(config, also_allowed={"task": ("word2vec",)})
+            validate(config)
         except RnnlabError as err:
             raise RnnlabError(f"{self.config_path}: {str(err).replace(chr(10), '; ')}") from None
         return config

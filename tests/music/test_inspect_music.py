@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from rnnlab.cli import main
-from rnnlab.tasks.music.midi import make_tokenizer, read_midi_file
-from rnnlab.runs_open import open_run
+from rnnlab.tasks.music.midi import read_midi_file
+from rnnlab.tasks.music.tokenizers import make_tokenizer
+from rnnlab.tasks.registry import open_run
 from rnnlab.scratch.inspection import MAX_TOKENS, event_features, frame_features, inspect_run
 
 TINY = ["--epochs", "1", "--batch-size", "2", "--bptt", "8", "--hidden", "12", "--layers", "2", "--threads", "1"]

@@ -68,7 +68,8 @@ def test_train_a_named_set_picks_midi_and_pianoroll(tiny_benchmarks, tmp_path, c
                  "--hidden", "8", "--layers", "1", "--eval-batch-size", "1"]) == 0
     assert "9 pieces used, 0 skipped" in capsys.readouterr().out
     config = json.loads((out / "config.json").read_text())
-    assert config["data"]["modality"] == "midi" and config["data"]["tokenizer"] == "auto"
+    assert config["data"]["modality"] == "midi" and config["data"]["tokenizer"] == "pianoroll"
+    assert config["preset"] == "poly-lstm" and config["model"]["frame_head"] == "bernoulli"     # the set's recipe
     assert json.loads((out / "vocab.json").read_text())["tokenizer"] == {"name": "pianoroll", "steps_per_beat": 1}
     assert main(["evaluate", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 6 + 2

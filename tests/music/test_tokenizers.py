@@ -6,8 +6,10 @@ import mido
 import numpy as np
 import pytest
 
-from rnnlab.tasks.music.midi import Piece, make_tokenizer, read_midi_file
-from rnnlab.tasks.music.frames import frames_to_score, score_to_frames
+from rnnlab.tasks.music.midi import Piece, read_midi_file
+from rnnlab.tasks.music.tokenizers import make_tokenizer
+from rnnlab.tasks.music.frames import score_to_frames
+from rnnlab.tasks.music.midi import frames_to_score
 from rnnlab.tasks.music.smf_events import parse_vlq_hex, vlq_hex
 from rnnlab.errors import RnnlabError
 

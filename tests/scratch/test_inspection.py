@@ -8,7 +8,7 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.config import build_config
 from rnnlab.scratch.inspection import Inspection, correlations, inspect_run, text_features, top_units
-from rnnlab.train.session import train
+from rnnlab.tasks.registry import train
 
 TEXT = 'He said "yes" and left.\nShe said "no, not today" and stayed.\n'
 

@@ -9,9 +9,12 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.config import build_config
 from rnnlab.errors import RnnlabError
+from rnnlab.scratch.adapter import open_numpy_run
 from rnnlab.tasks.language_model.evaluate import evaluate_run
-from rnnlab.runs_open import open_run
-from rnnlab.train.session import train
+from rnnlab.tasks.registry import TASKS
+from rnnlab.tasks.registry import open_run
+from rnnlab.tasks.registry import train
+from rnnlab.train.callbacks import StepHook
 
 QUIET = lambda *_: None   # noqa: E731
 
@@ -38,19 +41,19 @@ def test_numpy_run_loads_in_torch_with_the_same_perplexity(tmp_path, small_text,
     assert (run / "vocab.json").exists() and (run / "metrics.png").exists()
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"best.pt", "last.pt"}
     open_run(run)                                                # PyTorch-layout state dict, strict load
-    by_torch = evaluate_run(run, "valid", batch_size=3, device="cpu")
-    by_numpy = evaluate_run(run, "valid", batch_size=3, engine="numpy")
+    by_torch = evaluate_run(open_run(run), "valid", batch_size=3)
+    by_numpy = evaluate_run(open_numpy_run(TASKS["lm"], run), "valid", batch_size=3)
     assert by_numpy["tokens"] == by_torch["tokens"]
     assert by_numpy["perplexity"] == pytest.approx(by_torch["perplexity"], rel=1e-5)
-    assert records[-1]["valid_ppl"] == pytest.approx(evaluate_run(run, "valid", batch_size=10, which="last",
-                                                                  engine="numpy")["perplexity"], rel=1e-5)
+    assert records[-1]["valid_ppl"] == pytest.approx(evaluate_run(open_numpy_run(TASKS["lm"], run, "last"), "valid",
+                                                                  batch_size=10)["perplexity"], rel=1e-5)
 
 
 def test_torch_run_loads_in_numpy_with_the_same_perplexity(tmp_path, small_text):
     train(config_for(small_text, engine="torch", cell="rnn", epochs=1, model={"tie_weights": True}),
           tmp_path / "run", log=QUIET)
-    by_torch = evaluate_run(tmp_path / "run", "test", batch_size=2, device="cpu")
-    by_numpy = evaluate_run(tmp_path / "run", "test", batch_size=2, engine="numpy")
+    by_torch = evaluate_run(open_run(tmp_path / "run"), "test", batch_size=2)
+    by_numpy = evaluate_run(open_numpy_run(TASKS["lm"], tmp_path / "run"), "test", batch_size=2)
     assert by_numpy["perplexity"] == pytest.approx(by_torch["perplexity"], rel=1e-5)
 
 
@@ -63,9 +66,10 @@ def test_both_engines_start_from_the_same_weights(tmp_path, small_text):
 
 
 def test_killed_and_resumed_numpy_run_matches_uninterrupted(tmp_path, small_text):
-    def kill_at_13(trainer, event, info):
-        if event == "step" and info["step"] == 13:
+    def stop(trainer, info):
+        if info["step"] == 13:
             raise Killed
+    kill_at_13 = StepHook(stop)
 
     settings = {"epochs": 3, "optimizer": "adam", "schedule": "plateau"}
     whole = train(config_for(small_text, **settings), tmp_path / "whole", log=QUIET)

@@ -57,10 +57,11 @@ def test_translate_greedy_beam_and_nbest(reversal_run, capsys):
 
 
 def test_save_load_translate_gives_identical_output(reversal_run, capsys):
-    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
-    trained = open_pair_run(reversal_run)
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.translate import translate
+    trained = open_run(reversal_run)
     first = translate(trained, "bacfe")[0][0]
-    again = translate(open_pair_run(reversal_run), "bacfe")[0][0]
+    again = translate(open_run(reversal_run), "bacfe")[0][0]
     assert first.tokens == again.tokens and first.log_prob == pytest.approx(again.log_prob, abs=1e-6)
     assert first.weights.shape == (len(first.tokens) + 1, 5)
 
@@ -153,12 +154,13 @@ def test_the_books_split_and_format():
 
 def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path):
     """The book's figure in small: output digits mostly look at the input characters they come from."""
-    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.translate import translate
     from .seq2seq_tasks import date_pairs
     data = tmp_path / "dates.tsv"
     data.write_text("".join(f"{s}\t{t}\n" for s, t in date_pairs(2000)), encoding="utf-8")
     assert main(["train", str(data), *TINY, "--epochs", "5", "--out", str(tmp_path / "run")]) == 0
-    run = open_pair_run(tmp_path / "run")
+    run = open_run(tmp_path / "run")
     month_hits = day_hits = days = 0
     examples = date_pairs(12, seed=99)
     for text, answer in examples:

@@ -109,8 +109,8 @@ def test_init_embeddings_for_a_language_model_and_seq2seq(w2v_run, tmp_path, cap
                  "--bptt", "8", "--batch-size", "4", "--init-embeddings", str(run), "--out", str(lm)]) == 0
     out = capsys.readouterr().out
     assert "init-embeddings: 15 of 17 vocabulary words found" in out           # <unk> and <eos> are not words
-    from rnnlab.runs_open import open_run
-    from rnnlab.tasks.word2vec.train import load_word_vectors
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.word2vec.vectors import load_word_vectors
     vectors = load_word_vectors(run)
     assert open_run(lm, "last").model.embedding.weight.shape == (17, 16)
     assert vectors.dim == 16

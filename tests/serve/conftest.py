@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab.config import build_config
-from rnnlab.train.session import train
+from rnnlab.tasks.registry import train
 
 TINY = {"model": {"hidden": 16, "layers": 1},
         "train": {"epochs": 1, "batch_size": 4, "bptt": 8, "checkpoint_every": 0}}

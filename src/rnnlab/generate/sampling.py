@@ -6,7 +6,8 @@ so any model with that method (text or event vocabularies) can be sampled the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import torch
 
@@ -14,15 +15,22 @@ from rnnlab.errors import RnnlabError
 from rnnlab.models.recurrent import select_state
 
 
+def setting(default, help: str, live: bool = True):
+    """A sampling setting: `live` ones are also a served client's own (HTTP, WebSocket, OSC)."""
+    return field(default=default, metadata={"help": help, "live": live})
+
+
 @dataclass
 class SamplingConfig:
-    length: int = 200
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    greedy: bool = False
-    beam: int = 0
-    seed: int | None = None
+    """How to draw from a model: the one definition behind `generate`'s flags and the server's settings."""
+
+    length: int = setting(200, "tokens (steps) to generate", live=False)
+    temperature: float = setting(1.0, "divide the logits by this: below 1 safer, above 1 wilder")
+    top_k: int = setting(0, "sample among the k most likely (0: all)")
+    top_p: float = setting(1.0, "nucleus sampling: the smallest set of tokens holding this much probability")
+    greedy: bool = setting(False, "always take the most likely token")
+    beam: int = setting(0, "beam search of this width (0 or 1: sampling)", live=False)
+    seed: int | None = setting(None, "random seed: the same seed, the same output")
 
     def validate(self) -> None:
         problems = []
@@ -36,6 +44,66 @@ class SamplingConfig:
             problems.append("--top-k and --beam must not be negative")
         if problems:
             raise RnnlabError("; ".join(problems))
+
+    def changed(self, changes: dict) -> "SamplingConfig":
+        """A copy with `changes` ({name: value}, e.g. from a client) applied and checked; a wrong name,
+        a value of the wrong kind or out of range raises ValueError naming it."""
+        values = dataclasses.asdict(self)
+        for key, value in changes.items():
+            if key not in LIVE_SETTINGS:
+                raise ValueError(f"unknown setting {key!r}; settings are {', '.join(LIVE_SETTINGS)}")
+            values[key] = coerce_setting(key, value)
+        config = SamplingConfig(**values)
+        try:
+            config.validate()
+        except RnnlabError as err:
+            raise ValueError(str(err).replace("--", "").replace("-", "_")) from None
+        return config
+
+    def live(self) -> dict:
+        """The settings a served client holds, by name."""
+        return {name: getattr(self, name) for name in LIVE_SETTINGS}
+
+
+SETTING_TYPES = {"length": int, "temperature": float, "top_k": int, "top_p": float, "greedy": bool, "beam": int,
+                 "seed": int}
+LIVE_SETTINGS = tuple(f.name for f in dataclasses.fields(SamplingConfig) if f.metadata["live"])
+
+
+def coerce_setting(name: str, value):
+    """`value` as setting `name` takes it: an integer for a float is fine, a float that is a whole number
+    for an integer too (Pd and Max send only floats); anything else raises ValueError."""
+    kind = SETTING_TYPES[name]
+    if value is None and name == "seed":
+        return None
+    if isinstance(value, bool) != (kind is bool):
+        raise ValueError(f"setting {name} must be {kind.__name__}, got {value!r}")
+    if kind is float and isinstance(value, int):
+        return float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, kind):
+        raise ValueError(f"setting {name} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def add_sampling_flags(parser, names=None, **defaults) -> None:
+    """`--temperature`, `--top-k`, ... from SamplingConfig's fields (all, or `names`), with other defaults."""
+    for f in dataclasses.fields(SamplingConfig):
+        if names is not None and f.name not in names:
+            continue
+        flag, default = "--" + f.name.replace("_", "-"), defaults.get(f.name, f.default)
+        help_text = f"{f.metadata['help']} (default: {default})"
+        if SETTING_TYPES[f.name] is bool:
+            parser.add_argument(flag, action="store_true", default=default, help=help_text)
+        else:
+            parser.add_argument(flag, type=SETTING_TYPES[f.name], default=default, help=help_text)
+
+
+def sampling_from_args(args) -> SamplingConfig:
+    """The SamplingConfig a command's parsed flags describe (flags it does not have keep their defaults)."""
+    names = [f.name for f in dataclasses.fields(SamplingConfig)]
+    return SamplingConfig(**{name: getattr(args, name) for name in names if hasattr(args, name)})
 
 
 def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from rnnlab.config import RunConfig
-from rnnlab.tasks.music.midi import KEYS, load_midi_tokenizer
-from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary
+from rnnlab.tasks.music.midi import KEYS
+from rnnlab.data.tokenize import Vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.runs import RunDir
@@ -53,7 +53,7 @@ class LMAdapter:
 
 @dataclass
 class NumpyRun:
-    """A run opened for the NumPy engine, with the fields of rnnlab.runs_open.TrainedRun."""
+    """A run opened for the NumPy engine, with the fields of rnnlab.tasks.base.TrainedRun."""
 
     run: RunDir
     config: RunConfig
@@ -70,22 +70,17 @@ def checkpoint_weights(run: RunDir, which: str, dtype) -> tuple[dict[str, np.nda
     return {name: value.numpy().astype(dtype) for name, value in weights.items()}, str(checkpoint)
 
 
-def open_numpy_run(path, which: str = "best", dtype=np.float32, frames: bool = False) -> NumpyRun:
-    """Load a language-model run (text, or MIDI events), trained by either engine, into the NumPy
-    model; with `frames`, a piano-roll run's recurrent stack as well (its frame head stays in PyTorch)."""
+def open_numpy_run(task, path, which: str = "best", dtype=np.float32, frames: bool = False) -> NumpyRun:
+    """Load a language-model run (text, or MIDI events) of `task`, trained by either engine, into the
+    NumPy model; with `frames`, a piano-roll run's recurrent stack as well (its frame head stays in PyTorch)."""
     run = RunDir(path)
     config = run.load_config()
-    modality = config.data.modality
-    if modality not in ("text", "midi") or config.data.task != "lm":      # (load_config refused unknown cells)
-        raise RnnlabError(f"{run.path}: a {modality} run; the NumPy engine reads language models over text "
+    if task.name not in ("lm", "midi-events", "pianoroll"):
+        raise RnnlabError(f"{run.path}: a {task.name} run; the NumPy engine reads language models over text "
                           "or MIDI events")
-    vocab, payload = load_vocabulary(run.vocab_path)
-    if modality == "midi":
-        tokenizer = load_midi_tokenizer(payload, run.path)
-    else:
-        tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
+    tokenizer, vocab, _, _ = task.read_assets(run)
     weights, source = checkpoint_weights(run, which, dtype)
-    if getattr(tokenizer, "name", "") == "pianoroll":
+    if task.name == "pianoroll":
         if not frames:
             raise RnnlabError(f"{run.path}: a piano-roll run (frames, not tokens); the NumPy engine reads "
                               "language models over text or MIDI events")

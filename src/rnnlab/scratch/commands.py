@@ -1,12 +1,11 @@
 """The NumPy engine's commands: `rnnlab gradients`, `rnnlab inspect`, `rnnlab toy`.
 
-cli.py adds these parsers with `add_commands(sub)` and their functions from `COMMANDS`; each
+cli.py lists them in its command table; each
 function takes the parsed arguments, calls the scratch modules, and prints.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import math
@@ -33,6 +32,7 @@ def finite_or_none(values) -> list:
     return [float(v) if math.isfinite(v) else None for v in values]
 
 
+@one_blas_thread
 def cmd_gradients(args) -> int:
     from rnnlab.scratch.gradients import GradientSetting, plot, run, table
 
@@ -62,6 +62,7 @@ def cmd_gradients(args) -> int:
     return 0
 
 
+@one_blas_thread
 def cmd_inspect(args) -> int:
     import sys
 
@@ -96,6 +97,7 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+@one_blas_thread
 def cmd_toy(args) -> int:
     from rnnlab.scratch import toys
 
@@ -118,11 +120,9 @@ def cmd_toy(args) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gradients", help="vanishing / exploding gradients of each cell on a long-lag task",
-                       description="The norm of d loss / d h_t against distance from the loss on the adding "
-                                   "problem (NumPy engine): the tanh RNN's vanishes, the ReLU RNN's explodes, "
-                                   "the LSTM's carries.")
+def add_gradients_arguments(p) -> None:
+    p.description = ("The norm of d loss / d h_t against distance from the loss on the adding problem (NumPy "
+                     "engine): the tanh RNN's vanishes, the ReLU RNN's explodes, the LSTM's carries.")
     p.add_argument("--cell", choices=CELLS, action="append", help="a cell to measure (repeatable; default: all)")
     p.add_argument("--clip", type=float, default=0.0,
                    help="also run with the gradient flowing back cut to this norm at every step")
@@ -134,13 +134,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the plot (PNG) here")
 
 
-    p = sub.add_parser("inspect", help="picture of a model's gates and states over a text or a MIDI file",
-                       description="Read a text (text runs) or a MIDI file (music runs) with a trained run "
-                                   "(either engine) in the NumPy engine; draw each layer's gates (input, forget, "
-                                   "output / update, reset), cell and hidden state per step, and list the units "
-                                   "most correlated with simple features: the position in the line and being "
-                                   "inside quotes (text); the pitch played and note onsets (MIDI events); the "
-                                   "highest pitch and the number of notes sounding (piano-roll frames).")
+def add_inspect_arguments(p) -> None:
+    p.description = ("Read a text (text runs) or a MIDI file (music runs) with a trained run "
+                     "(either engine) in the NumPy engine; draw each layer's gates (input, forget, "
+                     "output / update, reset), cell and hidden state per step, and list the units "
+                     "most correlated with simple features: the position in the line and being "
+                     "inside quotes (text); the pitch played and note onsets (MIDI events); the "
+                     "highest pitch and the number of notes sounding (piano-roll frames).")
     p.add_argument("run")
     given = p.add_mutually_exclusive_group(required=True)
     given.add_argument("--text", help="the text to read (a few lines work best); for a MIDI-event run, event "
@@ -153,15 +153,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--units", type=int, default=48, help="units drawn per layer")
 
 
-    p = sub.add_parser("toy", help="the seed notes' toy tasks, trained with the NumPy engine",
-                       description="next-word: seed 000's 4-word window over a 100-word vocabulary with a "
-                                   "100-dim memory. addition: seed 001's binary-addition simple RNN.")
+def add_toy_arguments(p) -> None:
+    p.description = ("next-word: a 4-word window over a 100-word vocabulary with a 100-dim memory, "
+                     "where only the memory knows a word 9 back. addition: binary addition "
+                     "learnt by a simple RNN, bit by bit.")
     p.add_argument("task", choices=["next-word", "addition"])
     p.add_argument("--cell", choices=CELLS, help="default: rnn (tanh), as in the notes")
     p.add_argument("--epochs", type=int, help="next-word: passes over the text (10); addition: x300 steps (10)")
-    p.add_argument("--seed", type=int, help="default: 0 for next-word, 1 for addition (the seeds' numbers)")
+    p.add_argument("--seed", type=int, help="default: 0 for next-word, 1 for addition")
     p.add_argument("--quiet", action="store_true", help="print the accuracy line only")
 
 
-COMMANDS = {name: one_blas_thread(command) for name, command in
-            (("gradients", cmd_gradients), ("inspect", cmd_inspect), ("toy", cmd_toy))}
+

@@ -18,6 +18,7 @@ from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, pitch_name, read_midi_file
 from rnnlab.data.tokenize import EOS
 from rnnlab.errors import RnnlabError
 from rnnlab.scratch.adapter import NumpyRun, open_numpy_run
+from rnnlab.tasks.registry import task_of_run
 
 TOGGLES = '"'                  # the same mark opens and closes
 OPENING, CLOSING = "“「『", "”」』"
@@ -155,8 +156,9 @@ def inspect_frames(trained: NumpyRun, midi: str | None) -> Inspection:
 def inspect_run(path, text: str | None = None, midi: str | None = None, which: str = "best") -> Inspection:
     """Read a text (text runs) or a MIDI file or event tokens (music runs) with the run's model,
     keeping every layer's activations."""
-    trained = open_numpy_run(path, which, frames=True)
-    if trained.config.data.modality == "text":
+    task = task_of_run(path)
+    trained = open_numpy_run(task, path, which, frames=True)
+    if task.name == "lm":
         if midi:
             raise RnnlabError(f"{trained.run.path}: a text run reads --text, not --midi")
         return inspect_text(trained, text or "")

@@ -8,6 +8,7 @@ model's initialisation with the same seed, so both engines begin at the same poi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 
@@ -16,7 +17,6 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from rnnlab.config import RunConfig, TrainConfig
-from rnnlab.data.prepare import prepare
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import RunDir
 from rnnlab.scratch.adapter import LMAdapter
@@ -24,17 +24,15 @@ from rnnlab.scratch.model import LanguageModel
 from rnnlab.scratch.optim import SGD, Adam, clip_by_norm
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement
-from rnnlab.train.session import describe
-from rnnlab.train.trainer import Progress, Trainer
+from rnnlab.train.callbacks import EpochLog, MetricsFile, ProgressBar
+from rnnlab.train.loop import Progress, StepResult, Trainer
+from rnnlab.tasks.language_model.model import build_language_model
 
 
 def unsupported_options(config: RunConfig) -> list[str]:
     """What the PyTorch engine offers and the NumPy engine does not, one line per option set."""
-    m, t, d = config.model, config.train, config.data
+    m, t = config.model, config.train
     problems = []
-    if d.modality != "text" or getattr(d, "task", "lm") != "lm":
-        problems.append(f"--modality {d.modality} / --task {getattr(d, 'task', 'lm')}: the NumPy engine trains "
-                        "text language models only")
     for flag, value in (("--weight-drop", m.weight_drop), ("--dropout-words", m.dropout_words),
                         ("--activation-reg", t.activation_reg), ("--temporal-reg", t.temporal_reg)):
         if value:
@@ -50,10 +48,8 @@ def unsupported_options(config: RunConfig) -> list[str]:
 
 def numpy_model_for(config: RunConfig, vocab_size: int) -> LanguageModel:
     """The NumPy model, starting from the PyTorch engine's initial weights for the same seed."""
-    from rnnlab.runs_open import build_model
-
     torch.manual_seed(config.train.seed)
-    reference = build_model(config, vocab_size)
+    reference = build_language_model(config, vocab_size)
     model = LanguageModel(config.model, vocab_size, np.float32, seed=config.train.seed)
     model.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
     return model
@@ -108,22 +104,26 @@ def from_torch_state(state: list) -> list[tuple]:
 
 
 class NumpyTrainer(Trainer):
-    """rnnlab.train's Trainer (loop, schedule, evaluation, early stop, time budget, checkpoints'
-    timing) with the NumPy engine's optimiser, train step and checkpoint contents.
-    `model` is an LMAdapter; the carried state is `self.state`, as in the Trainer."""
+    """The one training loop (schedule, evaluation, early stop, time budget, checkpoints' timing)
+    with the NumPy engine's optimiser, train step and checkpoint contents. `model` is an LMAdapter;
+    the carried state is `self.carry`, as in the Trainer."""
 
-    def __post_init__(self):
-        self.raw_model = self.model
-        self.net: LanguageModel = self.model.model
-        self.optimizer = make_optimizer(self.config)
-        self.schedule = Schedule(self.optimizer, self.config)
+    def __init__(self, model: LMAdapter, objective, config: TrainConfig, placement: Placement, run: RunDir,
+                 callbacks=()):
+        self.raw_model = self.model = model
+        self.objective, self.config, self.placement, self.run = objective, config, placement, run
+        self.callbacks = list(callbacks)
+        self.net: LanguageModel = model.model
+        self.optimizer = make_optimizer(config)
+        self.schedule = Schedule(self.optimizer, config)
         self.progress = Progress()
-        self.state = None
+        self.carry = None
 
-    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[float, int]:
+    def train_step(self, batch) -> StepResult:
         """Forward, backward, clip, update, on the window (time, batch) after the carried state."""
         c, net = self.config, self.net
-        net.state = self.state
+        inputs, targets = batch
+        net.state = self.carry
         nll = net.forward(inputs.numpy(), targets.numpy(), training=True)
         net.backward(1.0 / targets.numel())                           # gradients of the mean NLL
         if c.clip:
@@ -133,9 +133,9 @@ class NumpyTrainer(Trainer):
             self.optimizer.lr = base * inputs.size(0) / c.bptt
         self.optimizer.update(net.params, net.grads)
         self.optimizer.lr = base
-        self.state = net.state
+        self.carry = net.state
         self.progress.step += 1
-        return nll, targets.numel()
+        return StepResult(None, nll, targets.numel(), net.state)
 
     # ---- checkpoints: the PyTorch engine's layout, the model as a PyTorch-layout state dict ----
     def save(self, path) -> None:
@@ -144,9 +144,9 @@ class NumpyTrainer(Trainer):
             "engine": "numpy", "model": tensors(self.net.state_dict()),
             "optimizer": {"lr": self.optimizer.lr, "steps": getattr(self.optimizer, "steps", 0),
                           "state": {name: tensors(moments) for name, moments in self.optimizer.state.items()}},
-            "schedule": self.schedule.state_dict(), "progress": vars(self.progress).copy(),
+            "schedule": self.schedule.state_dict(), "progress": dataclasses.asdict(self.progress),
             "rng": {"numpy": self.net.rng.bit_generator.state},
-            "hidden_by_rank": [to_torch_state(self.state) if self.state is not None else None]})
+            "hidden_by_rank": [to_torch_state(self.carry) if self.carry is not None else None]})
 
     def resume(self) -> None:
         payload = load_checkpoint(self.run.last_checkpoint)
@@ -160,38 +160,33 @@ class NumpyTrainer(Trainer):
         self.optimizer.state = {name: {k: v.numpy().copy() for k, v in moments.items()}
                                 for name, moments in saved["state"].items()}
         self.schedule.load_state_dict(payload["schedule"])
-        self.progress = Progress(**payload["progress"])
+        self.progress = Progress.restore(payload["progress"])
         self.net.rng.bit_generator.state = payload["rng"]["numpy"]
         hidden = payload["hidden_by_rank"][0]
-        self.state = from_torch_state(hidden) if hidden is not None and self.progress.position else None
+        self.carry = from_torch_state(hidden) if hidden is not None and self.progress.position else None
         self.run.truncate_metrics(self.progress.metrics_count)
 
 
-def train_numpy(config: RunConfig, run: RunDir, resume: bool, callbacks=(), log=print) -> list[dict]:
-    """Train (or resume) a text run with the NumPy engine; returns the metrics records."""
+def train_numpy(task, config: RunConfig, run: RunDir, resume: bool, callbacks=(), log=print) -> list[dict]:
+    """Train (or resume) a text run of `task` with the NumPy engine; returns the metrics records."""
     problems = unsupported_options(config)
     if problems:
         raise RnnlabError("--engine numpy: " + ("; ".join(problems) if len(problems) == 1 else
                                                  "\n  " + "\n  ".join(problems)))
-    data = prepare(config.data, run.path, resume)
-    if data.splits["valid"].size(0) < 2:
-        raise RnnlabError(f"{config.data.corpus}: the valid split has {data.splits['valid'].size(0)} steps; "
-                          "use more data or a larger share in --split")
+    placement = Placement(0, 1, torch.device("cpu"))
+    prepared = task.prepare(config, run, resume, placement)
     if not resume:
         run.create(config)
-        data.write(run.path)
-    model = numpy_model_for(config, data.output_size)
-    trainer = NumpyTrainer(LMAdapter(model), config.train, Placement(0, 1, torch.device("cpu")), run, data.unit,
-                           list(callbacks))
+        prepared.write(run.path)
+    model = numpy_model_for(config, prepared.output_size)
+    reporting = [ProgressBar(), MetricsFile(), EpochLog(log), *callbacks]
+    trainer = NumpyTrainer(LMAdapter(model), prepared.objective(model), config.train, placement, run, reporting)
     if resume:
         trainer.resume()
     params = sum(p.size for p in model.params.values())
     threads = config.train.threads or "default"
-    log(f"{config.data.corpus}: {data.summary}; {config.model.layers}x{config.model.hidden} {config.model.cell}, "
+    log(f"{config.data.corpus}: {prepared.summary}; {config.model.layers}x{config.model.hidden} {config.model.cell}, "
         f"{params:,} parameters; NumPy engine (float32, CPU, BLAS threads: {threads}); run {run.path}"
         + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
     with threadpool_limits(config.train.threads or None):       # --threads: NumPy's BLAS threads
-        records = trainer.fit(data.splits["train"], data.splits["valid"])
-    for record in records[-1:]:
-        log(describe(record, data.unit))
-    return records
+        return trainer.fit()

@@ -9,6 +9,7 @@ unless --host says otherwise.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
 import sys
@@ -19,31 +20,37 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES, SamplingConfig
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import CapacityError, InputError, ServeSettings, load_models
+from rnnlab.serve.protocol import CapacityError, InputError
+from rnnlab.serve.sessions import ServeSettings, load_models
 
 STATIC = Path(__file__).with_name("static")
-SETTING_KEYS = ("temperature", "top_k", "top_p", "greedy", "seed")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class GenerateRequest(Strict):
+def _setting_fields() -> dict:
+    """GenerateRequest's sampling fields, from SamplingConfig's live settings."""
+    found = {f.name: f for f in dataclasses.fields(SamplingConfig)}
+    return {name: (SETTING_TYPES[name] | None if name == "seed" else SETTING_TYPES[name],
+                   Field(found[name].default, description=found[name].metadata["help"])) for name in LIVE_SETTINGS}
+
+
+class GenerateBase(Strict):
     model: str | None = Field(None, description="a name from GET /models (default: the first)")
     prime: str | list[int] | list[list[int]] | list[list[float]] | None = Field(
         None, description="text, token ids, vectors for a series model, or chords (lists of MIDI pitches) for "
                           "a piano-roll model; empty: start fresh")
     length: int = Field(200, description="steps to generate (bounded by the server's --max-length)")
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    greedy: bool = False
-    seed: int | None = None
+
+
+GenerateRequest = create_model("GenerateRequest", __base__=GenerateBase, **_setting_fields())
 
 
 class StepRequest(Strict):
@@ -105,7 +112,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
     @app.post("/generate")
     async def generate(request: GenerateRequest) -> dict:
         """A whole continuation from a fresh state; nothing is kept between calls."""
-        settings = {k: getattr(request, k) for k in SETTING_KEYS}
+        settings = {k: getattr(request, k) for k in LIVE_SETTINGS}
         return await hub.generate(request.model, request.prime, request.length, settings)
 
     @app.post("/step")
@@ -216,10 +223,9 @@ class Connection:
             await self.send({"type": "reset", **reply_id})
         elif kind == "set":
             self.session.configure({k: v for k, v in message.items() if k not in ("type", "id")})
-            s = self.session.settings
-            await self.send({"type": "settings", **{k: getattr(s, k) for k in SETTING_KEYS}, **reply_id})
+            await self.send({"type": "settings", **self.session.settings.live(), **reply_id})
         elif kind == "generate":
-            settings = {k: message[k] for k in SETTING_KEYS if k in message}
+            settings = {k: message[k] for k in LIVE_SETTINGS if k in message}
             out = await self.hub.generate(model, message.get("prime"), message.get("length", 200), settings)
             await self.send({"type": "generated", **out, **reply_id})
         elif kind == "models":

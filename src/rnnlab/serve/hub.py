@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator
 
-from rnnlab.generate.sampling import SamplingConfig, sample
-from rnnlab.serve.sessions import (Engine, InputError, ServedModel, ServeSettings, Session, SessionStore,
-                                   TokenModel, VectorModel, sampling_settings)
+from rnnlab.generate.sampling import SamplingConfig
+from rnnlab.serve.protocol import InputError, ServedModel
+from rnnlab.serve.sessions import Engine, ServeSettings, Session, SessionStore, sampling_settings
 
 
 class Hub:
@@ -83,29 +83,7 @@ class Hub:
         model = self.model(model_name)
         config = sampling_settings(SamplingConfig(), settings)
         config.length = self.check_length(length, "length")
-        if isinstance(model, VectorModel):
-            return await self.engine.acall(self._generate_series, model, prime, config)
-        if model.kind == "frames":
-            return await self.engine.acall(model.generate, prime, config, self.settings.max_input_steps)
-        return await self.engine.acall(self._generate_tokens, model, prime, config)
-
-    def _generate_tokens(self, model: TokenModel, prime, config: SamplingConfig) -> dict:
-        if prime in (None, "", []):
-            ids, unknown = model.start().view(-1).tolist(), []
-        else:
-            inputs, unknown = model.encode(prime, self.settings.max_input_steps)
-            ids = inputs.view(-1).tolist()
-        out = sample(model.model, ids, config, model.device)
-        tokens = model.vocab.decode(out)
-        text = model.trained.tokenizer.join(tokens) if model.is_text else " ".join(tokens)
-        return {"model": model.name, "ids": out, "tokens": tokens, "text": text, "unknown": unknown}
-
-    def _generate_series(self, model: VectorModel, prime, config: SamplingConfig) -> dict:
-        from rnnlab.tasks.series.generate import continue_rows, table
-
-        rows = model.start()[:, 0] if prime in (None, []) else model.encode(prime, self.settings.max_input_steps)[0][:, 0]
-        header, values = table(model.spec, continue_rows(model.model, rows.cpu().numpy(), config, model.device))
-        return {"model": model.name, "columns": header, "values": values.tolist()}
+        return await self.engine.acall(model.generate, prime, config, self.settings.max_input_steps)
 
     def close(self) -> None:
         self.engine.close()

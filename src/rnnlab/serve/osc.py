@@ -26,10 +26,10 @@ import asyncio
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
+from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import InputError, TokenModel
+from rnnlab.serve.protocol import InputError
 
-SETTING_TYPES = {"temperature": float, "top_p": float, "top_k": int, "seed": int, "greedy": bool}
 
 
 def message(address: str, *args) -> bytes:
@@ -109,9 +109,11 @@ class OscProtocol(asyncio.DatagramProtocol):
             self.session(key).default_model = model.name
             self.send(sender, key, "/rnnlab/ack", "model", model.name)
         elif address == "/rnnlab/set":
-            if len(args) != 2 or args[0] not in SETTING_TYPES:
-                raise InputError(f"/rnnlab/set takes a name ({', '.join(SETTING_TYPES)}) and a value")
-            value = SETTING_TYPES[args[0]](args[1]) if isinstance(args[1], (int, float, bool)) else args[1]
+            if len(args) != 2 or args[0] not in LIVE_SETTINGS:
+                raise InputError(f"/rnnlab/set takes a name ({', '.join(LIVE_SETTINGS)}) and a value")
+            value = args[1]
+            if SETTING_TYPES[args[0]] is bool and value in (0, 1):      # OSC senders often have no booleans
+                value = bool(value)
             self.session(key).configure({args[0]: value})
             self.send(sender, key, "/rnnlab/ack", "set", args[0])
         elif address == "/rnnlab/reply":
@@ -134,7 +136,7 @@ class OscProtocol(asyncio.DatagramProtocol):
             return list(args)
         if not args:
             raise InputError("/rnnlab/step needs arguments: text or token ids, or a vector of numbers")
-        if isinstance(model, TokenModel):
+        if model.kind == "tokens":
             if len(args) == 1 and isinstance(args[0], str):
                 return args[0]
             if all(isinstance(a, int) and not isinstance(a, bool) for a in args):

@@ -12,29 +12,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import queue
-import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from rnnlab.errors import RnnlabError
-from rnnlab.generate.sampling import SamplingConfig, choose
+from rnnlab.serve.protocol import CapacityError, InputError, ServedModel
+from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.models.recurrent import State, map_state
 
 
-NOTE_TOKEN = re.compile(r"^(?:Pitch|NOTE_ON|NoteOn|note_on)_(\d{1,3})$")
-
-
-class InputError(ValueError):
-    """A client sent something this model cannot take; the message says what and why."""
-
-
-class CapacityError(InputError):
-    """The server holds as many sessions as its settings allow."""
 
 
 @dataclass
@@ -48,180 +38,6 @@ class ServeSettings:
     session_idle_s: float = 600.0        # HTTP and OSC sessions are forgotten after this long unused
     max_interval_ms: int = 5000          # slowest allowed stream pacing
     max_batch: int = 64                  # one-step requests run together (1: one at a time)
-
-
-# ---- models ----------------------------------------------------------------------------------
-class ServedModel:
-    """One loaded run: its name, what it takes and what it gives. Subclasses per kind of data."""
-
-    kind = "tokens"
-
-    def __init__(self, name: str, trained):
-        self.name, self.trained, self.model = name, trained, trained.model
-        self.device = trained.device
-
-    def describe(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "modality": self.trained.config.data.modality,
-                "run": str(self.trained.run.path), "cell": self.trained.config.model.cell,
-                "layers": self.trained.config.model.layers, "hidden": self.trained.config.model.hidden}
-
-    def initial_state(self) -> State:
-        return self.model.initial_state(1)
-
-
-class TokenModel(ServedModel):
-    """Text and event-token runs: inputs are text, token strings or ids; a step gives one token."""
-
-    kind = "tokens"
-
-    def __init__(self, name: str, trained):
-        super().__init__(name, trained)
-        self.vocab = trained.vocab
-        self.is_text = trained.config.data.modality == "text"
-
-    def describe(self) -> dict:
-        info = super().describe()
-        info.update(vocabulary=len(self.vocab), level=self.trained.config.data.level if self.is_text else None,
-                    input="text, a token string, a token id or a list of ids", output="id, token, text")
-        return info
-
-    def encode(self, value, limit: int) -> tuple[torch.Tensor, list[str]]:
-        """Model input (time, 1) and the tokens the vocabulary lacks (read as <unk>)."""
-        if isinstance(value, bool) or value is None:
-            raise InputError("input must be text, a token id or a list of token ids")
-        if isinstance(value, int):
-            value = [value]
-        if isinstance(value, list):
-            if not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-                raise InputError("a list input must hold token ids (integers)")
-            bad = [v for v in value if not 0 <= v < len(self.vocab)]
-            if bad:
-                raise InputError(f"token id {bad[0]} is outside the vocabulary (0..{len(self.vocab) - 1})")
-            ids, unknown = value, []
-        elif isinstance(value, str):
-            if not value:
-                raise InputError("input text is empty")
-            tokens = self.split(value)
-            unknown = self.vocab.unknown(tokens)
-            ids = self.vocab.encode(tokens)
-        else:
-            raise InputError("input must be text, a token id or a list of token ids")
-        if len(ids) > limit:
-            raise InputError(f"input has {len(ids)} tokens; at most {limit} per request")
-        return torch.tensor(ids, dtype=torch.long, device=self.device).view(-1, 1), unknown
-
-    def split(self, text: str) -> list[str]:
-        if self.is_text:
-            tokens = self.trained.tokenizer.split(text)
-            if tokens and tokens[-1] == "<eos>" and not text.endswith("\n"):
-                tokens.pop()
-            return tokens or [text]
-        return text.split()                     # event tokens: names separated by spaces
-
-    def start(self) -> torch.Tensor:
-        """What to feed before anything was given: the start of a line, as `rnnlab generate` does."""
-        from rnnlab.tasks.language_model.generate import prime_tokens
-        tokens = prime_tokens(self.trained.tokenizer, self.vocab, "") if self.is_text else ["<eos>"]
-        ids = self.vocab.encode(tokens)
-        return torch.tensor(ids, dtype=torch.long, device=self.device).view(-1, 1)
-
-    def sample(self, params: torch.Tensor, settings: SamplingConfig, generator) -> torch.Tensor:
-        return choose(params.float(), settings, generator)              # (batch,)
-
-    def feed(self, sampled: torch.Tensor) -> torch.Tensor:
-        return sampled.view(1, 1)
-
-    def decode(self, sampled: torch.Tensor) -> dict:
-        token_id = int(sampled.view(-1)[0])
-        token = self.vocab.tokens[token_id]
-        out = {"id": token_id, "token": token, "text": self.piece(token)}
-        note = None if self.is_text else NOTE_TOKEN.match(token)
-        if note:                      # MIDI events: the note a client should sound (REMI Pitch_60, NOTE_ON_60)
-            out["pitch"] = int(note.group(1))
-        return out
-
-    def piece(self, token: str) -> str:
-        """How the token reads when appended to a running text."""
-        if not self.is_text:
-            return token + " "
-        if token == "<eos>":
-            return "\n"
-        return token + " " if self.trained.config.data.level == "word" else token
-
-
-class VectorModel(ServedModel):
-    """Series and stroke runs: inputs are vectors in the data's units; a step gives the next one."""
-
-    kind = "series"
-
-    def __init__(self, name: str, trained):
-        super().__init__(name, trained)
-        self.spec = trained.assets
-
-    def describe(self) -> dict:
-        info = super().describe()
-        pen = self.spec.extra.get("pen_column", "pen") if self.spec.pen else None
-        info.update(kind="strokes" if self.spec.pen else "series", columns=self.spec.columns, pen=pen,
-                    input=f"[{', '.join(self.spec.columns + ([pen] if pen else []))}] or a list of them",
-                    output="values" + (", pen (down, up or end)" if pen else ""))
-        return info
-
-    def encode(self, value, limit: int) -> tuple[torch.Tensor, list[str]]:
-        """Model input (time, 1, features) from a vector, a list of vectors, or {column: value}."""
-        width = len(self.spec.columns) + (1 if self.spec.pen else 0)
-        names = self.spec.columns + ([self.spec.extra.get("pen_column", "pen")] if self.spec.pen else [])
-        if isinstance(value, dict):
-            missing = [n for n in names if n not in value]
-            if missing:
-                raise InputError(f"input lacks {', '.join(missing)} (this model takes {', '.join(names)})")
-            value = [value[n] for n in names]
-        if isinstance(value, list) and value and not isinstance(value[0], list):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            raise InputError(f"input must be a vector of {width} numbers ({', '.join(names)}) or a list of them")
-        if len(value) > limit:
-            raise InputError(f"input has {len(value)} steps; at most {limit} per request")
-        for row in value:
-            if not isinstance(row, list) or len(row) != width or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in row):
-                raise InputError(f"each step must be {width} finite numbers ({', '.join(names)}), got {str(row)[:60]}")
-        array = np.asarray(value, dtype=np.float64)
-        rows = self.spec.rows(array[:, :len(self.spec.columns)], array[:, -1] if self.spec.pen else None)
-        if self.spec.pen:
-            rows = rows[:-1]                     # the client's strokes stay open: no `end` row
-        return torch.from_numpy(rows).to(self.device).unsqueeze(1), []
-
-    def start(self) -> torch.Tensor:
-        from rnnlab.tasks.series.generate import start_row
-        return torch.from_numpy(start_row(self.spec)).to(self.device).unsqueeze(1)
-
-    def sample(self, params: torch.Tensor, settings: SamplingConfig, generator) -> torch.Tensor:
-        return self.model.sample(params, settings.temperature, settings.greedy, generator)   # (batch, features)
-
-    def feed(self, sampled: torch.Tensor) -> torch.Tensor:
-        return sampled.view(1, 1, -1)
-
-    def decode(self, sampled: torch.Tensor) -> dict:
-        values, pen = self.spec.decode(sampled.view(1, -1).cpu().numpy())
-        out = {"values": [float(v) for v in values[0]]}
-        if pen is not None:
-            from rnnlab.tasks.series.data import PEN_STATES
-            out["pen"] = PEN_STATES[int(pen[0])]
-            if out["pen"] == "end":
-                out["values"] = [0.0] * len(out["values"])
-        return out
-
-
-def serve_model(name: str, trained) -> ServedModel:
-    if trained.config.data.modality == "series":
-        return VectorModel(name, trained)
-    if trained.vocab is not None and hasattr(trained.model, "embedding"):
-        return TokenModel(name, trained)
-    if getattr(trained.tokenizer, "name", "") == "pianoroll":
-        from rnnlab.tasks.music.serving import FrameModel
-        return FrameModel(name, trained)
-    raise RnnlabError(f"{trained.run.path}: a {trained.config.data.modality} run of a kind this server "
-                      "cannot serve; serve a text, MIDI or series run")
 
 
 def quantized(model: torch.nn.Module):
@@ -250,7 +66,7 @@ def quantized(model: torch.nn.Module):
 def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -> dict[str, ServedModel]:
     """Open each run directory once; names are the folders' names, made unique."""
     from pathlib import Path
-    from rnnlab.runs_open import open_run
+    from rnnlab.tasks.registry import task_of_run
 
     models: dict[str, ServedModel] = {}
     for path in paths:
@@ -258,40 +74,23 @@ def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -
         name, n = base, 2
         while name in models:
             name, n = f"{base}-{n}", n + 1
-        trained = open_run(path, "best", device)
+        task = task_of_run(path)
+        trained = task.open_run(path, "best", device)
         if quantize:
             if torch.device(device).type != "cpu":
                 raise RnnlabError("--quantize works on the CPU only; drop it or serve with --device cpu")
             trained.model = quantized(trained.model)
-        models[name] = serve_model(name, trained)
+        models[name] = task.served(name, trained)
     return models
 
 
 # ---- sessions --------------------------------------------------------------------------------
-SETTING_FIELDS = {"temperature": float, "top_k": int, "top_p": float, "greedy": bool, "seed": int}
-
-
 def sampling_settings(base: SamplingConfig, changes: dict) -> SamplingConfig:
-    """A copy of `base` with the given settings; wrong names or values raise InputError."""
-    values = {f.name: getattr(base, f.name) for f in fields(base)}
-    for key, value in changes.items():
-        kind = SETTING_FIELDS.get(key)
-        if kind is None:
-            raise InputError(f"unknown setting {key!r}; settings are {', '.join(SETTING_FIELDS)}")
-        if value is None and key == "seed":
-            values[key] = None
-            continue
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            raise InputError(f"setting {key} must be {kind.__name__}, got {value!r}")
-        values[key] = value
-    config = SamplingConfig(**values)
+    """A copy of `base` with a client's settings; wrong names or values raise InputError."""
     try:
-        config.validate()
-    except RnnlabError as err:
-        raise InputError(str(err).replace("--", "").replace("-", "_")) from None
-    return config
+        return base.changed(changes)
+    except ValueError as err:
+        raise InputError(str(err)) from None
 
 
 @dataclass

@@ -51,8 +51,11 @@ def pick_device(requested: str, local_rank: int = 0) -> torch.device:
     return device
 
 
-def setup(requested_device: str) -> Placement:
-    """Join the process group when torchrun started us; pick this process's device."""
+def setup(requested_device: str, threads: int = 0) -> Placement:
+    """Join the process group when torchrun started us; pick this process's device and CPU threads
+    (0: PyTorch's default)."""
+    if threads:
+        torch.set_num_threads(threads)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

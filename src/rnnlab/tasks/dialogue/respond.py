@@ -7,33 +7,27 @@ import torch
 from rnnlab.tasks.dialogue.data import make_dialogue_batch
 from rnnlab.tasks.seq2seq.data import BOS, join_side, split_side
 from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, load_vocabulary
-from rnnlab.errors import RnnlabError
+from rnnlab.config import DialogueConfig, RunConfig
 from rnnlab.runs import RunDir
-from rnnlab.train.checkpoint import load_checkpoint
-from rnnlab.tasks.dialogue.train import build_dialogue_model, load_dialogue_config
+from rnnlab.tasks.base import TrainedRun, load_weights
+from rnnlab.tasks.dialogue.train import build_dialogue_model
 
 
-def open_dialogue_run(path, which: str = "best", device="cpu"):
-    run = RunDir(path)
-    config, dialogue = load_dialogue_config(run)
-    if config.data.task != "dialogue":
-        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a dialogue run (train one with --task dialogue)")
+def open_dialogue_run(run: RunDir, config: RunConfig, which: str = "best", device="cpu") -> TrainedRun:
+    """A dialogue run directory: vocabulary, tokeniser and weights; `assets` holds its DialogueConfig."""
     vocab, payload = load_vocabulary(run.vocab_path)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
-    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
-    model = build_dialogue_model(config, dialogue, vocab)
-    try:
-        model.load_state_dict(load_checkpoint(checkpoint)["model"])
-    except RuntimeError:
-        raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabulary") from None
-    model.to(device).eval()
-    return config, dialogue, tokenizer, vocab, model
+    dialogue = config.dialogue or DialogueConfig()
+    model = load_weights(build_dialogue_model(config, dialogue, vocab), run, which, device)
+    return TrainedRun(run, config, tokenizer, vocab, model, torch.device(device), dialogue)
 
 
-def respond(path, contexts: list[list[str]], samples: int = 1, temperature: float = 1.0, top_k: int = 0,
-            greedy: bool = False, seed: int | None = None, device: str = "cpu", loaded=None) -> list[list[str]]:
+def respond(trained: TrainedRun, contexts: list[list[str]], samples: int = 1, temperature: float = 1.0,
+            top_k: int = 0, greedy: bool = False, seed: int | None = None) -> list[list[str]]:
     """Responses (`samples` per context) to each context, a list of utterance strings (last = newest)."""
-    config, dialogue, tokenizer, vocab, model = loaded or open_dialogue_run(path, "best", device)
+    config, dialogue, tokenizer, vocab, model = (trained.config, trained.assets, trained.tokenizer, trained.vocab,
+                                                 trained.model)
+    device = trained.device
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     out = []
     for context in contexts:

@@ -1,33 +1,23 @@
-"""Training response generators (flat seq2seq, HRED, VHRED) on dialogues, and scoring them.
+"""What a response generator (flat seq2seq, HRED, VHRED) learns in the one training loop, and scoring it.
 
-One epoch = every (context, response) example once, shuffled with a seed per epoch. Each epoch
-logs valid response perplexity (and for VHRED the KL term and the bound) into metrics.jsonl.
 VHRED's KL weight rises linearly from 0 to 1 over --kl-anneal-steps.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import json
 import math
 import random
-import time
-from dataclasses import dataclass
 
 import torch
 
-from rnnlab.config import DialogueConfig, RunConfig, with_resumable
+from rnnlab.config import DialogueConfig, RunConfig
 from rnnlab.tasks.dialogue.data import (DialogueExamples, build_dialogue_vocabulary, make_dialogue_batch, make_examples,
                                   read_dialogue_splits, tokenise_dialogues)
-from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
+from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary
 from rnnlab.errors import RnnlabError
-from rnnlab.files import write_atomic
 from rnnlab.tasks.dialogue.model import DialogueModel
-from rnnlab.runs import RunDir
-from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
-from rnnlab.train.distributed import pick_device
-from rnnlab.train.optim import Schedule, make_optimizer
+from rnnlab.train.loop import Progress, StepResult
 
 
 def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None):
@@ -66,13 +56,6 @@ def score_dialogue(model: DialogueModel, examples: DialogueExamples, vocab: Voca
     return result
 
 
-def load_dialogue_config(run: RunDir) -> tuple[RunConfig, DialogueConfig]:
-    config = run.load_config()
-    raw = json.loads(run.config_path.read_text(encoding="utf-8")).get("dialogue") or {}
-    known = {f.name for f in dataclasses.fields(DialogueConfig)}
-    return config, DialogueConfig(**{k: v for k, v in raw.items() if k in known})
-
-
 def prepare_dialogues(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabulary | None = None):
     tokenizer = TextTokenizer(TokenizerConfig(level=config.data.level, lowercase=config.data.lowercase))
     raw = read_dialogue_splits(config.data.corpus)
@@ -96,126 +79,58 @@ def kl_weight(dialogue: DialogueConfig, step: int) -> float:
     return min(1.0, step / max(dialogue.kl_anneal_steps, 1)) if dialogue.model == "vhred" else 0.0
 
 
-@dataclass
-class DialogueProgress:
-    """Where a dialogue run stands; saved in every checkpoint so that a killed run resumes exactly."""
+class DialogueObjective:
+    """Response NLL given the context (plus VHRED's annealed KL); each epoch every example once, in
+    an order drawn from seed and epoch. Validation: response perplexity (VHRED: the bound)."""
 
-    epoch: int = 1
-    position: int = 0              # batches done in this epoch
-    step: int = 0
-    nll: float = 0.0               # this epoch's running sums
-    kl: float = 0.0
-    tokens: int = 0
-    best: float = math.inf
-    elapsed: float = 0.0
-    metrics_count: int = 0
+    unit = "perplexity"
+    chooses_best = True
+    curves = [("valid_ppl", "perplexity", 1.0)]
 
+    def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, device: torch.device):
+        self.config, self.examples, self.vocab, self.device = config, examples, vocab, device
+        self.dialogue = config.dialogue or DialogueConfig()
 
-def open_for_training(config, dialogue, run: RunDir, resume: bool, overrides: dict | None):
-    """The config, dialogue settings and (when resuming) the saved vocabulary to train with."""
-    if not resume:
-        return config, dialogue, None
-    run.check_resumable()
-    config, dialogue = load_dialogue_config(run)
-    return with_resumable(config, overrides), dialogue, load_vocabulary(run.vocab_path)[0]
+    def batches(self, epoch: int, position: int):
+        c = self.config.train
+        batches = dialogue_batches(self.examples["train"], c.batch_size, self.vocab, seed=c.seed * 1000 + epoch)
+        yield from enumerate(itertools.islice(batches, position, None), position + 1)
 
+    def count(self, epoch: int, position: int) -> tuple[int, int]:
+        return math.ceil(len(self.examples["train"].responses) / self.config.train.batch_size), position
 
-def train_dialogue(config: RunConfig | None, dialogue: DialogueConfig | None, out, log=print, resume: bool = False,
-                   overrides: dict | None = None) -> list[dict]:
-    """Train a response generator into run directory `out` (or resume the one there); returns its
-    metrics records."""
-    run = RunDir(out)
-    config, dialogue, saved_vocab = open_for_training(config, dialogue, run, resume, overrides)
-    device = pick_device(config.train.device)
-    if config.train.threads:       # else PyTorch's default: every core
-        torch.set_num_threads(config.train.threads)
-    tokenizer, vocab, examples = prepare_dialogues(config, dialogue, saved_vocab)
-    if not resume:
-        run.create(config)
-        write_atomic(run.config_path, json.dumps({**config.to_dict(), "dialogue": dataclasses.asdict(dialogue)},
-                                                 indent=2, ensure_ascii=False))
-        save_vocabulary(run.vocab_path, vocab, tokenizer.config)
-    torch.manual_seed(config.train.seed)
-    model = build_dialogue_model(config, dialogue, vocab).to(device)
-    optimizer, c = make_optimizer(model.parameters(), config.train), config.train
-    schedule = Schedule(optimizer, c)
-    p = DialogueProgress()
-    if resume:
-        payload = load_checkpoint(run.last_checkpoint)
-        if "optimizer" not in payload:
-            raise RnnlabError(f"{run.last_checkpoint}: saved without optimiser state (an older rnnlab); "
-                              "it cannot be resumed, train a new run")
-        model.load_state_dict(payload["model"])
-        optimizer.load_state_dict(payload["optimizer"])
-        schedule.load_state_dict(payload["schedule"])
-        p = DialogueProgress(**payload["progress"])
-        torch.set_rng_state(payload["rng"])
-        run.truncate_metrics(p.metrics_count)
+    def step(self, model, batch, carry, step: int) -> StepResult:
+        out = model(batch.to(self.device))
+        loss = (out.nll_sum + kl_weight(self.dialogue, step) * out.kl_sum) / out.tokens
+        return StepResult(loss, out.nll_sum.item(), out.tokens, extra={"kl": out.kl_sum.item()})
 
-    def save(path) -> None:
-        save_checkpoint(path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "schedule": schedule.state_dict(), "progress": dataclasses.asdict(p),
-                               "rng": torch.get_rng_state()})
-
-    log(f"{config.data.corpus}: {len(examples['train'].responses):,} training responses (context "
-        f"{dialogue.context_size}), vocabulary {len(vocab):,}; {dialogue.model}, {config.model.layers}x"
-        f"{config.model.hidden} {config.model.cell}, {sum(q.numel() for q in model.parameters()):,} parameters; "
-        f"{device}; run {run.path}" + (f" (resuming at epoch {p.epoch})" if resume else ""))
-    started = time.perf_counter() - p.elapsed
-    while p.epoch <= c.epochs:
-        model.train()
-        out_of_time = False
-        batches = dialogue_batches(examples["train"], c.batch_size, vocab, seed=c.seed * 1000 + p.epoch)
-        for batch in itertools.islice(batches, p.position, None):
-            out = model(batch.to(device))
-            loss = (out.nll_sum + kl_weight(dialogue, p.step) * out.kl_sum) / out.tokens
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if c.clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip)
-            optimizer.step()
-            p.step, p.position = p.step + 1, p.position + 1
-            p.nll, p.kl, p.tokens = p.nll + out.nll_sum.item(), p.kl + out.kl_sum.item(), p.tokens + out.tokens
-            p.elapsed = time.perf_counter() - started
-            if c.checkpoint_every and p.step % c.checkpoint_every == 0:
-                save(run.last_checkpoint)
-            if c.max_minutes and p.elapsed > c.max_minutes * 60:
-                out_of_time = True
-                break
-        valid = score_dialogue(model, examples["valid"], vocab, device)
-        record = {"epoch": p.epoch, "step": p.step, "train_loss": p.nll / max(p.tokens, 1),
-                  "train_kl_per_token": p.kl / max(p.tokens, 1), "valid_loss": valid["nll"],
-                  "valid_ppl": valid["perplexity"], "lr": schedule.lr, "elapsed_s": round(p.elapsed, 2)}
+    def validate(self, model) -> dict:
+        valid = score_dialogue(model, self.examples["valid"], self.vocab, self.device)
+        record = {"valid_loss": valid["nll"], "valid_ppl": valid["perplexity"]}
         if "kl_per_response" in valid:
             record.update(valid_kl_per_response=valid["kl_per_response"], valid_bound_ppl=valid["bound_perplexity"],
-                          kl_weight=kl_weight(dialogue, p.step))
-        if out_of_time:
-            record["partial"] = True
-        run.append_metrics(record)
-        improved = valid["nll"] < p.best
-        p.best = min(p.best, valid["nll"])
-        p.metrics_count += 1
-        if not out_of_time:
-            schedule.after_epoch(p.epoch, valid["nll"])
-            p.epoch, p.position, p.nll, p.kl, p.tokens = p.epoch + 1, 0, 0.0, 0.0, 0
-        if improved:
-            save(run.best_checkpoint)
-        save(run.last_checkpoint)
-        log(f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid ppl {valid['perplexity']:.2f}"
-            + (f" (the bound; reconstruction {valid['reconstruction_perplexity']:.2f}, KL "
-               f"{valid['kl_per_response']:.3f} nats/response)" if "kl_per_response" in valid else "")
-            + f", {record['elapsed_s']:.0f}s")
-        if out_of_time:
-            break
-    return run.read_metrics()
+                          valid_reconstruction_ppl=valid["reconstruction_perplexity"])
+        return record
+
+    def train_fields(self, progress: Progress) -> dict:
+        tokens = max(progress.epoch_tokens, 1)
+        fields = {"train_loss": progress.epoch_nll / tokens,
+                  "train_kl_per_token": progress.epoch_extra.get("kl", 0.0) / tokens}
+        if self.dialogue.model == "vhred":
+            fields["kl_weight"] = kl_weight(self.dialogue, progress.step)
+        return fields
+
+    def describe(self, record: dict) -> str:
+        return (f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid ppl {record['valid_ppl']:.2f}"
+                + (f" (the bound; reconstruction {record['valid_reconstruction_ppl']:.2f}, KL "
+                   f"{record['valid_kl_per_response']:.3f} nats/response)" if "valid_kl_per_response" in record else "")
+                + f", {record['elapsed_s']:.0f}s")
 
 
-def evaluate_dialogue_run(path, split: str = "test", device: str = "auto", which: str = "best") -> dict:
-    device = pick_device(device)
-    from rnnlab.tasks.dialogue.respond import open_dialogue_run
-    config, dialogue, _, vocab, model = open_dialogue_run(path, which, device)
+def evaluate_dialogue_run(trained, split: str = "test") -> dict:
+    config, dialogue, vocab = trained.config, trained.assets, trained.vocab
     examples = prepare_dialogues(config, dialogue, vocab)[2][split]
-    result = score_dialogue(model, examples, vocab, device)
+    result = score_dialogue(trained.model, examples, vocab, trained.device)
     result.update({"task": "dialogue", "model": dialogue.model, "split": split, "data": config.data.corpus,
                    "context_size": dialogue.context_size})
     return result

@@ -68,12 +68,12 @@ def prepare_text(config: DataConfig, vocab: Vocabulary | None = None):
 
 def prepare_text_run(config: DataConfig, run_folder: Path, resume: bool):
     """The text modality for `data.prepare`: vocabulary saved as vocab.json in the run."""
-    from rnnlab.data.prepare import PreparedData
+    from rnnlab.tasks.stream import StreamData
     from rnnlab.data.tokenize import load_vocabulary, save_vocabulary
 
     saved = load_vocabulary(run_folder / "vocab.json")[0] if resume else None
     tokenizer, vocab, ids = prepare_text(config, saved)
     unit = "bpc" if config.level == "char" else "perplexity"
     summary = f"{ids['train'].numel():,} training tokens, vocabulary {len(vocab):,}"
-    return PreparedData(ids, len(vocab), unit, summary,
+    return StreamData(ids, len(vocab), unit, summary,
                         lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config))

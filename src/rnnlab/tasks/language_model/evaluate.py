@@ -7,18 +7,11 @@ from pathlib import Path
 from rnnlab.tasks.language_model.data import encode, read_splits
 from rnnlab.data.text import read_text_source
 from rnnlab.errors import RnnlabError
-from rnnlab.runs_open import open_run
-from rnnlab.train.distributed import pick_device
 from rnnlab.train.evaluate import evaluate_stream
 
 
-def evaluate_run(path, split: str = "test", data_file: str | None = None, batch_size: int = 1,
-                 device: str = "auto", which: str = "best", engine: str = "torch") -> dict:
-    if engine == "numpy":                       # the from-scratch engine reads the same run directory
-        from rnnlab.scratch.adapter import open_numpy_run
-        trained = open_numpy_run(path, which)
-    else:
-        trained = open_run(path, which, pick_device(device))
+def evaluate_run(trained, split: str = "test", data_file: str | None = None, batch_size: int = 1) -> dict:
+    """Perplexity of an opened run (PyTorch or NumPy engine) with the state carried over the whole text."""
     config = trained.config
     if data_file:
         text, source = read_text_source(Path(data_file), config.data.encoding), data_file

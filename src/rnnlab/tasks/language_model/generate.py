@@ -1,9 +1,11 @@
-"""`rnnlab generate` for text runs: prime -> tokens -> sampled continuation -> text."""
+"""`rnnlab generate` for text runs: prime -> tokens -> sampled continuation -> text on standard output."""
 
 from __future__ import annotations
 
+import sys
+
 from rnnlab.data.tokenize import EOS
-from rnnlab.generate.sampling import SamplingConfig, sample
+from rnnlab.generate.sampling import SamplingConfig, sample, sampling_from_args
 from rnnlab.generate.stepper import fast_model
 
 
@@ -45,3 +47,15 @@ def generate_text(trained, prime: str, config: SamplingConfig, precision: str = 
     if write is not None and not streaming:
         write(text)
     return text, unknown
+
+
+def generate_command(trained, args) -> int:
+    """Print the prime and its continuation as it is sampled; notes go to standard error."""
+    def write(piece: str) -> None:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    generate_text(trained, args.prime, sampling_from_args(args), args.precision,
+                  note=lambda line: print(line, file=sys.stderr), write=write)
+    print()
+    return 0

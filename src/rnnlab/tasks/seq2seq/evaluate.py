@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_any
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.seq2seq.translate import beam_search, open_pair_run
-from rnnlab.train.distributed import pick_device
+from rnnlab.tasks.seq2seq.translate import beam_search
 from rnnlab.tasks.seq2seq.metrics import bleu_tokenisation, decode_limit, greedy_hypotheses, score_split
 
 
-def evaluate_pair_run(path, split: str = "test", data_file: str | None = None, device: str = "auto",
-                      which: str = "best", beam: int = 0, length_penalty: float = 0.0) -> dict:
-    trained = open_pair_run(path, which, pick_device(device))
+def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None, beam: int = 0,
+                      length_penalty: float = 0.0) -> dict:
     config, seq, vocabs = trained.config, trained.seq, trained.vocabs
     if data_file:
         pairs, source = encode_pairs(read_pairs_any(data_file, config.data.encoding, seq.book_padding), trained.tokenizer, vocabs,
@@ -42,4 +42,21 @@ def evaluate_pair_run(path, split: str = "test", data_file: str | None = None, d
             "perplexity": scores["perplexity"], "nll": scores["loss"], "tokens": scores["tokens"],
             "decoding": {"method": "beam" if beam else "greedy", "beam": beam or 1,
                          "length_penalty": length_penalty if beam else 0.0, "max_steps": max_steps},
-            "level": level, "checkpoint": which}
+            "level": level, "checkpoint": trained.checkpoint}
+
+
+def check_decoding(args) -> None:
+    """--beam, --length-penalty, --n-best and --max-length, all problems in one message."""
+    problems = []
+    if args.beam < 0:
+        problems.append("--beam must be 0 (greedy) or a width of at least 1")
+    if not (math.isfinite(args.length_penalty) and args.length_penalty >= 0):
+        problems.append("--length-penalty must be a number of at least 0")
+    if getattr(args, "n_best", 1) < 1:
+        problems.append("--n-best must be at least 1")
+    if getattr(args, "n_best", 1) > max(args.beam, 1):
+        problems.append("--n-best cannot exceed --beam (greedy decoding finds one hypothesis)")
+    if getattr(args, "max_length", 0) < 0:
+        problems.append("--max-length must be 0 (from the training data) or positive")
+    if problems:
+        raise RnnlabError("; ".join(problems))

@@ -17,9 +17,9 @@ from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.seq2seq.model import Seq2Seq, build_seq2seq
 from rnnlab.runs import RunDir
-from rnnlab.train.checkpoint import load_checkpoint
+from rnnlab.tasks.base import checkpoint_path, load_weights
 from rnnlab.tasks.seq2seq.metrics import decode_limit
-from rnnlab.tasks.seq2seq.train import load_pair_config, load_pair_vocabularies
+from rnnlab.tasks.seq2seq.train import load_pair_vocabularies
 
 
 @dataclass
@@ -32,6 +32,7 @@ class PairRun:
     info: dict
     model: Seq2Seq
     device: torch.device
+    checkpoint: str = "best"          # the checkpoint read: best, or last where no best was kept
 
 
 @dataclass
@@ -42,23 +43,14 @@ class Hypothesis:
     weights: torch.Tensor | None        # (output steps, source tokens) in reading order
 
 
-def open_pair_run(path, which: str = "best", device="cpu") -> PairRun:
-    run = RunDir(path)
-    config, seq = load_pair_config(run)
-    if config.data.task != "seq2seq":
-        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a seq2seq run (train one with --task seq2seq)")
+def open_pair_run(run: RunDir, config: RunConfig, which: str = "best", device="cpu") -> PairRun:
+    """A seq2seq run directory: both vocabularies, the tokeniser and the chosen checkpoint's weights."""
+    seq = config.seq2seq or Seq2SeqConfig()
     vocabs, payload = load_pair_vocabularies(run)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
-    checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
-    state = load_checkpoint(checkpoint)
-    model = build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError:
-        raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabularies") from None
-    device = torch.device(device)
-    model.to(device).eval()
-    return PairRun(run, config, seq, tokenizer, vocabs, payload.get("pairs", {}), model, device)
+    model = load_weights(build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target)), run, which, device)
+    return PairRun(run, config, seq, tokenizer, vocabs, payload.get("pairs", {}), model, torch.device(device),
+                   checkpoint_path(run, which).stem)
 
 
 def source_tokens(trained: PairRun, text: str) -> list[str]:

@@ -308,7 +308,7 @@ def load_splits(config: DataConfig, spec: SeriesSpec | None = None) -> tuple[Ser
 
 def prepare_series_run(config: DataConfig, run_folder: Path, resume: bool):
     """The series modality for `data.prepare`: statistics saved as series.json in the run."""
-    from rnnlab.data.prepare import PreparedData
+    from rnnlab.tasks.stream import StreamData
 
     saved = SeriesSpec.load(run_folder / "series.json") if resume else None
     spec, parts = load_splits(config, saved)
@@ -316,7 +316,7 @@ def prepare_series_run(config: DataConfig, run_folder: Path, resume: bool):
     kind = "strokes (stroke-5 rows)" if spec.pen else "series"
     summary = (f"{kind}: {len(splits['train']):,} training steps of {spec.features} features "
                f"({', '.join(spec.columns)}{' + pen' if spec.pen else ''})")
-    return PreparedData(splits, spec.features, "nll", summary, lambda folder: spec.save(folder / "series.json"))
+    return StreamData(splits, spec.features, "nll", summary, lambda folder: spec.save(folder / "series.json"))
 
 
 def load_series_run_assets(run) -> tuple[None, None, int, SeriesSpec]:

@@ -9,15 +9,12 @@ to that baseline's errors on the training split. Errors are in the data's own un
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from rnnlab.tasks.series.data import PEN_STATES, SeriesSpec, load_splits
 from rnnlab.errors import RnnlabError
-from rnnlab.runs_open import open_run
-from rnnlab.train.distributed import pick_device
 
 WINDOW = 512
 
@@ -60,9 +57,7 @@ def baseline_predictions(values: np.ndarray, spec: SeriesSpec, season: int) -> d
     return out
 
 
-def evaluate_series_run(path, split: str = "test", data_file: str | None = None, device: str = "auto",
-                        which: str = "best") -> dict:
-    trained = open_run(path, which, pick_device(device))
+def evaluate_series_run(trained, split: str = "test", data_file: str | None = None) -> dict:
     spec: SeriesSpec = trained.assets
     config = trained.config.data
     if data_file:

@@ -19,12 +19,12 @@ import torch
 
 from rnnlab.config import DataConfig, RunConfig, option
 from rnnlab.tasks.language_model.data import read_splits
-from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
+from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, Vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_atomic
-from rnnlab.tasks.word2vec.vectors import WordVectors, copy_into_embedding, read_analogy_lines
+from rnnlab.tasks.word2vec.vectors import WordVectors, load_word_vectors, read_analogy_lines
 from rnnlab.runs import RunDir
-from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.train.checkpoint import save_checkpoint
 
 
 @dataclass
@@ -105,16 +105,6 @@ def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
     return vectors
 
 
-def load_word_vectors(path) -> WordVectors:
-    run = RunDir(path)
-    config = run.load_config()
-    if config.data.task != "word2vec":
-        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a word2vec run (make one with `rnnlab word2vec`)")
-    vocab, _ = load_vocabulary(run.vocab_path)
-    vectors = load_checkpoint(run.last_checkpoint)["vectors"]
-    return WordVectors(vocab.tokens, vectors.numpy())
-
-
 def evaluate_analogies_run(path, analogy_file: str, restrict_vocab: int = 30000, case_insensitive: bool = True) -> dict:
     vectors = load_word_vectors(path)
     file = Path(analogy_file)
@@ -126,30 +116,3 @@ def evaluate_analogies_run(path, analogy_file: str, restrict_vocab: int = 30000,
     result.update({"file": str(file), "method": "3CosAdd (compute-accuracy)", "restrict_vocab": restrict_vocab,
                    "case_insensitive": case_insensitive, "vocabulary": len(vectors.words)})
     return result
-
-
-# ---- starting other models' embeddings --------------------------------------------------------
-def vectors_for(config: RunConfig) -> tuple[WordVectors, str]:
-    """The word2vec run named by --init-embeddings, checked against this model's size and level."""
-    path = config.model.init_embeddings
-    vectors = load_word_vectors(path)
-    w2v_level = RunDir(path).load_config().data.level
-    if w2v_level != config.data.level:
-        raise RnnlabError(f"{path}: vectors are {w2v_level}-level but this model reads --level {config.data.level}")
-    if vectors.dim != config.model.embed_size:
-        raise RnnlabError(f"{path}: vectors have {vectors.dim} dimensions but the embeddings have "
-                          f"{config.model.embed_size}; pass --embed {vectors.dim}")
-    return vectors, path
-
-
-def init_language_model_embeddings(model, tokens: list[str], config: RunConfig) -> str:
-    vectors, path = vectors_for(config)
-    found = copy_into_embedding(model.embedding, tokens, vectors)
-    return f"init-embeddings: {found:,} of {len(tokens):,} vocabulary words found in {path}; the rest start random"
-
-
-def init_seq2seq_embeddings(model, vocabs, vectors: WordVectors, path: str) -> str:
-    source = copy_into_embedding(model.source_embedding, vocabs.source.tokens, vectors)
-    target = copy_into_embedding(model.target_embedding, vocabs.target.tokens, vectors)
-    return (f"init-embeddings: {source:,} of {len(vocabs.source):,} source words and {target:,} of "
-            f"{len(vocabs.target):,} target words found in {path}; the rest start random")

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rnnlab.config import RunConfig
+from rnnlab.data.tokenize import load_vocabulary
 from rnnlab.errors import RnnlabError
+from rnnlab.runs import RunDir
+from rnnlab.train.checkpoint import load_checkpoint
 
 
 @dataclass
@@ -126,3 +130,41 @@ def copy_into_embedding(embedding: torch.nn.Embedding, tokens: list[str], vector
                 embedding.weight[row] = torch.from_numpy(vectors.vectors[i])
                 found += 1
     return found
+
+
+# ---- a word2vec run's vectors, and other models' embeddings started from them ----------------
+def load_word_vectors(path) -> WordVectors:
+    run = RunDir(path)
+    config = run.load_config()
+    if config.data.task != "word2vec":
+        raise RnnlabError(f"{run.path}: a {config.data.task} run, not a word2vec run (make one with `rnnlab word2vec`)")
+    vocab, _ = load_vocabulary(run.vocab_path)
+    vectors = load_checkpoint(run.last_checkpoint)["vectors"]
+    return WordVectors(vocab.tokens, vectors.numpy())
+
+
+# ---- starting other models' embeddings --------------------------------------------------------
+def vectors_for(config: RunConfig) -> tuple[WordVectors, str]:
+    """The word2vec run named by --init-embeddings, checked against this model's size and level."""
+    path = config.model.init_embeddings
+    vectors = load_word_vectors(path)
+    w2v_level = RunDir(path).load_config().data.level
+    if w2v_level != config.data.level:
+        raise RnnlabError(f"{path}: vectors are {w2v_level}-level but this model reads --level {config.data.level}")
+    if vectors.dim != config.model.embed_size:
+        raise RnnlabError(f"{path}: vectors have {vectors.dim} dimensions but the embeddings have "
+                          f"{config.model.embed_size}; pass --embed {vectors.dim}")
+    return vectors, path
+
+
+def init_language_model_embeddings(model, tokens: list[str], config: RunConfig) -> str:
+    vectors, path = vectors_for(config)
+    found = copy_into_embedding(model.embedding, tokens, vectors)
+    return f"init-embeddings: {found:,} of {len(tokens):,} vocabulary words found in {path}; the rest start random"
+
+
+def init_seq2seq_embeddings(model, vocabs, vectors: WordVectors, path: str) -> str:
+    source = copy_into_embedding(model.source_embedding, vocabs.source.tokens, vectors)
+    target = copy_into_embedding(model.target_embedding, vocabs.target.tokens, vectors)
+    return (f"init-embeddings: {source:,} of {len(vocabs.source):,} source words and {target:,} of "
+            f"{len(vocabs.target):,} target words found in {path}; the rest start random")

@@ -1,0 +1,42 @@
+"""What a served model is to the server, and the errors a client's request can earn.
+
+Each task that can be served has a `ServedModel` subclass of its own (tasks/*/serving.py): it
+turns a client's input into model inputs, a sampled step back into JSON, and generates whole
+continuations; the server knows models only through this interface.
+"""
+
+from __future__ import annotations
+
+
+from rnnlab.models.recurrent import State
+
+
+class InputError(ValueError):
+    """A client sent something this model cannot take; the message says what and why."""
+
+
+class CapacityError(InputError):
+    """The server holds as many sessions as its settings allow."""
+
+
+class ServedModel:
+    """One loaded run: its name, what it takes and what it gives. Subclasses per kind of data."""
+
+    kind = "tokens"
+
+    def __init__(self, name: str, trained):
+        self.name, self.trained, self.model = name, trained, trained.model
+        self.device = trained.device
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "modality": self.trained.config.data.modality,
+                "run": str(self.trained.run.path), "cell": self.trained.config.model.cell,
+                "layers": self.trained.config.model.layers, "hidden": self.trained.config.model.hidden}
+
+    def initial_state(self) -> State:
+        return self.model.initial_state(1)
+
+
+    def generate(self, prime, config, limit: int) -> dict:
+        """A whole continuation from a fresh state (the engine's thread calls this)."""
+        raise NotImplementedError

@@ -1,0 +1,152 @@
+"""A task: everything that differs between kinds of run, behind one interface.
+
+How its data is read and batched, its model, its loss and metrics (an `Objective` for the one
+training loop), how it is evaluated and sampled, what its run directory keeps and how `serve`
+steps it. Everything else (the loop, checkpoints, the run directory, the command line) is shared.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import torch
+import torch.distributed as dist
+
+from rnnlab.config import RunConfig
+from rnnlab.errors import RnnlabError
+from rnnlab.runs import RunDir
+from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile, ProgressBar
+from rnnlab.train.checkpoint import load_checkpoint
+from rnnlab.train.distributed import Placement, pick_device, setup, teardown
+from rnnlab.train.loop import Objective, Trainer
+
+
+@dataclass
+class TrainedRun:
+    """An opened run directory: its config and weights, and what its task reads and writes with."""
+
+    run: RunDir
+    config: RunConfig
+    tokenizer: Any
+    vocab: Any
+    model: Any
+    device: torch.device
+    assets: Any = None          # what a task saved beside its weights (series: SeriesSpec)
+
+
+@dataclass
+class Prepared:
+    """A task's training data, ready for the loop: the objective is built once the model is."""
+
+    summary: str                                    # one line for the log: how much data, what vocabulary
+    output_size: int                                # vocabulary size, keys or features per step
+    write: Callable[[Path], None]                   # saves vocabulary / statistics into a new run folder
+    objective: Callable[[torch.nn.Module], Objective]
+    extra: dict = field(default_factory=dict)
+
+
+class Task:
+    """One kind of run. Subclasses name themselves, say which options apply and fill in the hooks."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    # The `train` options that apply: config section -> field names (every other flag is refused).
+    options: ClassVar[dict[str, tuple[str, ...]]]
+    default_preset: ClassVar[str] = ""               # the recipe used when no --preset is given
+    defaults: ClassVar[dict] = {}                    # config values of this task's runs unless told otherwise
+    trainer: ClassVar[type] = Trainer
+
+    # ---- which runs are mine ---------------------------------------------------------------
+    @classmethod
+    def claims(cls, config: RunConfig) -> bool:
+        """Whether a saved or freshly built config is a run of this task."""
+        raise NotImplementedError
+
+    def configure(self, data: dict) -> None:
+        """Set the data fields that identify this task in a new run's config (`data` is the overrides)."""
+
+    # ---- training ----------------------------------------------------------------------------
+    def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
+        raise NotImplementedError
+
+    def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def after_build(self, model, config: RunConfig, run: RunDir, prepared: Prepared, log) -> None:
+        """Anything done to a new model before training (pretrained embeddings)."""
+
+    def describe_model(self, config: RunConfig, model) -> str:
+        m = config.model
+        params = sum(p.numel() for p in model.parameters())
+        return f"{m.layers}x{m.hidden} {m.cell}, {params:,} parameters"
+
+    def train(self, config: RunConfig, run: RunDir, resume: bool, callbacks: list[Callback], log) -> list[dict]:
+        """Train into `run` (or resume it) through the one loop; returns the metrics records."""
+        placement = setup(config.train.device, config.train.threads)
+        try:
+            prepared = self.prepare(config, run, resume, placement)
+            if not resume and placement.is_main:
+                run.create(config)
+                prepared.write(run.path)
+            if placement.distributed:
+                dist.barrier()
+            torch.manual_seed(config.train.seed)
+            random.seed(config.train.seed)
+            model = self.build_model(config, prepared).to(placement.device)
+            if not resume:
+                self.after_build(model, config, run, prepared, log if placement.is_main else (lambda line: None))
+            torch.manual_seed(config.train.seed + placement.rank)
+            reporting = [ProgressBar(), MetricsFile(), EpochLog(log), *callbacks]
+            trainer = self.trainer(model, prepared.objective(model), config.train, placement, run, reporting)
+            if resume:
+                trainer.resume()
+            if placement.is_main:
+                log(f"{config.data.corpus}: {prepared.summary}; {self.describe_model(config, model)}; "
+                    f"{placement.device}, {placement.world_size} process(es), {torch.get_num_threads()} thread(s); "
+                    f"run {run.path}" + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
+            return trainer.fit()
+        finally:
+            teardown()
+
+    # ---- using a trained run -----------------------------------------------------------------
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+        raise NotImplementedError
+
+    def open_run(self, path, which: str = "best", device: str | torch.device = "cpu") -> TrainedRun:
+        """A run directory of this task, ready to use (`device` auto: a GPU when there is one)."""
+        run = RunDir(path)
+        config = run.load_config()
+        if not self.claims(config):
+            raise RnnlabError(f"{run.path}: not a {self.name} run (its config says task {config.data.task}, "
+                              f"modality {config.data.modality})")
+        return self.open(run, config, which, pick_device(str(device)))
+
+    def evaluate(self, args) -> int:
+        raise RnnlabError(f"{args.run}: `rnnlab evaluate` does not take a {self.name} run")
+
+    def generate(self, args) -> int:
+        raise RnnlabError(f"{args.run}: `rnnlab generate` does not take a {self.name} run")
+
+    def served(self, name: str, trained: TrainedRun):
+        raise RnnlabError(f"{trained.run.path}: a {self.name} run; `rnnlab serve` steps language-model, MIDI, "
+                          "piano-roll and series runs")
+
+
+def checkpoint_path(run: RunDir, which: str) -> Path:
+    """best.pt, or last.pt when asked for it or when no best was kept."""
+    return run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
+
+
+def load_weights(model: torch.nn.Module, run: RunDir, which: str, device) -> torch.nn.Module:
+    """The chosen checkpoint's weights into `model`, on `device`, in eval mode."""
+    checkpoint = checkpoint_path(run, which)
+    try:
+        model.load_state_dict(load_checkpoint(checkpoint)["model"])
+    except RuntimeError as err:
+        lines = str(err).splitlines()
+        first = lines[1].strip() if len(lines) > 1 else str(err)
+        raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabulary ({first})") from None
+    return model.to(device).eval()

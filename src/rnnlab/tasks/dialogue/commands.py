@@ -1,0 +1,47 @@
+"""`rnnlab respond` (one context, a few responses) and `rnnlab chat` (a conversation on standard input)."""
+
+from __future__ import annotations
+
+import sys
+
+from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import add_sampling_flags
+from rnnlab.tasks.dialogue.respond import respond
+from rnnlab.tasks.dialogue.task import DialogueTask
+
+
+def add_response_flags(p) -> None:
+    p.add_argument("run")
+    add_sampling_flags(p, ("temperature", "top_k", "greedy", "seed"), temperature=0.8, top_k=20)
+    p.add_argument("--device", default="cpu")
+
+
+def add_respond_arguments(p) -> None:
+    add_response_flags(p)
+    p.add_argument("--context", action="append", default=[], help="an utterance of context; repeat, oldest first")
+    p.add_argument("--samples", type=int, default=1, help="responses to sample")
+
+
+def cmd_respond(args) -> int:
+    if not args.context:
+        raise RnnlabError("respond needs at least one --context UTTERANCE (oldest first)")
+    trained = DialogueTask().open_run(args.run, "best", args.device)
+    for line in respond(trained, [args.context], args.samples, args.temperature, args.top_k, args.greedy,
+                        args.seed)[0]:
+        print(line)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    """Read one utterance per line; answer each, keeping the conversation as context."""
+    trained = DialogueTask().open_run(args.run, "best", args.device)
+    history: list[str] = []
+    print("(one utterance per line; end with Ctrl-D)", file=sys.stderr)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        history.append(line.strip())
+        reply = respond(trained, [history], 1, args.temperature, args.top_k, args.greedy, args.seed)[0][0]
+        history.append(reply)
+        print(reply, flush=True)
+    return 0

@@ -1,0 +1,62 @@
+"""The dialogue task: a response to the last few utterances (flat seq2seq, HRED or VHRED)."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from rnnlab.config import DialogueConfig, RunConfig, SECTIONS
+from rnnlab.data.tokenize import load_vocabulary, save_vocabulary
+from rnnlab.runs import RunDir
+from rnnlab.tasks.base import Prepared, Task, TrainedRun
+from rnnlab.tasks.dialogue.respond import open_dialogue_run
+from rnnlab.tasks.dialogue.train import DialogueObjective, build_dialogue_model, prepare_dialogues
+from rnnlab.tasks.language_model.task import TEXT_OPTIONS
+from rnnlab.tasks.seq2seq.task import PAIR_TRAIN_OPTIONS
+from rnnlab.train.distributed import Placement
+
+
+class DialogueTask(Task):
+    name = "dialogue"
+    description = "response generation from a dialogue's context (seq2seq, HRED, VHRED)"
+    options = {"data": TEXT_OPTIONS, "model": ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range"),
+               "train": PAIR_TRAIN_OPTIONS, "dialogue": tuple(SECTIONS["dialogue"].__dataclass_fields__)}
+    defaults = {"data": {"level": "ja"}, "dialogue": {}}
+
+    @classmethod
+    def claims(cls, config: RunConfig) -> bool:
+        return config.data.task == "dialogue"
+
+    def configure(self, data: dict) -> None:
+        data.update(task="dialogue")
+
+    def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
+        dialogue = config.dialogue or DialogueConfig()
+        saved = load_vocabulary(run.vocab_path)[0] if resume else None
+        tokenizer, vocab, examples = prepare_dialogues(config, dialogue, saved)
+        summary = (f"{len(examples['train'].responses):,} training responses (context {dialogue.context_size}), "
+                   f"vocabulary {len(vocab):,}")
+        return Prepared(summary, len(vocab), lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config),
+                        lambda model: DialogueObjective(config, examples, vocab, placement.device), {"vocab": vocab})
+
+    def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
+        return build_dialogue_model(config, config.dialogue or DialogueConfig(), prepared.extra["vocab"])
+
+    def describe_model(self, config: RunConfig, model) -> str:
+        return f"{(config.dialogue or DialogueConfig()).model}, " + super().describe_model(config, model)
+
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+        return open_dialogue_run(run, config, which, device)
+
+    def evaluate(self, args) -> int:
+        from rnnlab.tasks.dialogue.train import evaluate_dialogue_run
+
+        result = evaluate_dialogue_run(self.open_run(args.run, args.checkpoint, args.device), args.split)
+        print(json.dumps(result, ensure_ascii=False) if args.json else
+              f"{result['data']} ({args.split}): response perplexity {result['perplexity']:.2f} over "
+              f"{result['responses']:,} responses" + (f" (the bound; reconstruction perplexity "
+                                                     f"{result['reconstruction_perplexity']:.2f}, KL "
+                                                     f"{result['kl_per_response']:.3f} nats/response)"
+                                                     if "kl_per_response" in result else ""))
+        return 0

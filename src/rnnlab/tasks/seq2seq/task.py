@@ -1,0 +1,87 @@
+"""The seq2seq task: source -> target pairs (the book's addition and dates, translation) with an
+encoder-decoder: plain, peeky or attention."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from rnnlab.config import RunConfig, Seq2SeqConfig, SECTIONS
+from rnnlab.runs import RunDir
+from rnnlab.tasks.base import Prepared, Task, TrainedRun
+from rnnlab.tasks.language_model.task import TEXT_OPTIONS, TRAIN_OPTIONS
+from rnnlab.tasks.seq2seq.data import prepare_pairs
+from rnnlab.tasks.seq2seq.model import build_seq2seq
+from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
+from rnnlab.tasks.seq2seq.translate import open_pair_run
+from rnnlab.train.distributed import Placement
+
+PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
+    "bptt", "variable_bptt", "activation_reg", "temporal_reg", "fused_loss", "eval_batch_size"))
+PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range", "init_embeddings")
+
+
+class Seq2SeqTask(Task):
+    name = "seq2seq"
+    description = "sequence to sequence: source -> target pairs (addition, dates, translation)"
+    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS,
+               "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
+    defaults = {"data": {"level": "word"}, "seq2seq": {}}
+
+    @classmethod
+    def claims(cls, config: RunConfig) -> bool:
+        return config.data.task == "seq2seq"
+
+    def configure(self, data: dict) -> None:
+        data.update(task="seq2seq")
+
+    def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
+        seq = config.seq2seq or Seq2SeqConfig()
+        validate_seq2seq(config, seq)
+        data = prepare_pairs(config.data, seq, load_pair_vocabularies(run)[0] if resume else None)
+        pretrained = None
+        if config.model.init_embeddings and not resume:          # checked before the run directory is made
+            from rnnlab.tasks.word2vec.vectors import vectors_for
+            pretrained = vectors_for(config)
+        summary = (f"{len(data.splits['train'].examples):,} training pairs"
+                   + (f" ({data.skipped:,} over --max-length {seq.max_length} skipped)" if data.skipped else "")
+                   + f", vocabulary {len(data.vocabs.source):,} -> {len(data.vocabs.target):,}")
+        return Prepared(summary, len(data.vocabs.target), lambda folder: save_pair_vocabularies(RunDir(folder), data),
+                        lambda model: PairObjective(config, data, placement.device),
+                        {"data": data, "pretrained": pretrained})
+
+    def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
+        vocabs = prepared.extra["data"].vocabs
+        return build_seq2seq(config.model, config.seq2seq or Seq2SeqConfig(), len(vocabs.source), len(vocabs.target))
+
+    def after_build(self, model, config, run, prepared, log) -> None:
+        if prepared.extra["pretrained"]:
+            from rnnlab.tasks.word2vec.vectors import init_seq2seq_embeddings
+            log(init_seq2seq_embeddings(model, prepared.extra["data"].vocabs, *prepared.extra["pretrained"]))
+
+    def describe_model(self, config: RunConfig, model) -> str:
+        m, seq = config.model, config.seq2seq or Seq2SeqConfig()
+        params = sum(p.numel() for p in model.parameters())
+        return (f"{m.layers}x{m.hidden} {m.cell} {'bidirectional ' if seq.bidirectional else ''}encoder, "
+                f"{seq.decoder} decoder" + (f" ({seq.attention})" if seq.decoder == "attention" else "")
+                + (", reversed source" if seq.reverse_source else "") + f", {params:,} parameters")
+
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+        return open_pair_run(run, config, which, device)
+
+    def evaluate(self, args) -> int:
+        from rnnlab.tasks.seq2seq.evaluate import check_decoding, evaluate_pair_run
+
+        check_decoding(args)
+        result = evaluate_pair_run(self.open_run(args.run, args.checkpoint, args.device), args.split, args.data,
+                                   args.beam, args.length_penalty)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+            return 0
+        d = result["decoding"]
+        print(f"{result['data']}: exact match {100 * result['exact_match']:.2f}%, BLEU {result['bleu']:.2f} "
+              f"(tokenize {result['bleu_tokenize']}), perplexity {result['perplexity']:.3f} over "
+              f"{result['pairs']:,} pairs; {d['method']} decoding"
+              + (f", beam {d['beam']}, length penalty {d['length_penalty']}" if d["method"] == "beam" else ""))
+        return 0

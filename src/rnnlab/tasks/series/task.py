@@ -1,0 +1,60 @@
+"""The series task: multi-dimensional series and pen strokes, a Gaussian or mixture-density output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rnnlab.config import DataConfig, RunConfig
+from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import sampling_from_args
+from rnnlab.runs import RunDir
+from rnnlab.tasks.language_model.task import TRAIN_OPTIONS
+from rnnlab.tasks.series.data import load_series_run_assets, prepare_series_run
+from rnnlab.tasks.series.model import build_series_model
+from rnnlab.tasks.stream import StreamData, StreamTask
+
+
+class SeriesTask(StreamTask):
+    name = "series"
+    description = "multi-dimensional series (CSV columns) and pen strokes: forecasts and drawings"
+    options = {"data": ("split", "columns", "pen_column", "season", "missing"),
+               "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range", "head", "mixtures"),
+               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
+
+    @classmethod
+    def claims(cls, config: RunConfig) -> bool:
+        return config.data.task == "lm" and config.data.modality == "series"
+
+    def configure(self, data: dict) -> None:
+        data.update(task="lm", modality="series")
+
+    def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
+        return prepare_series_run(config, run_folder, resume)
+
+    def read_assets(self, run: RunDir) -> tuple:
+        return load_series_run_assets(run)
+
+    def model_for(self, config: RunConfig, output_size: int):
+        return build_series_model(config, output_size)
+
+    def evaluate(self, args) -> int:
+        from rnnlab.tasks.series.evaluate import describe, evaluate_series_run
+
+        result = evaluate_series_run(self.open_run(args.run, args.checkpoint, args.device), args.split, args.data)
+        print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
+        return 0
+
+    def generate(self, args) -> int:
+        from rnnlab.tasks.series.generate import generate_series
+
+        if not args.out:
+            raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
+        trained = self.open_run(args.run, args.checkpoint, args.device)
+        written = generate_series(trained, sampling_from_args(args), Path(args.out), args.prime_file, args.context)
+        print(f"{written['steps']} steps after {written['prime_steps']} of prime: {written['csv']}, {written['png']}")
+        return 0
+
+    def served(self, name, trained):
+        from rnnlab.tasks.series.serving import VectorModel
+        return VectorModel(name, trained)

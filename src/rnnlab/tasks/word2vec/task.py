@@ -1,0 +1,42 @@
+"""The word2vec task: word vectors trained by gensim (`rnnlab word2vec`), asked for neighbours and analogies."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from rnnlab.config import RunConfig
+from rnnlab.runs import RunDir
+from rnnlab.tasks.base import Task, TrainedRun
+from rnnlab.tasks.word2vec.vectors import load_word_vectors
+
+
+class Word2VecTask(Task):
+    name = "word2vec"
+    description = "word vectors (CBOW / skip-gram with negative sampling, trained by gensim)"
+    options = {}                 # trained by `rnnlab word2vec`, not `rnnlab train`
+
+    @classmethod
+    def claims(cls, config: RunConfig) -> bool:
+        return config.data.task == "word2vec"
+
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+        vectors = load_word_vectors(run.path)
+        return TrainedRun(run, config, None, None, vectors, torch.device("cpu"))
+
+    def evaluate(self, args) -> int:
+        from rnnlab.errors import RnnlabError
+        from rnnlab.tasks.word2vec.train import evaluate_analogies_run
+
+        if not args.analogies:
+            raise RnnlabError(f"{args.run}: a word2vec run; evaluate it with --analogies FILE "
+                              "(e.g. questions-words.txt)")
+        result = evaluate_analogies_run(args.run, args.analogies, args.restrict_vocab, not args.case_sensitive)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            print(f"{result['file']}: accuracy {100 * result['accuracy']:.2f}% on {result['seen']:,} of "
+                  f"{result['total']:,} questions (coverage {100 * result['coverage']:.1f}%; semantic "
+                  f"{100 * result['semantic_accuracy']:.2f}%, syntactic {100 * result['syntactic_accuracy']:.2f}%)")
+        return 0
