@@ -72,8 +72,8 @@ def main():
     published = PUBLISHED.get(args.corpus, {})
     print(f"\n{args.corpus}: test frame NLL (nats per frame, sum over 88 keys; {rows[0]['frames']:,} scored frames), "
           f"1x256, dropout 0.3, Adam, <= {args.minutes:g} min each on {torch.get_num_threads()} CPU thread(s)\n")
-    print(f"| model | parameters | epochs | minutes | valid | test | published |")
-    print(f"|---|---:|---:|---:|---:|---:|---|")
+    print("| model | parameters | epochs | minutes | valid | test | published |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
         name = row["cell"].upper() + (" + NADE head" if row["head"] == "nade" else "")
         figure, source = published.get(row["cell"], ("—", "")) if row["head"] == "bernoulli" else ("—", "")

@@ -3,14 +3,13 @@
 The book's settings: window 5, 100 dimensions, batch 100, 5 negatives, Adam. Both run on one BLAS
 thread, on the same word ids, for the same number of iterations, back to back.
 
-    .venv/bin/python benchmarks/scratch_cbow.py --iterations 30
+    RNNLAB_DATA=DATA .venv/bin/python benchmarks/scratch_cbow.py --book deep-learning-from-scratch-2 --iterations 30
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,12 +21,12 @@ for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared"
-sys.path.insert(0, str(HERE.parent / "src"))
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+from book import add_book_argument, lay_out  # noqa: E402
 
 
 def ptb_ids() -> np.ndarray:
-    words = (SHARED / "data" / "ptb" / "ptb.train.txt").read_text().replace("\n", " <eos> ").split()
+    words = (Path(os.environ["RNNLAB_DATA"]) / "ptb" / "ptb.train.txt").read_text().replace("\n", " <eos> ").split()
     index: dict[str, int] = {}
     return np.array([index.setdefault(w, len(index)) for w in words])
 
@@ -47,9 +46,9 @@ def time_ours(corpus, contexts, targets, iterations: int) -> float:
     return (time.perf_counter() - started) / iterations
 
 
-def time_book(corpus, contexts, targets, iterations: int) -> float:
+def time_book(corpus, contexts, targets, iterations: int, code: Path) -> float:
     with tempfile.TemporaryDirectory() as book:
-        subprocess.run([str(SHARED / "reference" / "prepare-dlfs2"), book], check=True, capture_output=True)
+        lay_out(code, Path(book))
         sys.path[:0] = [book, str(Path(book) / "ch04")]
         from cbow import CBOW as BookCBOW
         from common.optimizer import Adam as BookAdam
@@ -67,12 +66,13 @@ def time_book(corpus, contexts, targets, iterations: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=30)
+    add_book_argument(parser)
     args = parser.parse_args()
     from rnnlab.scratch.cbow import contexts_and_targets
     corpus = ptb_ids()
     contexts, targets = contexts_and_targets(corpus, 5)
     ours = time_ours(corpus, contexts, targets, args.iterations)
-    book = time_book(corpus, contexts, targets, args.iterations)
+    book = time_book(corpus, contexts, targets, args.iterations, args.book)
     per_epoch = len(targets) // 100
     print(f"PTB {len(corpus):,} words, {per_epoch:,} iterations per epoch; load average {os.getloadavg()[0]:.1f}")
     print(f"book ch04 CBOW: {book:.4f} s/iteration ({book * per_epoch / 60:.1f} min/epoch)")

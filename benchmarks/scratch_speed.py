@@ -1,12 +1,12 @@
 """Words/s of the NumPy engine against the book's own NumPy code (ch06 Rnnlm), measured in one run.
 
 The book's config: PTB, one LSTM layer, wordvec 100, hidden 100, batch 20, 35 steps, SGD lr 20,
-clip 0.25. The book's code is laid out in a temporary folder by ../shared/reference/prepare-dlfs2
-and trained through its own RnnlmTrainer.fit; ours through the NumPy engine's train step. Rounds
+clip 0.25. The book's code (--book: a clone of oreilly-japan/deep-learning-from-scratch-2) is
+copied into a temporary folder with PTB from $RNNLAB_DATA and trained through its own RnnlmTrainer.fit; ours through the NumPy engine's train step. Rounds
 alternate (book, ours, book, ours, ...) so that load from other processes hits both alike; the
 script prints words/s per round, the medians and their ratio.
 
-    RNNLAB_DATA=../shared/data python benchmarks/scratch_speed.py [--steps 40] [--rounds 5] [--threads 2]
+    RNNLAB_DATA=DATA python benchmarks/scratch_speed.py --book deep-learning-from-scratch-2 [--steps 40] [--rounds 5] [--threads 2]
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import argparse
 import itertools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from book import add_book_argument, lay_out  # noqa: E402
 
 
 def parse_args():
@@ -29,7 +29,7 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=40, help="training steps (35x20 words each) per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="BLAS threads for both (0: OpenBLAS default)")
-    parser.add_argument("--reference", type=Path, default=REFERENCE, help="folder holding prepare-dlfs2")
+    add_book_argument(parser)
     return parser.parse_args()
 
 
@@ -87,11 +87,9 @@ def main() -> None:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[name] = str(args.threads)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if "RNNLAB_DATA" not in os.environ and (REFERENCE.parent / "data").is_dir():
-        os.environ["RNNLAB_DATA"] = str(REFERENCE.parent / "data")
     words = args.steps * 20 * 35
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([str(args.reference / "prepare-dlfs2"), folder], check=True, stdout=subprocess.DEVNULL)
+        lay_out(args.book, Path(folder))
         book, book_vocab = book_trainer(Path(folder), args.steps)
         ours, our_vocab = our_trainer(args.steps)
         print(f"PTB vocabulary: book {book_vocab:,}, rnnlab {our_vocab:,}; {args.steps} steps of 20x35 words "

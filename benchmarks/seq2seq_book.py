@@ -1,18 +1,17 @@
 """rnnlab's seq2seq against the book's NumPy code (ゼロから作るDeep Learning ❷, ch07-08), in one run.
 
-For each case, trains the book's model (../shared/reference/book_seq2seq.py, unchanged code) and
-rnnlab's at the book's sizes (embed 16, hidden 128 / 256, batch 128, Adam 1e-3, clip 5), one
+For each case, trains the book's model (its code unchanged, from --book: a clone of
+oreilly-japan/deep-learning-from-scratch-2) and rnnlab's at the book's sizes (embed 16, hidden 128 / 256, batch 128, Adam 1e-3, clip 5), one
 epoch at a time, and prints exact match on the book's 5,000-row test split and train seconds
 per epoch. The machine's cores are shared, so both run back to back under the same load.
 
-    .venv/bin/python benchmarks/seq2seq_book.py --cases add-peeky date-attn --epochs 2
-    .venv/bin/python benchmarks/seq2seq_book.py --cases add-peeky --epochs 25 --no-book
+    RNNLAB_DATA=DATA .venv/bin/python benchmarks/seq2seq_book.py --book deep-learning-from-scratch-2 --epochs 2
+    RNNLAB_DATA=DATA .venv/bin/python benchmarks/seq2seq_book.py --cases add-peeky --epochs 25 --no-book
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import subprocess
@@ -22,7 +21,41 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("RNNLAB_SHARED", HERE.parent.parent / "shared"))
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+from book import add_book_argument, lay_out  # noqa: E402
+
+# The book's ch07/ch08 training, driven one epoch at a time (batch 128, Adam, clip 5, reversed input
+# except the plain addition model); run in its own process so that its BLAS threads can be set.
+BOOK_DRIVER = """
+import json, sys, time
+import numpy as np
+task, variant, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+from dataset import sequence
+from common.optimizer import Adam
+from common.trainer import Trainer
+from common.util import eval_seq2seq
+np.random.seed(0)
+(x_train, t_train), (x_test, t_test) = sequence.load_data("addition.txt" if task == "add" else "date.txt")
+char_to_id, id_to_char = sequence.get_vocab()
+reverse = not (task == "add" and variant == "base")
+if reverse:
+    x_train, x_test = x_train[:, ::-1], x_test[:, ::-1]
+if variant in ("base", "rev"):
+    from seq2seq import Seq2seq as Model
+elif variant == "peeky":
+    from peeky_seq2seq import PeekySeq2seq as Model
+else:
+    from attention_seq2seq import AttentionSeq2seq as Model
+model = Model(len(char_to_id), 16, 128 if task == "add" else 256)
+trainer = Trainer(model, Adam())
+for epoch in range(1, epochs + 1):
+    started = time.time()
+    trainer.fit(x_train, t_train, max_epoch=1, batch_size=128, max_grad=5.0, eval_interval=None)
+    trained = time.time()
+    correct = sum(eval_seq2seq(model, x_test[[i]], t_test[[i]], id_to_char, False, reverse) for i in range(len(x_test)))
+    print(json.dumps({"epoch": epoch, "exact_match_percent": round(100 * correct / len(x_test), 2),
+                      "train_s": round(trained - started, 2), "eval_s": round(time.time() - trained, 2)}), flush=True)
+"""
 # case -> (book task, book variant, rnnlab corpus, preset, seq2seq overrides)
 CASES = {
     "add-plain": ("add", "base", "addition", "book-seq2seq", {}),
@@ -34,26 +67,24 @@ CASES = {
 
 def run_book(case: str, epochs: int, book_dir: Path, threads: int) -> list[dict]:
     task, variant = CASES[case][:2]
-    env = {**os.environ, "PYTHONPATH": str(book_dir)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(book_dir / sub) for sub in ("", "ch07", "ch08"))}
     if threads:      # BLAS threads thrash when the cores are shared; 0 leaves NumPy's default
         env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    out = subprocess.run([sys.executable, str(SHARED / "reference" / "book_seq2seq.py"), str(book_dir), task, variant,
-                          str(epochs)], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", BOOK_DRIVER, task, variant, str(epochs)], env=env, cwd=book_dir,
+                         capture_output=True, text=True, check=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
 def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, book_padding: bool,
                lr: float = 0.0) -> list[dict]:
-    sys.path.insert(0, str(HERE.parent / "src"))
-    from rnnlab.config import PRESETS, Seq2SeqConfig, build_config
-    from rnnlab.tasks.seq2seq.train import train_pairs
+    from rnnlab.config import build_config
+    from rnnlab.tasks.registry import train
 
     _, _, corpus, preset, extra = CASES[case]
-    train = {"epochs": epochs, "threads": threads, **({"lr": lr} if lr else {})}
-    config = build_config(preset, {"data": {"corpus": corpus}, "train": train})
-    seq = dataclasses.replace(Seq2SeqConfig(), **{**PRESETS[preset]["seq2seq"], **extra, "dev_limit": 0,
-                                                   "bf16": bf16, "book_padding": book_padding})
-    records = train_pairs(config, seq, folder / case, log=lambda line: None)
+    options = {"epochs": epochs, "threads": threads, **({"lr": lr} if lr else {})}
+    config = build_config(preset, {"data": {"corpus": corpus}, "train": options,
+                                   "seq2seq": {**extra, "dev_limit": 0, "bf16": bf16, "book_padding": book_padding}})
+    records = train(config, folder / case, log=lambda line: None)
     if case == "date-attn":
         print(month_alignment(folder / case))
     previous = 0.0
@@ -64,8 +95,9 @@ def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, b
 
 def month_alignment(run: Path, text: str = "september 27, 1994") -> str:
     """Where the output month's attention peaks on the book's example (source in reading order)."""
-    from rnnlab.tasks.seq2seq.translate import open_pair_run, translate
-    hypothesis, tokens = translate(open_pair_run(run), text)
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.translate import translate
+    hypothesis, tokens = translate(open_run(run), text)
     best = hypothesis[0]
     peaks = [tokens[int(best.weights[i].argmax())] + f"@{int(best.weights[i].argmax())}" for i in (5, 6)]
     on_month = all(int(best.weights[i].argmax()) < len("september") for i in (5, 6))
@@ -83,14 +115,16 @@ def main() -> None:
     parser.add_argument("--book-padding", action=argparse.BooleanOptionalAction, default=True,
                         help="rnnlab keeps the book's padding spaces (as its default)")
     parser.add_argument("--no-book", action="store_true", help="skip the book's code")
+    add_book_argument(parser, required=False)
     parser.add_argument("--book-threads", type=int, default=1, help="BLAS threads for the book's NumPy (0: default)")
     args = parser.parse_args()
-    os.environ.setdefault("RNNLAB_DATA", str(SHARED / "data"))
+    if not args.no_book and args.book is None:
+        parser.error("--book PATH is required (or --no-book): git clone "
+                     "https://github.com/oreilly-japan/deep-learning-from-scratch-2 and pass its folder")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         if not args.no_book:
-            subprocess.run([str(SHARED / "reference" / "prepare-dlfs2"), str(scratch / "book")], check=True,
-                           capture_output=True)
+            lay_out(args.book, scratch / "book")
         for case in args.cases:
             load = os.getloadavg()[0]
             book = [] if args.no_book else run_book(case, args.epochs, scratch / "book", args.book_threads)

@@ -28,7 +28,7 @@ from pathlib import Path
 def make_run(folder: Path, hidden: int, layers: int, vocab: int) -> Path:
     from rnnlab.config import build_config
     from rnnlab.data.tokenize import TokenizerConfig, Vocabulary, save_vocabulary
-    from rnnlab.runs_open import build_model
+    from rnnlab.tasks.language_model.model import build_language_model
     from rnnlab.runs import RunDir
     from rnnlab.train.checkpoint import save_checkpoint
 
@@ -38,7 +38,7 @@ def make_run(folder: Path, hidden: int, layers: int, vocab: int) -> Path:
     run.create(config)
     words = Vocabulary(["<unk>", "<eos>"] + [f"w{i}" for i in range(vocab - 2)])
     save_vocabulary(run.vocab_path, words, TokenizerConfig(level="word"))
-    save_checkpoint(run.best_checkpoint, {"model": build_model(config, vocab).state_dict()})
+    save_checkpoint(run.best_checkpoint, {"model": build_language_model(config, vocab).state_dict()})
     return folder
 
 

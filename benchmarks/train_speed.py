@@ -4,7 +4,7 @@ Default config is the issue's: PTB, 2x200 LSTM, bptt 35, batch 20, SGD lr 1, cli
 Both start from the same weights and read the same batches; the script prints words/s for each
 and the relative difference of the loss after the same steps (fp32 accuracy check).
 
-    RNNLAB_DATA=../shared/data python benchmarks/train_speed.py [--steps 200] [--hidden 200]
+    RNNLAB_DATA=DATA python benchmarks/train_speed.py [--steps 200] [--hidden 200]
 """
 
 from __future__ import annotations

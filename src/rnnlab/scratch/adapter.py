@@ -1,6 +1,6 @@
 """The NumPy model behind the contract rnnlab.train drives, and a run directory opened for it.
 
-`rnnlab.train.trainer` and `rnnlab.train.evaluate` know a model only through
+`rnnlab.train.loop` and `rnnlab.train.evaluate` know a model only through
 `model(inputs, state, targets) -> LMOutput`, `initial_state(batch)` and `train()` / `eval()`.
 `LMAdapter` gives the NumPy language model that face (token ids arrive as CPU tensors, the
 summed NLL leaves as a NumPy scalar), so the same loop and the same perplexity protocol serve

@@ -29,6 +29,9 @@ from rnnlab.train.distributed import Placement, broadcast_flag, gather_objects
 from rnnlab.train.optim import Schedule, make_optimizer
 
 
+EARLY_STOP_MARGIN = 1e-4        # relative gain an epoch must make to count as progress
+
+
 @dataclass
 class StepResult:
     """One batch's loss (to minimise) and what the epoch's record sums up."""
@@ -194,16 +197,21 @@ class Trainer:
 
     def end_epoch(self, partial: bool) -> dict:
         p = self.progress
+        started = time.perf_counter()
         valid = self.objective.validate(self.raw_model)
+        p.elapsed += time.perf_counter() - started             # the budget is wall-clock: validation counts
         record = {"epoch": p.epoch, "step": p.step, **self.objective.train_fields(p), **valid,
                   "lr": self.schedule.lr, "elapsed_s": round(p.elapsed, 2)}
         if partial:
             record["partial"] = True
-        improved = valid["valid_loss"] < p.best_valid
+        loss = valid["valid_loss"]
+        # An epoch is bad unless it beats the best by ReduceLROnPlateau's margin (1e-4 relative): a run
+        # whose learning rate has decayed to nothing must not go on for ever on gains of 1e-7.
+        margin = EARLY_STOP_MARGIN * abs(p.best_valid) if math.isfinite(p.best_valid) else 0.0
+        p.bad_epochs = 0 if loss < p.best_valid - margin else p.bad_epochs + 1
+        improved = loss < p.best_valid
         if improved:
-            p.best_valid, p.bad_epochs = valid["valid_loss"], 0
-        else:
-            p.bad_epochs += 1
+            p.best_valid = loss
         if not partial:
             self.schedule.after_epoch(p.epoch, valid["valid_loss"])
             p.next_epoch()

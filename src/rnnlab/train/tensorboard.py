@@ -14,7 +14,11 @@ class TensorBoard(Callback):
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             raise RnnlabError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
-        self.writer = SummaryWriter(str(folder))
+        self.make_writer = lambda: SummaryWriter(str(folder))
+        self.writer = None
+
+    def train_started(self, trainer) -> None:           # the run directory exists by now
+        self.writer = self.make_writer()
 
     def step_done(self, trainer, info: dict) -> None:
         self.writer.add_scalar("train/loss", info["loss"], info["step"])
