@@ -42,9 +42,11 @@ def test_bf16_sampling_reports_its_accuracy(trained, capsys):
 
 
 def test_same_seed_same_sample(trained, capsys):
-    main(["generate", str(trained), "--length", "20", "--seed", "5"])
+    capsys.readouterr()
+    assert main(["generate", str(trained), "--length", "20", "--seed", "5"]) == 0
     first = capsys.readouterr().out
-    main(["generate", str(trained), "--length", "20", "--seed", "5"])
+    assert first.strip(), "generate printed nothing"
+    assert main(["generate", str(trained), "--length", "20", "--seed", "5"]) == 0
     assert capsys.readouterr().out == first
 
 
@@ -84,11 +86,15 @@ def test_bad_inputs_get_one_line_and_exit_2(tmp_path, small_text, capsys):
     assert "not a run directory" in error_line(capsys, ["evaluate", str(tmp_path)])
 
 
-def test_unknown_preset_and_cell_are_rejected(small_text, tmp_path, capsys):
-    with pytest.raises(SystemExit):   # argparse already names the valid choices
-        main(["train", str(small_text), "--out", str(tmp_path / "r"), "--preset", "nope"])
-    with pytest.raises(SystemExit):
-        main(["train", str(small_text), "--out", str(tmp_path / "r"), "--cell", "transformer"])
+@pytest.mark.parametrize("flag, value", [("--preset", "nope"), ("--cell", "transformer"), ("--cell", "banana")])
+def test_unknown_preset_and_cell_are_rejected(small_text, tmp_path, capsys, flag, value):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:   # argparse's usage error: exit 2, naming the bad choice
+        main(["train", str(small_text), "--out", str(tmp_path / "r"), flag, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: invalid choice: '{value}'" in err, err
+    assert not (tmp_path / "r").exists()
 
 
 def test_several_config_problems_reported_together(small_text, tmp_path, capsys):
