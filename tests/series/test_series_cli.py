@@ -44,21 +44,42 @@ def test_sunspots_train_evaluate_forecast(tmp_path, capsys, head):
     assert "header.csv: has no rows to start from" in capsys.readouterr().err
 
 
+# Enough updates (120 drawings, 15 epochs) for the pen head to learn more than "the pen stays down".
+STROKES = ["--epochs", "15", "--batch-size", "8", "--bptt", "16", "--hidden", "32", "--layers", "1",
+           "--lr", "0.02", "--split", "0.6,0.2,0.2"]
+
+
+def majority_pen_accuracy(files: list[Path]) -> tuple[int, float]:
+    """Scored steps of these drawings as stroke-5 rows (each point, then one `end` row per drawing), and
+    the accuracy of always guessing the most frequent pen state (down, up, end) on them."""
+    counts = [0, 0, len(files)]
+    for path in files:
+        for row in list(csv.reader(path.open()))[1:]:
+            counts[int(row[2])] += 1
+    return sum(counts), max(counts) / sum(counts)
+
+
 def test_strokes_train_and_draw(tmp_path, capsys):
     from shapes import write_shapes
 
-    write_shapes(tmp_path / "shapes", 24)
+    files = write_shapes(tmp_path / "shapes", 120)
     out = tmp_path / "run"
     assert main(["train", str(tmp_path / "shapes"), "--modality", "series", "--pen-column", "pen",
-                 "--out", str(out), *TINY]) == 0
+                 "--out", str(out), *STROKES]) == 0
     assert json.loads((out / "series.json").read_text())["pen"] is True
     capsys.readouterr()
     assert main(["evaluate", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert 0 <= result["model"]["pen_accuracy"] <= 1 and "zero offset" in result["baselines"]
+    assert "zero offset" in result["baselines"]
+    steps, majority = majority_pen_accuracy(sorted(files)[-24:])      # the test split: the last 20% of drawings
+    assert result["steps"] == steps
+    # the model must beat "always the most frequent pen state" (0.853 here) by at least 4 of the 380 steps
+    assert result["model"]["pen_accuracy"] >= majority + 4 / steps, (result["model"]["pen_accuracy"], majority)
     drawing = tmp_path / "draw.csv"
+    half_drawn = tmp_path / "start.csv"               # a whole drawing's likely continuation is its `end`
+    half_drawn.write_text("".join((tmp_path / "shapes" / "shape_0000.csv").open().readlines()[:7]))
     assert main(["generate", str(out), "--out", str(drawing), "--length", "30", "--seed", "2",
-                 "--prime-file", str(tmp_path / "shapes" / "shape_0000.csv")]) == 0
+                 "--prime-file", str(half_drawn)]) == 0
     rows = list(csv.reader(drawing.open()))
     assert rows[0] == ["dx", "dy", "pen"] and 1 <= len(rows) - 1 <= 30
     assert all(r[2] in ("0", "1") for r in rows[1:]) and drawing.with_suffix(".png").exists()
