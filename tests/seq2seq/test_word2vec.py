@@ -102,23 +102,42 @@ def test_evaluate_analogies_json(w2v_run, tmp_path, capsys):
     assert result["method"].startswith("3CosAdd")
 
 
+def rows_of_known_words(embedding, tokens: list[str], vectors) -> tuple[np.ndarray, np.ndarray]:
+    """The embedding's rows of the tokens word2vec has a vector for, and those vectors."""
+    known = [(row, vectors.index[token]) for row, token in enumerate(tokens) if token in vectors.index]
+    rows, found = zip(*known)
+    return embedding.weight.detach().cpu().numpy()[list(rows)], vectors.vectors[list(found)]
+
+
 def test_init_embeddings_for_a_language_model_and_seq2seq(w2v_run, tmp_path, capsys):
-    run, corpus = w2v_run
-    lm = tmp_path / "lm"
-    assert main(["train", str(corpus), "--level", "word", "--layers", "1", "--hidden", "16", "--epochs", "1",
-                 "--bptt", "8", "--batch-size", "4", "--init-embeddings", str(run), "--out", str(lm)]) == 0
-    out = capsys.readouterr().out
-    assert "init-embeddings: 15 of 17 vocabulary words found" in out           # <unk> and <eos> are not words
     from rnnlab.tasks.registry import open_run
     from rnnlab.tasks.word2vec.vectors import load_word_vectors
+
+    run, corpus = w2v_run
     vectors = load_word_vectors(run)
-    assert open_run(lm, "last").model.embedding.weight.shape == (17, 16)
     assert vectors.dim == 16
+    still = ["--lr", "1e-12"]          # the weights move by less than float32 can show: what was copied in stays
+    lm = tmp_path / "lm"
+    assert main(["train", str(corpus), "--level", "word", "--layers", "1", "--hidden", "16", "--epochs", "1",
+                 "--bptt", "8", "--batch-size", "4", "--init-embeddings", str(run), "--out", str(lm), *still]) == 0
+    out = capsys.readouterr().out
+    assert "init-embeddings: 15 of 17 vocabulary words found" in out           # <unk> and <eos> are not words
+    trained = open_run(lm, "last")
+    assert trained.model.embedding.weight.shape == (17, 16)
+    ours, theirs = rows_of_known_words(trained.model.embedding, trained.vocab.tokens, vectors)
+    assert len(ours) == 15
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("the cat\tthe dog\nwe eat rice\twe eat soup\n" * 20, encoding="utf-8")
     assert main(["train", str(pairs), "--task", "seq2seq", "--level", "word", "--layers", "1", "--hidden", "16",
-                 "--epochs", "1", "--init-embeddings", str(run), "--out", str(tmp_path / "s2s")]) == 0
+                 "--epochs", "1", "--init-embeddings", str(run), "--out", str(tmp_path / "s2s"), *still]) == 0
     assert "source words and" in capsys.readouterr().out
+    s2s = open_run(tmp_path / "s2s", "last")
+    for embedding, vocab in ((s2s.model.source_embedding, s2s.vocabs.source), (s2s.model.target_embedding,
+                                                                                 s2s.vocabs.target)):
+        ours, theirs = rows_of_known_words(embedding, vocab.tokens, vectors)
+        assert len(ours) >= 4                                                 # the, cat / dog, we, eat, ...
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
     assert main(["train", str(pairs), "--task", "seq2seq", "--level", "word", "--hidden", "24", "--epochs", "1",
                  "--init-embeddings", str(run), "--out", str(tmp_path / "bad")]) == 2
     assert "vectors have 16 dimensions but the embeddings have 24; pass --embed 16" in capsys.readouterr().err
