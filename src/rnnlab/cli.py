@@ -102,7 +102,7 @@ def choose_task(basics: argparse.Namespace):
 
 
 def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
-    first = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    first = argparse.ArgumentParser(prog="rnnlab train", add_help=False, allow_abbrev=False)
     add_train_basics(first)
     basics, _ = first.parse_known_args(argv)
     task = choose_task(basics)

@@ -61,7 +61,7 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in [
         RemoteFile("holmes/en/pg244_a_study_in_scarlet.txt",
                    f"{GH}/jaarhday/cse450_module6_data/0e5fc5911f8e0c1cce28d62ff6f97acfcca35353/a_study_in_scarlet.txt",
                    "74c501af487b49cee4acf6559d54c2104c073d8a01bef7b82bcc39f51689dcfa"),)),
-    Corpus("holmes-ja", "緋のエチュード (Aozora Bunko 55881, tr. 大久保ゆう, CC BY 2.1 JP): the seed's novel", "ja", (
+    Corpus("holmes-ja", "緋のエチュード (Aozora Bunko 55881, tr. 大久保ゆう, CC BY 2.1 JP): A Study in Scarlet in Japanese", "ja", (
         RemoteFile("holmes/ja/55881_ruby_50043.txt",
                    f"{GH}/aozorahack/aozorabunko_text/master/cards/000009/files/55881_ruby_50043/55881_ruby_50043.txt",
                    "b6e750381be205d6997fefe4846c0e3f02fdad70a8767ee06dc08dadf186196d"),)),
