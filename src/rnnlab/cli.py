@@ -62,8 +62,11 @@ def add_train_basics(p: argparse.ArgumentParser) -> None:
 
 def train_parser(task) -> argparse.ArgumentParser:
     """`rnnlab train` with the options of `task` only."""
+    others = "; ".join(f"{t.name}: {t.description}" for t in registry.TASKS.values() if t.options)
     p = argparse.ArgumentParser(prog="rnnlab train", allow_abbrev=False,
-                                description=f"Train a {task.name} model ({task.description}) into a run directory.")
+                                description=f"Train a {task.name} model ({task.description}) into a run directory. "
+                                            "The options below are this task's.",
+                                epilog=f"Tasks (--task X --help lists each one's options): {others}.")
     add_train_basics(p)
     for section, names in task.options.items():
         group = p.add_argument_group(f"{section} options")
@@ -162,85 +165,64 @@ def note_ignored_on_resume(args, overrides: dict) -> None:
 
 
 # ---- evaluate and generate: flags that belong to some tasks only ----------------------------------
-STREAMS = ("lm", "midi-events", "pianoroll", "series")
+# Flags every run takes; every other flag is taken only by the tasks that list it in their
+# `evaluate_options` / `generate_options`, and refused in one line for the others.
+COMMON = {"run", "split", "checkpoint", "device", "json", "temperature", "greedy", "seed", "help"}
 
 
-def task_flag(p, owners: dict, tasks: tuple[str, ...], *names, **kwargs) -> None:
-    """A flag that only runs of `tasks` take; `owners` records it for `refuse_foreign_flags`."""
-    action = p.add_argument(*names, **kwargs)
-    owners[action.dest] = (names[0], tasks)
-
-
-def refuse_foreign_flags(parser, owners: dict, argv: list[str], task) -> None:
-    given = {a.dest for a in parser._actions for token in argv for s in a.option_strings
-             if token == s or token.startswith(s + "=")}
-    for dest in given:
-        flag, tasks = owners.get(dest, ("", ()))
-        if tasks and task.name not in tasks:
-            raise RnnlabError(f"{flag} does not apply to a {task.name} run (it is for {', '.join(tasks)} runs)")
-
-
-EVALUATE_FLAGS: dict = {}
-GENERATE_FLAGS: dict = {}
+def refuse_foreign_flags(parser: argparse.ArgumentParser, argv: list[str], task, kind: str) -> None:
+    """Refuse, naming it, a flag given on the command line that `task` does not take."""
+    for action in parser._actions:
+        given = any(token == s or token.startswith(s + "=") for token in argv for s in action.option_strings)
+        takes = getattr(task, f"{kind}_options")
+        if given and action.dest not in COMMON and action.dest not in takes:
+            owners = [t.name for t in registry.TASKS.values() if action.dest in getattr(t, f"{kind}_options")]
+            raise RnnlabError(f"{action.option_strings[0]} does not apply to a {task.name} run (it is for "
+                              f"{', '.join(owners)} runs)")
 
 
 def add_evaluate_arguments(p) -> None:
-    own = EVALUATE_FLAGS
     p.add_argument("run")
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
-    task_flag(p, own, STREAMS + ("seq2seq",), "--data", help="evaluate on this file instead of a split")
-    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--batch-size", type=int, default=1,
-              help="parallel streams (1: the exact protocol)")
+    p.add_argument("--data", help="evaluate on this file instead of a split")
+    p.add_argument("--batch-size", type=int, default=1, help="parallel streams (1: the exact protocol)")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    task_flag(p, own, ("lm",), "--engine", default="torch", choices=["torch", "numpy"],
-              help="numpy: read the weights into the from-scratch NumPy engine")
-    task_flag(p, own, ("seq2seq",), "--beam", type=int, default=0, help="beam search of this width (0: greedy)")
-    task_flag(p, own, ("seq2seq",), "--length-penalty", type=float, default=0.0,
-              help="beam search: GNMT length penalty alpha (0: none)")
-    task_flag(p, own, ("word2vec",), "--analogies", help="score this analogy file (questions-words.txt format)")
-    task_flag(p, own, ("word2vec",), "--restrict-vocab", type=int, default=30000,
-              help="analogies: only the most frequent N words take part (compute-accuracy's threshold)")
-    task_flag(p, own, ("word2vec",), "--case-sensitive", action="store_true", help="analogies: do not upper-case words")
+    p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
+                   help="numpy: read the weights into the from-scratch NumPy engine")
+    seq2seq.add_decoding_flags(p)
+    p.add_argument("--analogies", help="score this analogy file (questions-words.txt format)")
+    p.add_argument("--restrict-vocab", type=int, default=30000,
+                   help="analogies: only the most frequent N words take part (compute-accuracy's threshold)")
+    p.add_argument("--case-sensitive", action="store_true", help="analogies: do not upper-case words")
 
 
 def cmd_evaluate(args, argv) -> int:
     task = registry.task_of_run(args.run)
-    refuse_foreign_flags(COMMANDS["evaluate"].parser, EVALUATE_FLAGS, argv, task)
+    refuse_foreign_flags(COMMANDS["evaluate"].parser, argv, task, "evaluate")
     if args.batch_size < 1:
         raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
     return task.evaluate(args)
 
 
 def add_generate_arguments(p) -> None:
-    own = GENERATE_FLAGS
     p.add_argument("run")
-    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--prime", default="",
-              help="text to start from; MIDI runs: a MIDI file, seed events of the run's vocabulary, or for "
-                   "piano rolls a chord such as 60,64,67")
+    p.add_argument("--prime", default="", help="text to start from; MIDI runs: a MIDI file, seed events of the "
+                   "run's vocabulary, or for piano rolls a chord such as 60,64,67")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
-    add_sampling_flags(p, ("temperature", "greedy", "seed"))
-    task_flag(p, own, ("lm", "series"), "--length", type=int, default=200, help="tokens (steps) to generate")
-    task_flag(p, own, ("lm", "midi-events", "pianoroll"), "--top-k", type=int, default=0,
-              help="sample among the k most likely (0: all)")
-    task_flag(p, own, ("lm", "midi-events"), "--top-p", type=float, default=1.0,
-              help="nucleus sampling: the smallest set of tokens holding this much probability")
-    task_flag(p, own, ("lm",), "--beam", type=int, default=0, help="beam search of this width")
-    task_flag(p, own, ("lm",), "--precision", default="fp32", choices=["fp32", "bf16", "int8"],
-              help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 halves the "
-                   "memory; either is measured against fp32 on the prime first")
-    task_flag(p, own, ("midi-events", "pianoroll", "series"), "--out",
-              help="series: CSV file to write (a PNG is drawn beside it); MIDI: song.mid (song.wav and song.png "
-                   "beside it)")
-    task_flag(p, own, ("midi-events", "pianoroll"), "--seconds", type=float, default=None,
-              help="seconds of new music after the primer (default 30)")
-    task_flag(p, own, ("midi-events", "pianoroll"), "--bars", type=float, default=None,
-              help="bars of new music (4/4 unless the primer says)")
-    task_flag(p, own, ("series",), "--prime-file", help="CSV/NPY to continue (default: the run's data; strokes: "
-                                                       "a new drawing)")
-    task_flag(p, own, ("series",), "--context", type=int, default=0, help="use only the prime's last N steps")
+    add_sampling_flags(p)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"],
+                   help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 halves the "
+                        "memory; either is measured against fp32 on the prime first")
+    p.add_argument("--out", help="series: CSV file to write (a PNG is drawn beside it); MIDI: song.mid (song.wav "
+                   "and song.png beside it)")
+    p.add_argument("--seconds", type=float, default=None, help="seconds of new music after the primer (default 30)")
+    p.add_argument("--bars", type=float, default=None, help="bars of new music (4/4 unless the primer says)")
+    p.add_argument("--prime-file", help="series: CSV/NPY to continue (default: the run's data; strokes: a new "
+                   "drawing)")
+    p.add_argument("--context", type=int, default=0, help="series: use only the prime's last N steps")
 
 
 def cmd_generate(args, argv) -> int:
@@ -248,7 +230,7 @@ def cmd_generate(args, argv) -> int:
     command = {"seq2seq": "translate", "dialogue": "respond", "word2vec": "similar"}.get(task.name)
     if command:
         raise RnnlabError(f"{args.run}: a {task.name} run; use `rnnlab {command} {args.run} ...`")
-    refuse_foreign_flags(COMMANDS["generate"].parser, GENERATE_FLAGS, argv, task)
+    refuse_foreign_flags(COMMANDS["generate"].parser, argv, task, "generate")
     return task.generate(args)
 
 

@@ -1,5 +1,6 @@
 import itertools
 
+import pytest
 import torch
 
 from rnnlab.config import ModelConfig
@@ -51,3 +52,33 @@ def test_seeded_sampling_is_reproducible():
     model = tiny_model()
     config = SamplingConfig(length=15, seed=11)
     assert sample(model, [0], config, "cpu") == sample(model, [0], config, "cpu")
+
+
+def test_one_definition_of_the_settings_for_every_client():
+    from rnnlab.generate.sampling import LIVE_SETTINGS, SamplingConfig
+
+    assert LIVE_SETTINGS == ("temperature", "top_k", "top_p", "greedy", "seed")
+    base = SamplingConfig()
+    changed = base.changed({"temperature": 2, "top_k": 16.0, "seed": 3.0, "greedy": True})
+    assert changed.live() == {"temperature": 2.0, "top_k": 16, "top_p": 1.0, "greedy": True, "seed": 3}
+    assert isinstance(changed.top_k, int) and base.top_k == 0                 # a copy; the base is unchanged
+    for bad, reason in (({"seed": 1.5}, "seed must be int"), ({"top_k": "5"}, "top_k must be int"),
+                        ({"greedy": 1}, "greedy must be bool"), ({"beam": 3}, "unknown setting 'beam'"),
+                        ({"temperature": 0.0}, "temperature must be a positive number"),
+                        ({"top_p": 1.5}, "top_p must be in")):
+        with pytest.raises(ValueError, match=reason):
+            base.changed(bad)
+
+
+def test_the_command_line_flags_come_from_the_same_fields():
+    import argparse
+
+    from rnnlab.generate.sampling import add_sampling_flags, sampling_from_args
+
+    parser = argparse.ArgumentParser()
+    add_sampling_flags(parser, ("temperature", "top_k", "greedy"), temperature=0.8)
+    args = parser.parse_args(["--top-k", "7", "--greedy"])
+    config = sampling_from_args(args)
+    assert (config.temperature, config.top_k, config.greedy, config.top_p) == (0.8, 7, True, 1.0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--top-p", "0.5"])                 # only the settings asked for become flags

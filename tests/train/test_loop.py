@@ -75,7 +75,7 @@ class Flat:
 
     def step(self, model, batch, carry, step):
         loss = (model.weight ** 2).sum()
-        return StepResult(loss, float(loss), 1)
+        return StepResult(loss, loss.item(), 1)
 
     def validate(self, model):
         self.calls += 1

@@ -57,6 +57,10 @@ class Task:
     options: ClassVar[dict[str, tuple[str, ...]]]
     default_preset: ClassVar[str] = ""               # the recipe used when no --preset is given
     defaults: ClassVar[dict] = {}                    # config values of this task's runs unless told otherwise
+    # `evaluate` and `generate` flags this task takes beyond every run's (split, checkpoint, device,
+    # json; temperature, greedy, seed): the others are refused in one line.
+    evaluate_options: ClassVar[tuple[str, ...]] = ()
+    generate_options: ClassVar[tuple[str, ...]] = ()
     trainer: ClassVar[type] = Trainer
 
     # ---- which runs are mine ---------------------------------------------------------------

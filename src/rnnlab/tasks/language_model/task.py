@@ -26,6 +26,8 @@ class LanguageModelTask(StreamTask):
     description = "a language model of text: characters, words or Japanese morphemes (MeCab)"
     options = {"data": TEXT_OPTIONS, "model": LANGUAGE_MODEL_OPTIONS + ("init_embeddings",),
                "train": TRAIN_OPTIONS + ("engine",)}
+    evaluate_options = ("data", "batch_size", "engine")
+    generate_options = ("prime", "length", "top_k", "top_p", "beam", "precision")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

@@ -22,6 +22,9 @@ def is_pianoroll(config: RunConfig) -> bool:
 class MusicTask(StreamTask):
     """What both music tasks share: MIDI files (or a benchmark's rolls) in, MIDI, WAV and PNG out."""
 
+    evaluate_options = ("data", "batch_size")
+    generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars")
+
     def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
         return prepare_midi_run(config, run_folder, resume)
 
@@ -68,6 +71,7 @@ class PianorollTask(MusicTask):
                          "nade_hidden"),
                "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
     default_preset = "poly-lstm"
+    generate_options = ("prime", "top_k", "out", "seconds", "bars")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

@@ -28,6 +28,7 @@ class Seq2SeqTask(Task):
     options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS,
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}
+    evaluate_options = ("data", "beam", "length_penalty")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

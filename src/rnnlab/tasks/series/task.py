@@ -21,6 +21,8 @@ class SeriesTask(StreamTask):
     options = {"data": ("split", "columns", "pen_column", "season", "missing"),
                "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range", "head", "mixtures"),
                "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
+    evaluate_options = ("data",)
+    generate_options = ("length", "out", "prime_file", "context")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

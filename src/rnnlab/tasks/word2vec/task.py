@@ -16,6 +16,7 @@ class Word2VecTask(Task):
     name = "word2vec"
     description = "word vectors (CBOW / skip-gram with negative sampling, trained by gensim)"
     options = {}                 # trained by `rnnlab word2vec`, not `rnnlab train`
+    evaluate_options = ("analogies", "restrict_vocab", "case_sensitive")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

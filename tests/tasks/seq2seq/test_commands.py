@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
+
 from rnnlab.cli import main
 from .seq2seq_tasks import reversal_pairs
 
-SHARED = Path(os.environ.get("RNNLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+SHARED = Path(os.environ.get("RNNLAB_DATA") or SHARED_DATA)
 TINY = ["--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "32", "--embed", "16",
         "--batch-size", "32", "--lr", "0.01", "--schedule", "none", "--threads", "1"]
 

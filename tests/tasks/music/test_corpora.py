@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import SHARED_DATA
 
 from rnnlab.cli import main
 from rnnlab.data import corpora
 from rnnlab.tasks.music import corpora as music_corpora
 from rnnlab.errors import RnnlabError
 
-SHARED_JSB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "music" / "jsb" / "jsb-chorales-quarter.json"
+SHARED_JSB = SHARED_DATA / "music" / "jsb" / "jsb-chorales-quarter.json"
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import SHARED_DATA
+
 from rnnlab.cli import main
 from rnnlab.tasks.word2vec.vectors import AnalogyQuestion, WordVectors, read_analogy_lines
 
-SHARED = Path(os.environ.get("RNNLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
+SHARED = Path(os.environ.get("RNNLAB_DATA") or SHARED_DATA)
 
 
 def hand_made() -> WordVectors:

@@ -9,7 +9,7 @@ import pytest
 
 from rnnlab.cli import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "series"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples" / "series"))
 TINY = ["--epochs", "2", "--batch-size", "4", "--bptt", "16", "--hidden", "16", "--layers", "1"]
 
 
