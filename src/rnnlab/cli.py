@@ -101,6 +101,8 @@ def choose_task(basics: argparse.Namespace):
     for key in ("data.modality", "data.tokenizer"):
         if getattr(basics, key) is not None:
             data[key.split(".")[1]] = getattr(basics, key)
+    if not {"task", "modality"} & data.keys() and basics.corpus and registry.holds_midi(basics.corpus):
+        data["modality"] = "midi"                               # MIDI files, whatever their names
     return registry.task_for(build_config("", {"data": {**data, "corpus": basics.corpus or ""}}))
 
 

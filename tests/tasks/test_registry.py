@@ -105,3 +105,30 @@ def test_progress_saved_by_earlier_dialogue_runs_restores():
     assert (progress.epoch, progress.position, progress.step) == (3, 7, 40)
     assert (progress.epoch_nll, progress.epoch_tokens, progress.best_valid) == (12.5, 90, 2.1)
     assert progress.epoch_extra == {"kl": 0.5} and progress.metrics_count == 2
+
+
+def test_midi_is_recognised_by_its_content(tmp_path, small_text, monkeypatch, capsys):
+    import rnnlab.cli as cli
+
+    header = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0"
+    folder = tmp_path / "songs"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "deep" / "tune.bin").write_bytes(header + b"MTrk\x00\x00\x00\x04\x00\xff\x2f\x00")
+    chosen = {}
+    monkeypatch.setattr(cli.registry, "train", lambda config, out, **_: chosen.update(config=config))
+    assert main(["train", str(folder), "--out", str(tmp_path / "r")]) == 0
+    assert task_for(chosen["config"]).name == "midi-events" and chosen["config"].data.modality == "midi"
+    assert main(["train", str(folder / "deep" / "tune.bin"), "--tokenizer", "pianoroll", "--out", str(tmp_path / "r")]) == 0
+    assert task_for(chosen["config"]).name == "pianoroll"
+    (folder / "notes.txt").write_text("text beside the songs\n")
+    assert main(["train", str(folder), "--out", str(tmp_path / "r")]) == 0
+    assert task_for(chosen["config"]).name == "lm"                  # text present: read as text
+    assert main(["train", str(small_text), "--out", str(tmp_path / "r")]) == 0
+    assert task_for(chosen["config"]).name == "lm"
+
+
+def test_a_midi_file_read_as_text_says_what_to_do(tmp_path, capsys):
+    song = tmp_path / "song.mid"
+    song.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00")
+    assert main(["train", str(song), "--modality", "text", "--out", str(tmp_path / "r"), *TINY]) == 2
+    assert "a MIDI file, not text; train on MIDI with --task midi-events" in capsys.readouterr().err

@@ -42,6 +42,8 @@ def decode(raw: bytes, path: Path, encoding: str = "auto") -> str:
         if "\x00" in text[:65536] or (sniffed and not plausible(text)):
             raise RnnlabError(f"{path}: looks like a binary file (read as {encoding} it is not text)")
         return text
+    if raw[:4] in (b"MThd", b"RIFF"):
+        raise RnnlabError(f"{path}: a MIDI file, not text; train on MIDI with --task midi-events (or pianoroll)")
     if b"\x00" in raw[:65536]:
         raise RnnlabError(f"{path}: looks like a binary file (it contains NUL bytes), not text; "
                           "for UTF-16 text without a BOM pass --encoding utf-16-le (or -be)")
