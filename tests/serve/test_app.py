@@ -147,3 +147,46 @@ def test_cut_streams_never_stall_the_server(runs):
             ws.receive_json()
             ws.send_json({"type": "step", "input": "a"})
             assert ws.receive_json()["type"] == "output"
+
+
+LONE_SURROGATE = '{"type": "step", "input": "\\ud800", "id": 3}'      # JSON can spell it; UTF-8 cannot
+
+
+def test_lone_surrogate_gets_an_error_frame_and_the_connection_stays(client):
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        for text in (LONE_SURROGATE, '{"type": "step", "input": "a", "model": "\\udfff"}',
+                     '{"type": "step", "input": "a", "\\ud800": 1}', '{"type": "step", "input": "a", "id": NaN}',
+                     "[" * 1500 + "]" * 1500):
+            ws.send_text(text)
+            reply = ws.receive_json()
+            assert reply["type"] == "error", text
+        ws.send_text(LONE_SURROGATE)
+        assert "lone surrogate (U+D800)" in ws.receive_json()["error"]
+        ws.send_json({"type": "step", "input": "the", "id": 4})
+        assert ws.receive_json()["type"] == "output"              # the same connection goes on
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/step", b'{"input": "\\ud800"}'),
+    ("/step", b'{"input": "a", "settings": {"\\ud800": 1}}'),
+    ("/step", b'{"input": "a", "\\udc00": 1}'),
+    ("/generate", b'{"prime": "\\ud800", "length": 3}'),
+    ("/generate", b'{"length": "\\ud800"}'),
+    ("/reset", b'{"session": "\\ud800"}'),
+])
+def test_lone_surrogate_over_http_is_a_4xx(client, path, body):
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "lone surrogate" in response.text
+
+
+def test_out_of_range_seed_is_refused(client):
+    response = client.post("/step", json={"input": "a", "settings": {"seed": 10 ** 30}})
+    assert response.status_code == 422 and "seed must be an integer" in response.json()["detail"]
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "set", "seed": 2 ** 64})
+        assert "seed must be an integer" in ws.receive_json()["error"]
+        ws.send_json({"type": "generate", "length": 3, "seed": -2 ** 70})
+        assert "seed must be an integer" in ws.receive_json()["error"]

@@ -20,12 +20,14 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES, SamplingConfig
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.protocol import CapacityError, InputError
+from rnnlab.serve.protocol import CapacityError, InputError, check_text
 from rnnlab.serve.sessions import ServeSettings, load_models
 
 STATIC = Path(__file__).with_name("static")
@@ -33,6 +35,23 @@ STATIC = Path(__file__).with_name("static")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def valid_unicode(cls, data):
+        try:
+            check_text(data)
+        except InputError as err:
+            raise ValueError(str(err)) from None
+        return data
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: text a client sent back in an error (a lone surrogate) becomes '?'."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8", "replace")
 
 
 def _setting_fields() -> dict:
@@ -96,7 +115,11 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, err: InputError):
-        return JSONResponse({"detail": str(err)}, status_code=503 if isinstance(err, CapacityError) else 422)
+        return SafeJSONResponse({"detail": str(err)}, status_code=503 if isinstance(err, CapacityError) else 422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError):
+        return SafeJSONResponse({"detail": jsonable_encoder(err.errors())}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -192,9 +215,15 @@ class Connection:
         if len(text.encode("utf-8")) > limit:
             return await self.send({"type": "error", "error": f"message over the limit of {limit} bytes"})
         try:
-            message = json.loads(text)
+            message = json.loads(text, parse_constant=_not_json)
         except ValueError as err:
             return await self.send({"type": "error", "error": f"invalid JSON: {err}"})
+        except RecursionError:
+            return await self.send({"type": "error", "error": "invalid JSON: nested too deeply"})
+        try:
+            check_text(message)
+        except InputError as err:
+            return await self.send({"type": "error", "error": str(err)})
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.send({"type": "error", "error": 'a message is a JSON object with a "type"'})
         reply_id = {"id": message["id"]} if "id" in message else {}
@@ -249,6 +278,10 @@ class Connection:
     def stop_stream(self) -> None:
         if self.streaming and not self.streaming.done():
             self.streaming.cancel()
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def check_ports(host: str, port: int, osc_port: int) -> None:

@@ -7,7 +7,6 @@ continuations; the server knows models only through this interface.
 
 from __future__ import annotations
 
-
 from rnnlab.models.recurrent import State
 
 
@@ -36,7 +35,25 @@ class ServedModel:
     def initial_state(self) -> State:
         return self.model.initial_state(1)
 
-
     def generate(self, prime, config, limit: int) -> dict:
         """A whole continuation from a fresh state (the engine's thread calls this)."""
         raise NotImplementedError
+
+
+def check_text(value) -> None:
+    """Refuse text that cannot be sent back as UTF-8: a lone surrogate ("\\ud800"), which JSON can
+    spell but Unicode cannot encode, anywhere in a client's message (keys included)."""
+    stack = [value]
+    while stack:                                 # a loop, not recursion: nesting may be deep
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise InputError(f"text holds a lone surrogate (U+{ord(item[err.start]):04X}) at character "
+                                 f"{err.start}; send valid Unicode") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)

@@ -88,9 +88,12 @@ def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -
 def sampling_settings(base: SamplingConfig, changes: dict) -> SamplingConfig:
     """A copy of `base` with a client's settings; wrong names or values raise InputError."""
     try:
-        return base.changed(changes)
+        config = base.changed(changes)
     except ValueError as err:
         raise InputError(str(err)) from None
+    if config.seed is not None and not -2 ** 63 <= config.seed < 2 ** 64:      # what torch.Generator takes
+        raise InputError(f"seed must be an integer from -2**63 to 2**64-1, got {config.seed}")
+    return config
 
 
 @dataclass
