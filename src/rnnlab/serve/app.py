@@ -104,14 +104,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
     app.state.hub = hub
     limit = hub.settings.max_request_bytes
 
-    @app.middleware("http")
-    async def bounded_body(request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH"):
-            declared = request.headers.get("content-length", "")
-            size = int(declared) if declared.isdigit() else len(await request.body())
-            if size > limit:
-                return JSONResponse({"detail": f"request body of {size} bytes is over the limit of {limit}"}, 413)
-        return await call_next(request)
+    app.add_middleware(BoundedBody, limit=limit)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, err: InputError):
@@ -181,6 +174,51 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
             hub.sessions.drop(session.id)          # a closed connection frees its state
 
     return app
+
+
+class BoundedBody:
+    """Every request body is read up to `limit` bytes and no further: a declared Content-Length over
+    the limit, or a chunked body that grows past it, is answered 413 at once (the rest is never read)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1").strip()
+        if declared.isdigit() and int(declared) > self.limit:
+            return await self.too_large(send, f"request body of {int(declared)} bytes is over the limit of "
+                                              f"{self.limit}")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":       # the client went away before sending its body
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await self.too_large(send, f"request body over the limit of {self.limit} bytes")
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def too_large(send, reason: str) -> None:
+        content = json.dumps({"detail": reason}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": content})
 
 
 class Connection:
