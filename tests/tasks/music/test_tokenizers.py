@@ -131,3 +131,81 @@ def test_pianoroll_held_frames_become_one_note():
 def test_unknown_tokenizer():
     with pytest.raises(RnnlabError, match="unknown MIDI tokenizer 'abc'"):
         make_tokenizer({"name": "abc"})
+
+
+def note_ons_by_instant(midi: bytes):
+    """(channel, pitch, tick) -> how many note-ons a MIDI file starts there."""
+    from collections import Counter
+    import io
+    counts, midi_file = Counter(), mido.MidiFile(file=io.BytesIO(midi))
+    for track in midi_file.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == "note_on" and message.velocity > 0:
+                counts[(message.channel, message.note, tick)] += 1
+    return counts
+
+
+def onsets(score):
+    return sorted((t.program, t.is_drum, n.pitch, n.start) for t in score.tracks for n in t.notes)
+
+
+STACKED = {   # 200 note-ons of one pitch at one instant, then a second note a little later and its end
+    "performance": ["PROGRAM_0", "VELOCITY_20"] + ["NOTE_ON_60"] * 200 + ["TIME_SHIFT_50", "NOTE_ON_60",
+                                                                         "TIME_SHIFT_50", "NOTE_OFF_60"],
+    "smf-events": ["00_90_3c50"] * 200 + ["8360_90_3c50", "8360_80_3c00"],
+    "remi": ["Bar_None", "TimeSig_4/4", "Position_0", "Tempo_121.29"]
+            + ["Program_0", "Pitch_60", "Velocity_79", "Duration_1.0.8"] * 200,
+    "tsd": ["TimeSig_4/4", "Tempo_121.29"] + ["Program_0", "Pitch_60", "Velocity_79", "Duration_1.0.8"] * 200,
+}
+
+
+@pytest.mark.parametrize("name", EVENT_TOKENIZERS)
+def test_decoders_never_stack_one_pitch_at_one_instant(name):
+    """FluidSynth never finishes a file holding 128+ note-ons of one pitch at one instant: decoding keeps one."""
+    tokenizer = make_tokenizer({"name": name})
+    score = tokenizer.decode(STACKED[name])
+    notes = onsets(score)
+    assert len(notes) == len(set(notes)) and 1 <= len(notes) <= 2
+    assert notes[0][2:] == (60, 0)
+    assert max(note_ons_by_instant(tokenizer.decode_midi(STACKED[name])).values()) == 1
+
+
+def test_performance_note_on_of_a_sounding_pitch_ends_it_first():
+    tokens = ["PROGRAM_0", "NOTE_ON_60", "TIME_SHIFT_30", "NOTE_ON_60", "TIME_SHIFT_20", "NOTE_OFF_60",
+              "NOTE_OFF_60", "TIME_SHIFT_10", "NOTE_OFF_64"]
+    notes = make_tokenizer({"name": "performance"}).notes(tokens)
+    assert sorted(n[:3] for n in notes[0]) == [(0, 30, 60), (30, 50, 60)]
+
+
+def test_smf_events_note_on_of_a_sounding_pitch_ends_it_first():
+    tokenizer = make_tokenizer({"name": "smf-events"})
+    # on at 0, on again at 480 (no off between), off at 960: two notes, one after the other
+    score = tokenizer.decode(["00_90_3c50", f"{vlq_hex(480)}_90_3c50", f"{vlq_hex(480)}_80_3c00"])
+    assert sorted((n.start, n.end, n.pitch) for n in score.tracks[0].notes) == [(0, 480, 60), (480, 960, 60)]
+
+
+def test_performance_encoding_of_overlapping_repeats_round_trips(tmp_path):
+    """A file that strikes a sounding pitch again encodes as note-off then note-on, so tokens survive MIDI."""
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80, time=0),
+                            mido.Message("note_on", note=60, velocity=80, time=0),
+                            mido.Message("note_on", note=60, velocity=80, time=480),
+                            mido.Message("note_off", note=60, velocity=0, time=480),
+                            mido.Message("note_off", note=60, velocity=0, time=0),
+                            mido.Message("note_off", note=60, velocity=0, time=0)])
+    mido.MidiFile(type=0, tracks=[track]).save(tmp_path / "repeats.mid")
+    tokenizer = make_tokenizer({"name": "performance"})
+    tokens = tokenizer.encode(read_midi_file(tmp_path / "repeats.mid"))
+    assert tokens.count("NOTE_ON_60") == 2 and tokens.count("NOTE_OFF_60") == 2
+    assert tokenizer.encode(Piece("again", midi=tokenizer.decode_midi(tokens))) == tokens
+
+
+def test_pianoroll_frames_give_one_note_per_key_and_onset():
+    frames = np.zeros((200, 88), dtype=bool)
+    frames[:, 39] = True
+    frames[::7, 40] = True
+    score = frames_to_score(frames, steps_per_beat=4)
+    notes = onsets(score)
+    assert len(notes) == len(set(notes))
+    assert [n[2:] for n in notes if n[2] == 60] == [(60, 0)]

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, Piece, read_midi_file, score_quarters, score_seconds
+from rnnlab.tasks.music.midi import (KEYS, LOWEST_KEY, Piece, read_midi_file, score_quarters, score_seconds,
+                                     score_to_midi)
 from rnnlab.data.tokenize import EOS, UNK
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig, choose, prime
@@ -108,7 +109,9 @@ def compose_events(trained, primer: str, length: Length, config: SamplingConfig)
 
 def finish(score, start_seconds: float, start_quarters: float, length: Length, note: str = "") -> Composition:
     score = clip_to(score, start_seconds, start_quarters, length)
-    midi = bytes(score.dumps_midi())
+    lines = [note] if note else []
+    midi = score_to_midi(score, lines.append)
+    note = "; ".join(line.removeprefix("warning: ") for line in lines)
     total = score_seconds(score)
     return Composition(midi, score, start_seconds, max(total - start_seconds, 0.0), score.note_num(), note)
 
@@ -155,7 +158,7 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
     score = codec.decode(np.vstack([primer_part, np.array(out)]), qpm)
     primer_seconds = len(primer_part) / codec.steps_per_beat * 60 / qpm
     note = "--top-p has no meaning for piano-roll frames; ignored" if config.top_p < 1 else ""
-    return Composition(bytes(score.dumps_midi()), score, primer_seconds,
+    return Composition(score_to_midi(score), score, primer_seconds,
                        len(out) / codec.steps_per_beat * 60 / qpm, score.note_num(), note)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, TICKS_PER_BEAT, Piece, frames_to_score, pitch_name
+from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, TICKS_PER_BEAT, Piece, frames_to_score, pitch_name, score_to_midi
 from rnnlab.errors import RnnlabError
 
 START = KEYS                         # index of the piece-start column in training frames
@@ -87,7 +87,7 @@ class PianorollCodec:
         return frames_to_score(frames, self.steps_per_beat, qpm)
 
     def decode_midi(self, frames: np.ndarray, qpm: float = 120.0) -> bytes:
-        return bytes(self.decode(frames, qpm).dumps_midi())
+        return score_to_midi(self.decode(frames, qpm))
 
     def save_files(self, folder: Path) -> None:
         pass

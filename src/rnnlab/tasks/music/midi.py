@@ -8,6 +8,7 @@ be read is skipped with one warning line naming it. Tokenisers share one interfa
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -40,6 +41,12 @@ class Piece:
     score: object | None = None              # symusic.Score (ticks)
     frames: np.ndarray | None = None         # (steps, 88) bool, pitch = column + 21
     steps_per_beat: int = 0                  # the frames' quantisation
+    source: str = ""                         # where it came from (the file's path), for messages
+
+    @property
+    def label(self) -> str:
+        """The piece in one-line messages: its file's path, else its name."""
+        return self.source or self.name
 
     def to_score(self):
         if self.score is None:
@@ -51,7 +58,7 @@ class Piece:
 
     def to_midi(self) -> bytes:
         if self.midi is None:
-            self.midi = bytes(self.to_score().dumps_midi())
+            self.midi = score_to_midi(self.to_score())
         return self.midi
 
 
@@ -89,7 +96,7 @@ def read_midi_file(path: Path) -> Piece:
     hours = score_seconds(score) / 3600
     if hours > MAX_HOURS:
         raise RnnlabError(f"{path}: lasts {hours:,.0f} hours (a huge delta time?); longer than {MAX_HOURS} hours")
-    return Piece(path.stem, midi=raw, score=score)
+    return Piece(path.stem, midi=raw, score=score, source=str(path))
 
 
 def midi_files_in(folder: Path) -> list[Path]:
@@ -131,7 +138,8 @@ def transposed(piece: Piece, semitones: int) -> Piece | None:
         if not len(keys) or keys.min() + semitones < 0 or keys.max() + semitones >= KEYS:
             return None
         frames = np.roll(piece.frames, semitones, axis=1)
-        return Piece(f"{piece.name}{semitones:+d}", frames=frames, steps_per_beat=piece.steps_per_beat)
+        return Piece(f"{piece.name}{semitones:+d}", frames=frames, steps_per_beat=piece.steps_per_beat,
+                     source=f"{piece.label} (transposed {semitones:+d})")
     score = piece.to_score().copy()
     pitches = [n.pitch for t in score.tracks if not t.is_drum for n in t.notes]
     if not pitches or min(pitches) + semitones < 0 or max(pitches) + semitones > 127:
@@ -139,7 +147,126 @@ def transposed(piece: Piece, semitones: int) -> Piece | None:
     for track in score.tracks:
         if not track.is_drum:
             track.shift_pitch(semitones, inplace=True)
-    return Piece(f"{piece.name}{semitones:+d}", score=score)
+    return Piece(f"{piece.name}{semitones:+d}", score=score, source=f"{piece.label} (transposed {semitones:+d})")
+
+
+# ---- notes as (start, end, pitch, velocity) rows ----------------------------------------------
+def settle_notes(rows: list[tuple]) -> list[tuple]:
+    """Notes of one instrument with no pitch sounding twice at once: a note struck again while it
+    sounds ends where the new one starts, and a second note of a pitch at the same onset is dropped
+    (the longer one kept). rows: (start, end, pitch, velocity); sorted by start, pitch."""
+    out, previous = [], {}
+    for start, end, pitch, velocity in sorted(rows, key=lambda r: (r[2], r[0], -r[1])):
+        last = previous.get(pitch)
+        if last is not None and out[last][0] == start:
+            continue                                    # a duplicate at one onset
+        if last is not None and out[last][1] > start:
+            out[last] = (out[last][0], start, pitch, out[last][3])      # struck again: the old one ends
+        previous[pitch] = len(out)
+        out.append((start, end, pitch, velocity))
+    return sorted(out, key=lambda r: (r[0], r[2]))
+
+
+def _note_rows(track) -> list[tuple]:
+    return [(n.start, n.end, n.pitch, n.velocity) for n in track.notes]
+
+
+def _set_notes(track, rows: list[tuple]) -> None:
+    note = _symusic().Note
+    track.notes.clear()
+    track.notes.extend([note(start, end - start, pitch, velocity) for start, end, pitch, velocity in rows])
+
+
+def without_stacked_notes(score):
+    """A copy of the score in which no track sounds one pitch twice at once (see settle_notes)."""
+    score = score.copy()
+    for track in score.tracks:
+        _set_notes(track, settle_notes(_note_rows(track)))
+    return score
+
+
+def sustained(score):
+    """A copy with the sustain pedal (CC64) written into the notes, as Performance RNN reads it: a note
+    released while its track's pedal is down ends when the pedal is lifted (or when the same pitch is
+    struck again, whichever comes first)."""
+    score = score.copy()
+    for track in score.tracks:
+        pedals = sorted((p.time, p.time + p.duration) for p in track.pedals)
+        if not pedals or track.is_drum:
+            continue
+        downs = [down for down, _ in pedals]
+        rows = []
+        for start, end, pitch, velocity in _note_rows(track):
+            i = bisect.bisect_right(downs, end) - 1          # the last pedal pressed at or before the release
+            if i >= 0 and pedals[i][0] <= end < pedals[i][1]:
+                end = pedals[i][1]
+            rows.append((start, end, pitch, velocity))
+        _set_notes(track, settle_notes(rows))
+    return score
+
+
+MELODIC_CHANNELS = [c for c in range(16) if c != 9]     # channel 10 (index 9) is the drums'
+
+
+def playable_score(score, warn: Callable[[str], None] | None = None):
+    """The score as a Standard MIDI File can play it: one track per instrument (tracks of one program
+    merged), empty tracks left out, drums last. MIDI has 15 melodic channels; when more programs
+    sound, the 15 with most notes keep their own and each other program's notes move to the kept
+    program of the same General MIDI family (program // 8), else to the most used one; `warn`
+    hears one line saying so."""
+    symusic = _symusic()
+    merged: dict[tuple[bool, int], list] = {}
+    for track in score.tracks:
+        if len(track.notes):
+            merged.setdefault((track.is_drum, 0 if track.is_drum else track.program), []).append(track)
+    melodic = sorted((p for drum, p in merged if not drum),
+                     key=lambda p: (-sum(len(t.notes) for t in merged[(False, p)]), p))
+    kept, moved = melodic[:len(MELODIC_CHANNELS)], {}
+    for program in melodic[len(MELODIC_CHANNELS):]:
+        family = [k for k in kept if k // 8 == program // 8]
+        moved[program] = family[0] if family else kept[0]
+        merged[(False, moved[program])] += merged.pop((False, program))
+    if moved and warn is not None:
+        warn(f"warning: {len(melodic)} melodic programs but MIDI has {len(MELODIC_CHANNELS)} melodic channels; "
+             f"the least used play with another program of their family, else the most used: "
+             + ", ".join(f"{p}->{t}" for p, t in sorted(moved.items())))
+    out = symusic.Score(score.tpq)
+    for attribute in ("tempos", "time_signatures", "key_signatures", "markers"):
+        getattr(out, attribute).extend(list(getattr(score, attribute)))
+    for drum, program in sorted(merged, key=lambda k: (k[0], k[1])):
+        tracks = merged[(drum, program)]
+        track = symusic.Track(tracks[0].name if len(tracks) == 1 else f"program {program}", program, drum)
+        for source in tracks:
+            track.controls.extend(list(source.controls))
+            track.pitch_bends.extend(list(source.pitch_bends))
+        _set_notes(track, settle_notes([row for source in tracks for row in _note_rows(source)]))
+        track.sort(inplace=True)
+        out.tracks.append(track)
+    return out
+
+
+def score_to_midi(score, warn: Callable[[str], None] | None = None) -> bytes:
+    """Standard MIDI File bytes of playable_score(score): each instrument on its own channel, drums
+    on channel 10, no empty tracks."""
+    playable = playable_score(score, warn)
+    raw = bytes(playable.dumps_midi())
+    try:
+        import mido
+    except ImportError:
+        return raw
+    import io
+    midi_file = mido.MidiFile(file=io.BytesIO(raw))
+    if len(midi_file.tracks) != len(playable.tracks):
+        return raw
+    channels = iter(MELODIC_CHANNELS)
+    for track, source in zip(midi_file.tracks, playable.tracks):
+        channel = 9 if source.is_drum else next(channels)
+        for i, message in enumerate(track):
+            if not message.is_meta and hasattr(message, "channel"):
+                track[i] = message.copy(channel=channel)
+    out = io.BytesIO()
+    midi_file.save(file=out)
+    return out.getvalue()
 
 
 def score_seconds(score) -> float:

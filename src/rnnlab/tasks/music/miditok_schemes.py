@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece, score_to_midi, sustained, without_stacked_notes
 from rnnlab.errors import RnnlabError
 
 CONFIG_FILE = "miditok.json"
@@ -43,7 +43,7 @@ class MidiTokScheme(MidiTokenizer):
         return sorted(self.tok.vocab, key=self.tok.vocab.get)
 
     def encode(self, piece: Piece) -> list[str]:
-        sequence = self.tok(piece.to_score())
+        sequence = self.tok(sustained(piece.to_score()))
         if isinstance(sequence, list):       # one stream per track when programs are off
             sequence = sequence[0]
         return list(sequence.tokens)
@@ -55,12 +55,13 @@ class MidiTokScheme(MidiTokenizer):
         miditok = _miditok()
         known = [t for t in tokens if t in self.tok.vocab]
         try:
-            return self.tok.decode(miditok.TokSequence(tokens=known))
+            score = self.tok.decode(miditok.TokSequence(tokens=known))
         except (ValueError, KeyError, IndexError) as err:
             raise RnnlabError(f"MidiTok could not decode the {self.name} tokens ({err})") from None
+        return without_stacked_notes(score)
 
     def decode_midi(self, tokens: list[str]) -> bytes:
-        return bytes(self.decode(tokens).dumps_midi())
+        return score_to_midi(self.decode(tokens))
 
     def save_files(self, folder: Path) -> None:
         self.tok.save(folder / CONFIG_FILE)

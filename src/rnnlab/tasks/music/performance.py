@@ -9,10 +9,10 @@ encoding again gives the same tokens.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece, _symusic
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece, _symusic, score_to_midi, settle_notes, sustained
 
 STEPS_PER_SECOND = 100
 MAX_SHIFT = 100                      # one TIME_SHIFT moves at most one second
@@ -39,15 +39,19 @@ class PerformanceTokenizer(MidiTokenizer):
 
     def events(self, piece: Piece) -> list[tuple]:
         """(step, is_on, instrument, pitch, velocity bin), in canonical order."""
-        score = piece.to_score().to("second")
-        events = []
+        score = sustained(piece.to_score()).to("second")
+        rows: dict[int, list[tuple]] = defaultdict(list)
         for track in score.tracks:
             key = DRUMS if track.is_drum else track.program
             for note in track.notes:
                 start = round(note.start * STEPS_PER_SECOND)
                 end = max(round(note.end * STEPS_PER_SECOND), start + 1)
-                events.append((start, 1, key, note.pitch, min(note.velocity, 127) * VELOCITY_BINS // 128))
-                events.append((end, 0, key, note.pitch, 0))
+                rows[key].append((start, end, note.pitch, min(note.velocity, 127) * VELOCITY_BINS // 128))
+        events = []
+        for key, notes in rows.items():          # one pitch of one instrument never sounds twice at once
+            for start, end, pitch, level in settle_notes(notes):
+                events.append((start, 1, key, pitch, level))
+                events.append((end, 0, key, pitch, 0))
         return sorted(events)
 
     def encode(self, piece: Piece) -> list[str]:
@@ -70,9 +74,13 @@ class PerformanceTokenizer(MidiTokenizer):
         return int(token[8:]) if token.startswith("NOTE_ON_") and token[8:].isdigit() else None
 
     def notes(self, tokens: list[str]) -> dict[int, list[tuple[int, int, int, int]]]:
-        """instrument -> [(start step, end step, pitch, velocity)]; notes left open end at the last step."""
+        """instrument -> [(start step, end step, pitch, velocity)]; notes left open end at the last step.
+
+        A pitch sounds at most once per instrument: NOTE_ON of a sounding pitch ends the sounding
+        note first, or is dropped when that note began at this very step; NOTE_OFF of a silent pitch
+        is ignored."""
         now, instrument, velocity = 0, 0, 64
-        open_notes: dict[tuple[int, int], deque] = defaultdict(deque)
+        open_notes: dict[tuple[int, int], tuple[int, int]] = {}
         done: dict[int, list] = defaultdict(list)
         for token in tokens:
             kind, _, value = token.rpartition("_")
@@ -83,13 +91,17 @@ class PerformanceTokenizer(MidiTokenizer):
             elif kind == "VELOCITY" and value.isdigit():
                 velocity = int(value) * 128 // VELOCITY_BINS + 2
             elif kind == "NOTE_ON" and value.isdigit():
-                open_notes[(instrument, int(value))].append((now, velocity))
-            elif kind == "NOTE_OFF" and value.isdigit() and open_notes[(instrument, int(value))]:
-                start, vel = open_notes[(instrument, int(value))].popleft()
+                sounding = open_notes.get((instrument, int(value)))
+                if sounding is not None and sounding[0] == now:
+                    continue                                        # the same note struck twice at once
+                if sounding is not None:
+                    done[instrument].append((sounding[0], now, int(value), sounding[1]))
+                open_notes[(instrument, int(value))] = (now, velocity)
+            elif kind == "NOTE_OFF" and value.isdigit() and (instrument, int(value)) in open_notes:
+                start, vel = open_notes.pop((instrument, int(value)))
                 done[instrument].append((start, max(now, start + 1), int(value), vel))
-        for (key, pitch), starts in open_notes.items():
-            for start, vel in starts:
-                done[key].append((start, max(now, start + 1), pitch, vel))
+        for (key, pitch), (start, vel) in open_notes.items():
+            done[key].append((start, max(now, start + 1), pitch, vel))
         return done
 
     def decode(self, tokens: list[str]):
@@ -105,4 +117,4 @@ class PerformanceTokenizer(MidiTokenizer):
         return score
 
     def decode_midi(self, tokens: list[str]) -> bytes:
-        return bytes(self.decode(tokens).dumps_midi())
+        return score_to_midi(self.decode(tokens))

@@ -85,7 +85,7 @@ class SmfEventsTokenizer(MidiTokenizer):
         try:
             midi_file = self.mido.MidiFile(file=io.BytesIO(piece.to_midi()))
         except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
-            raise RnnlabError(f"{piece.name}: mido cannot read it ({err or type(err).__name__})") from None
+            raise RnnlabError(f"{piece.label}: mido cannot read it ({str(err) or type(err).__name__})") from None
         track = max(midi_file.tracks, key=lambda t: sum(m.type == "note_on" for m in t), default=None)
         if track is None:
             return []
@@ -104,12 +104,29 @@ class SmfEventsTokenizer(MidiTokenizer):
     def decode_midi(self, tokens: list[str]) -> bytes:
         mido = self.mido
         track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
+        sounding: dict[tuple[int, int], int] = {}        # (channel, pitch) -> tick it began
+        tick, pending = 0, 0                             # pending: delta of words left out, carried on
         for word in tokens:
             event = self.parse_word(word)
-            if event is not None:
-                delta, message = event
-                track.append(message.copy(time=delta))
-        track.append(mido.MetaMessage("end_of_track", time=0))
+            if event is None:
+                continue
+            delta, message = event
+            tick, pending = tick + delta, pending + delta
+            key = (message.channel, message.note)
+            if message.type == "note_on" and message.velocity > 0:
+                if sounding.get(key) == tick:
+                    continue                     # the pitch was struck at this very tick: one note, not two
+                if key in sounding:              # struck again while sounding: the old note ends first
+                    track.append(mido.Message("note_off", channel=key[0], note=key[1], velocity=0, time=pending))
+                    pending = 0
+                sounding[key] = tick
+            elif key in sounding:
+                del sounding[key]
+            else:
+                continue                         # a note-off of a silent pitch
+            track.append(message.copy(time=pending))
+            pending = 0
+        track.append(mido.MetaMessage("end_of_track", time=pending))
         out = io.BytesIO()
         mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT, tracks=[track]).save(file=out)
         return out.getvalue()
