@@ -64,7 +64,7 @@ def test_step_sessions_are_isolated_and_bounded(client):
     client.post("/step", json={"input": "a"})
     client.post("/step", json={"input": "a"})                                  # 4 sessions now
     full = client.post("/step", json={"input": "a"})
-    assert full.status_code == 503 and "limit of 4 sessions" in full.json()["detail"]
+    assert full.status_code == 503 and "limit of 4 HTTP sessions" in full.json()["detail"]
     assert client.post("/reset", json={"session": session, "close": True}).json()["closed"]
     assert client.post("/step", json={"input": "a"}).status_code == 200        # a slot was freed
 

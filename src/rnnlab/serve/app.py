@@ -137,7 +137,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
         if request.session is None:
             session = hub.sessions.create()
         else:
-            session = hub.sessions.get(request.session)
+            session = hub.sessions.get(request.session, "http")
             if session is None:
                 raise HTTPException(404, f"no session {request.session!r} (it expired or was closed)")
         if request.settings:
@@ -148,7 +148,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
     @app.post("/reset")
     async def reset(request: ResetRequest) -> dict:
         """Forget a session's recurrent state (one model, or all); `close` ends the session."""
-        session = hub.sessions.get(request.session)
+        session = hub.sessions.get(request.session, "http")
         if session is None:
             raise HTTPException(404, f"no session {request.session!r}")
         if request.close:

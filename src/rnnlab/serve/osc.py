@@ -22,6 +22,7 @@ piano-roll models, whose /rnnlab/step takes a chord the same way.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
@@ -30,7 +31,7 @@ from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import InputError
 
-
+REPLY_PORTS_KEPT = 4096          # senders whose /rnnlab/reply port is remembered (least recently set go first)
 
 def message(address: str, *args) -> bytes:
     builder = OscMessageBuilder(address)
@@ -50,7 +51,7 @@ def output_args(out: dict) -> list:
 class OscProtocol(asyncio.DatagramProtocol):
     def __init__(self, hub: Hub):
         self.hub = hub
-        self.reply_ports: dict[str, int] = {}
+        self.reply_ports: OrderedDict[str, int] = OrderedDict()
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task] = set()
 
@@ -120,6 +121,9 @@ class OscProtocol(asyncio.DatagramProtocol):
             if len(args) != 1 or not isinstance(args[0], int) or not 0 < args[0] < 65536:
                 raise InputError("/rnnlab/reply takes one port number (i)")
             self.reply_ports[key] = args[0]
+            self.reply_ports.move_to_end(key)
+            while len(self.reply_ports) > REPLY_PORTS_KEPT:
+                self.reply_ports.popitem(last=False)
             self.send(sender, key, "/rnnlab/ack", "reply", args[0])
         elif address == "/rnnlab/models":
             self.send(sender, key, "/rnnlab/models", *hub.models)

@@ -31,7 +31,8 @@ from rnnlab.models.recurrent import State, map_state
 class ServeSettings:
     """Bounds that keep one client from taking the server down."""
 
-    max_sessions: int = 64               # recurrent states held at once (WebSocket, HTTP, OSC clients)
+    max_sessions: int = 64               # recurrent states held at once, per kind of client (WebSocket, HTTP)
+    max_osc_sessions: int | None = None  # OSC senders remembered at once (None: max_sessions); LRU evicted
     max_length: int = 2000               # longest generation or stream, in steps
     max_request_bytes: int = 65536       # largest HTTP body, WebSocket message or OSC packet
     max_input_steps: int = 4096          # longest input fed in one step request
@@ -135,26 +136,53 @@ def _first_tensor(state: State) -> torch.Tensor:
     return state[0][0] if isinstance(state[0], tuple) else state[0]
 
 
+def kind_of(key: str) -> str:
+    """Which kind of client a session key belongs to: "ws", "osc" or "http"."""
+    return "ws" if key.startswith("ws:") else "osc" if key.startswith("osc:") else "http"
+
+
+KIND_NAMES = {"ws": "WebSocket", "osc": "OSC", "http": "HTTP"}
+
+
 class SessionStore:
-    """At most `limit` sessions; idle ones (HTTP, OSC) expire, WebSocket ones end with the socket."""
+    """Sessions in one pool per kind of client (WebSocket, HTTP, OSC), so that one kind never locks out
+    the others. WebSocket sessions end with their socket; idle HTTP and OSC ones expire. A full HTTP or
+    WebSocket pool refuses new sessions; a full OSC pool forgets its least recently used sender (OSC has
+    no connections to close: a sender that sent once may never come back)."""
 
     def __init__(self, settings: ServeSettings, default_model: str):
         self.settings, self.default_model = settings, default_model
         self.sessions: dict[str, Session] = {}
 
+    def limit(self, kind: str) -> int:
+        if kind == "osc" and self.settings.max_osc_sessions is not None:
+            return self.settings.max_osc_sessions
+        return self.settings.max_sessions
+
+    def count(self, kind: str) -> int:
+        return sum(1 for key in self.sessions if kind_of(key) == kind)
+
     def create(self, key: str | None = None) -> Session:
         self.expire()
-        if len(self.sessions) >= self.settings.max_sessions:
-            raise CapacityError(f"the server holds its limit of {self.settings.max_sessions} sessions; "
-                             "close one or try later")
-        session = Session(key or secrets.token_urlsafe(12), self.default_model)
+        key = key or secrets.token_urlsafe(12)
+        kind, limit = kind_of(key), self.limit(kind_of(key))
+        same = [s for k, s in self.sessions.items() if kind_of(k) == kind]
+        if len(same) >= limit:
+            if kind != "osc":
+                raise CapacityError(f"the server holds its limit of {limit} {KIND_NAMES[kind]} sessions; "
+                                    "close one or try later")
+            for old in sorted(same, key=lambda s: (s.lock.locked(), s.last_used))[:len(same) - limit + 1]:
+                del self.sessions[old.id]          # the least recently used sender, idle ones first
+        session = Session(key, self.default_model)
         self.sessions[session.id] = session
         return session
 
-    def get(self, key: str) -> Session | None:
-        session = self.sessions.get(key)
-        if session:
-            session.last_used = time.monotonic()
+    def get(self, key: str, kind: str | None = None) -> Session | None:
+        """The session `key`, if it is there (and of that kind of client)."""
+        session = self.sessions.get(key) if isinstance(key, str) else None
+        if session is None or (kind is not None and kind_of(key) != kind):
+            return None
+        session.last_used = time.monotonic()
         return session
 
     def drop(self, key: str) -> bool:
