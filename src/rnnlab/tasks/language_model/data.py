@@ -10,8 +10,9 @@ import torch
 from rnnlab.config import DataConfig, parse_split
 from rnnlab.data import corpora
 from rnnlab.data.text import read_text_file, read_text_source, split_contiguous
-from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary
+from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
+from rnnlab.tasks.stream import StreamData
 
 
 @dataclass
@@ -67,13 +68,10 @@ def prepare_text(config: DataConfig, vocab: Vocabulary | None = None):
 
 
 def prepare_text_run(config: DataConfig, run_folder: Path, resume: bool):
-    """The text modality for `data.prepare`: vocabulary saved as vocab.json in the run."""
-    from rnnlab.tasks.stream import StreamData
-    from rnnlab.data.tokenize import load_vocabulary, save_vocabulary
-
+    """The language-model task's training data: vocabulary saved as vocab.json in the run."""
     saved = load_vocabulary(run_folder / "vocab.json")[0] if resume else None
     tokenizer, vocab, ids = prepare_text(config, saved)
     unit = "bpc" if config.level == "char" else "perplexity"
     summary = f"{ids['train'].numel():,} training tokens, vocabulary {len(vocab):,}"
     return StreamData(ids, len(vocab), unit, summary,
-                        lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config))
+                      lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config))

@@ -20,6 +20,7 @@ import torch
 
 from rnnlab.config import DataConfig, parse_split
 from rnnlab.errors import RnnlabError
+from rnnlab.tasks.stream import StreamData
 
 PEN_STATES = ("down", "up", "end")
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".npy"}
@@ -307,8 +308,7 @@ def load_splits(config: DataConfig, spec: SeriesSpec | None = None) -> tuple[Ser
 
 
 def prepare_series_run(config: DataConfig, run_folder: Path, resume: bool):
-    """The series modality for `data.prepare`: statistics saved as series.json in the run."""
-    from rnnlab.tasks.stream import StreamData
+    """The series task's training data: statistics saved as series.json in the run."""
 
     saved = SeriesSpec.load(run_folder / "series.json") if resume else None
     spec, parts = load_splits(config, saved)
@@ -320,6 +320,6 @@ def prepare_series_run(config: DataConfig, run_folder: Path, resume: bool):
 
 
 def load_series_run_assets(run) -> tuple[None, None, int, SeriesSpec]:
-    """For loading.open_run: no tokeniser or vocabulary; the row width and the statistics."""
+    """For opening a series run: no tokeniser or vocabulary; the row width and the statistics."""
     spec = SeriesSpec.load(run.path / "series.json")
     return None, None, spec.features, spec
