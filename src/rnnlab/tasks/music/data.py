@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -39,10 +39,44 @@ class MusicSplits:
     skipped: list[str]                 # one reason per unusable file
     source: str
     contiguous: bool = False           # too few pieces: split the joined stream instead
+    encoded: dict = field(default_factory=dict)     # id(piece) -> its tokens or frames, when known
+
+    def used(self) -> int:
+        return sum(len(p) for p in self.pieces.values())
 
 
-def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_line) -> MusicSplits:
-    """Pieces per split: a benchmark set's own split, else files shuffled once and cut by --split."""
+def encode_one(tokenizer, piece: Piece):
+    """A piece's tokens (event tokenisers) or frames (pianoroll); RnnlabError naming the file when it
+    gives nothing to learn from."""
+    if tokenizer.name == "pianoroll":
+        frames = tokenizer.frames(piece)
+        if not frames.any():
+            raise RnnlabError(f"{piece.label}: no notes on the 88 piano keys (drums are left out of piano rolls)")
+        return frames
+    tokens = tokenizer.encode(piece)
+    if not tokens:
+        raise RnnlabError(f"{piece.label}: gives no {tokenizer.name} tokens")
+    return tokens
+
+
+def usable(tokenizer, pieces: list[Piece], warn: Callable[[str], None]) -> tuple[list[Piece], list[str], dict]:
+    """The pieces the tokeniser can use, one reason per piece it cannot, and what each usable one encoded to."""
+    kept, skipped, encoded = [], [], {}
+    for piece in pieces:
+        try:
+            encoded[id(piece)] = encode_one(tokenizer, piece)
+        except RnnlabError as err:
+            skipped.append(str(err))
+            warn(f"warning: {err}; skipped")
+            continue
+        kept.append(piece)
+    return kept, skipped, encoded
+
+
+def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_line, tokenizer=None) -> MusicSplits:
+    """Pieces per split: a benchmark set's own split, else files shuffled once and cut by --split.
+    With a tokeniser, files it can make nothing of are skipped before the split, so that no split
+    draws only unusable files."""
     name = config.corpus
     if music_corpora.is_frame_corpus(name):
         return MusicSplits(music_corpora.frame_splits(name), [], name)
@@ -53,9 +87,15 @@ def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_l
     else:
         report = read_midi_source(Path(name), warn)
         pieces, skipped = report.pieces, report.skipped
+    encoded = {}
+    if tokenizer is not None:
+        pieces, unusable, encoded = usable(tokenizer, pieces, warn)
+        skipped = skipped + unusable
+        if not pieces:
+            raise RnnlabError(f"{name}: none of its {len(skipped)} MIDI file(s) could be used")
     fractions = parse_split(config.split)
     if len(pieces) < 3:
-        return MusicSplits({"train": pieces, "valid": [], "test": []}, skipped, name, contiguous=True)
+        return MusicSplits({"train": pieces, "valid": [], "test": []}, skipped, name, contiguous=True, encoded=encoded)
     order = sorted(pieces, key=lambda p: p.name)
     random.Random(0).shuffle(order)
     n = len(order)
@@ -63,7 +103,7 @@ def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_l
     n_test = max(1, round(n * fractions[2])) if fractions[2] > 0 else 0
     n_train = n - n_valid - n_test
     return MusicSplits({"train": order[:n_train], "valid": order[n_train:n_train + n_valid],
-                        "test": order[n_train + n_valid:]}, skipped, name)
+                        "test": order[n_train + n_valid:]}, skipped, name, encoded=encoded)
 
 
 def tokenizer_settings(config: DataConfig) -> dict:
@@ -85,12 +125,13 @@ def augmented(pieces: list[Piece], semitones: int) -> list[Piece]:
     return pieces + [c for c in copies if c is not None]
 
 
-def encode_pieces(tokenizer, pieces: list[Piece], warn: Callable[[str], None] = stderr_line) -> list[list[str]]:
+def encode_pieces(tokenizer, pieces: list[Piece], warn: Callable[[str], None] = stderr_line,
+                  encoded: dict | None = None) -> list[list[str]]:
     """Each piece's tokens; a piece the tokeniser cannot read is warned about and left out."""
     out = []
     for piece in pieces:
         try:
-            tokens = tokenizer.encode(piece)
+            tokens = (encoded or {}).get(id(piece)) or tokenizer.encode(piece)
         except RnnlabError as err:
             warn(f"warning: {err}; skipped")
             continue
@@ -113,7 +154,8 @@ def event_streams(tokenizer, splits: MusicSplits, config: DataConfig) -> dict[st
         pieces = splits.pieces[split]
         if split == "train":
             pieces = augmented(pieces, config.transpose)
-        streams[split] = [t for tokens in encode_pieces(tokenizer, pieces) for t in tokens + [EOS]]
+        streams[split] = [t for tokens in encode_pieces(tokenizer, pieces, encoded=splits.encoded)
+                          for t in tokens + [EOS]]
     if splits.contiguous:
         streams = cut_contiguous(streams["train"], parse_split(config.split))
     return streams
@@ -121,8 +163,12 @@ def event_streams(tokenizer, splits: MusicSplits, config: DataConfig) -> dict[st
 
 def frame_streams(codec, splits: MusicSplits, config: DataConfig) -> dict[str, torch.Tensor]:
     """split -> (steps, 89) frames; contiguous cuts give each part its own piece-start mark."""
-    frames = {s: [codec.frames(p) for p in (augmented(splits.pieces[s], config.transpose) if s == "train"
-                                             else splits.pieces[s])] for s in SPLITS}
+    def frames_of(piece: Piece) -> np.ndarray:
+        known = splits.encoded.get(id(piece))
+        return known if known is not None else codec.frames(piece)
+
+    frames = {s: [frames_of(p) for p in (augmented(splits.pieces[s], config.transpose) if s == "train"
+                                          else splits.pieces[s])] for s in SPLITS}
     if splits.contiguous:
         joined = np.concatenate([f for f in frames["train"] if len(f)] or [np.zeros((0, KEYS), bool)])
         frames = {s: [part] for s, part in cut_contiguous(joined, parse_split(config.split)).items()}
@@ -148,10 +194,9 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
     settings = load_vocabulary(run_folder / "vocab.json")[1]["tokenizer"] if resume else tokenizer_settings(config)
     check_settings(config, settings)
     tokenizer = make_tokenizer(settings, run_folder if resume else None)
-    splits = read_music_splits(config)
-    used = sum(len(p) for p in splits.pieces.values())
+    splits = read_music_splits(config, tokenizer=tokenizer)
     unit = "pieces" if music_corpora.is_frame_corpus(config.corpus) else "files"
-    files = f"{used:,} {unit} used, {len(splits.skipped):,} skipped"
+    files = f"{splits.used():,} {unit} used, {len(splits.skipped):,} skipped"
     if settings["name"] == "pianoroll":
         streams = frame_streams(tokenizer, splits, config)
         names = Vocabulary(key_names())

@@ -22,16 +22,16 @@ from rnnlab.train.evaluate import evaluate_stream
 from rnnlab.tasks.music.frame_nll import evaluate_frames
 
 
-def pieces_to_score(config, split: str, data_file: str | None) -> tuple[MusicSplits, str]:
+def pieces_to_score(config, split: str, data_file: str | None, tokenizer=None) -> tuple[MusicSplits, str]:
     if data_file:
         report = read_midi_source(Path(data_file))
         return MusicSplits({split: report.pieces}, report.skipped, data_file), data_file
-    return read_music_splits(config.data), f"{config.data.corpus} ({split})"
+    return read_music_splits(config.data, tokenizer=tokenizer), f"{config.data.corpus} ({split})"
 
 
 def evaluate_midi_run(trained, split: str = "test", data_file: str | None = None, batch_size: int = 1) -> dict:
     config = trained.config
-    splits, source = pieces_to_score(config, split, data_file)
+    splits, source = pieces_to_score(config, split, data_file, trained.tokenizer)
     result = {"split": None if data_file else split, "data": source, "tokenizer": trained.tokenizer.name,
               "skipped_files": len(splits.skipped)}
     if trained.tokenizer.name == "pianoroll":

@@ -85,7 +85,9 @@ class SmfEventsTokenizer(MidiTokenizer):
         try:
             midi_file = self.mido.MidiFile(file=io.BytesIO(piece.to_midi()))
         except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
-            raise RnnlabError(f"{piece.label}: mido cannot read it ({str(err) or type(err).__name__})") from None
+            reason = str(err).strip() or ("it ends before its last track does" if isinstance(err, EOFError)
+                                          else type(err).__name__)
+            raise RnnlabError(f"{piece.label}: mido cannot read it ({reason})") from None
         track = max(midi_file.tracks, key=lambda t: sum(m.type == "note_on" for m in t), default=None)
         if track is None:
             return []
