@@ -78,12 +78,13 @@ def test_websocket_protocol(client):
         ws.send_json({"type": "fly"})
         assert "unknown message type" in ws.receive_json()["error"]
         ws.send_json({"type": "step", "id": 7})
-        assert ws.receive_json() == {"type": "error", "error": 'a step message needs an "input"', "id": 7}
+        assert ws.receive_json() == {"type": "error", "error": 'a step message needs an "input"', "id": 7,
+                                     "request_id": 7}
         ws.send_json({"type": "set", "temperature": 0.5, "seed": 2})
         assert ws.receive_json()["temperature"] == 0.5
         ws.send_json({"type": "step", "input": "the d", "id": 1})
         reply = ws.receive_json()
-        assert reply["type"] == "output" and reply["id"] == 1 and reply["model"] == "chars"
+        assert reply["type"] == "output" and reply["request_id"] == 1 and reply["model"] == "chars"
         ws.send_json({"type": "stream", "n": 5})
         outputs = [ws.receive_json() for _ in range(5)]
         assert [o["index"] for o in outputs] == list(range(5)) and ws.receive_json() == {"type": "done", "n": 5}
@@ -138,7 +139,7 @@ def test_cut_streams_never_stall_the_server(runs):
                 elif cut == "stream":
                     ws.send_json({"type": "stream", "n": 3, "id": "again"})
                     replies = [ws.receive_json() for _ in range(4)]
-                    while replies[-1] != {"type": "done", "n": 3, "id": "again"}:
+                    while replies[-1] != {"type": "done", "n": 3, "id": "again", "request_id": "again"}:
                         replies.append(ws.receive_json())
             assert hub.engine.failure is None
             reply = client.post("/step", json={"input": "the"})
@@ -190,3 +191,34 @@ def test_out_of_range_seed_is_refused(client):
         assert "seed must be an integer" in ws.receive_json()["error"]
         ws.send_json({"type": "generate", "length": 3, "seed": -2 ** 70})
         assert "seed must be an integer" in ws.receive_json()["error"]
+
+
+def test_a_request_id_never_hides_the_token_id(client):
+    """Step and stream outputs keep the token's "id" and repeat the request's as "request_id"; replies
+    without a token id carry the request's id under both names."""
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "set", "seed": 4, "id": "s"})
+        assert ws.receive_json()["request_id"] == "s"
+        ws.send_json({"type": "step", "input": "the c", "id": "ask-1"})
+        tagged = ws.receive_json()
+        ws.send_json({"type": "reset", "id": 9})
+        assert ws.receive_json() == {"type": "reset", "id": 9, "request_id": 9}
+        ws.send_json({"type": "step", "input": "the c"})
+        plain = ws.receive_json()
+        assert "request_id" not in plain
+        assert tagged["request_id"] == "ask-1" and isinstance(tagged["id"], int)
+        assert tagged["id"] == plain["id"] and tagged["token"] == plain["token"]   # the same seeded sample
+        assert client.app.state.hub.models["chars"].vocab.tokens[tagged["id"]] == tagged["token"]
+        ws.send_json({"type": "stream", "n": 3, "id": "st"})
+        outputs = [ws.receive_json() for _ in range(3)]
+        assert all(o["request_id"] == "st" and isinstance(o["id"], int) for o in outputs)
+        assert ws.receive_json() == {"type": "done", "n": 3, "id": "st", "request_id": "st"}
+        for message, kind in (({"type": "models", "id": 5}, "models"), ({"type": "stop", "id": 6}, "stopped"),
+                              ({"type": "generate", "length": 2, "id": 7}, "generated"),
+                              ({"type": "fly", "id": 8}, "error")):
+            reply = ws.receive_json() if ws.send_json(message) is None else None
+            assert reply["type"] == kind and reply["id"] == reply["request_id"] == message["id"]
+        ws.send_json({"type": "step", "model": "wave", "input": [0.1, 0.2], "id": "w"})
+        series = ws.receive_json()
+        assert series["request_id"] == "w" and series["id"] == "w" and len(series["values"]) == 2

@@ -229,7 +229,12 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.streaming: asyncio.Task | None = None
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict, request: dict | None = None) -> None:
+        """Send `message`; a reply to a request that carried an "id" repeats it as "request_id", and as
+        "id" too where the reply has no token id of its own (as before "request_id" existed)."""
+        if request:
+            message = {**message, "request_id": request["id"]}
+            message.setdefault("id", request["id"])
         async with self.send_lock:
             await self.socket.send_text(json.dumps(message, ensure_ascii=False))
 
@@ -264,52 +269,52 @@ class Connection:
             return await self.send({"type": "error", "error": str(err)})
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.send({"type": "error", "error": 'a message is a JSON object with a "type"'})
-        reply_id = {"id": message["id"]} if "id" in message else {}
+        reply_id = {"id": message["id"]} if "id" in message else None
         try:
             await self.dispatch(message, reply_id)
         except InputError as err:
-            await self.send({"type": "error", "error": str(err), **reply_id})
+            await self.send({"type": "error", "error": str(err)}, reply_id)
 
-    async def dispatch(self, message: dict, reply_id: dict) -> None:
+    async def dispatch(self, message: dict, reply_id: dict | None) -> None:
         kind, model = message["type"], message.get("model")
         if kind != "stop" and self.streaming and not self.streaming.done() and kind in ("step", "stream", "reset"):
             self.stop_stream()                          # a new request ends a running stream
         if kind == "step":
             if "input" not in message:
                 raise InputError('a step message needs an "input"')
-            await self.send({**await self.hub.step(self.session, model, message["input"]), **reply_id})
+            await self.send(await self.hub.step(self.session, model, message["input"]), reply_id)
         elif kind == "stream":
             self.hub.model(model or self.session.default_model)
             self.hub.check_length(message.get("n", 0))
             self.streaming = asyncio.create_task(self.stream(message, reply_id))
         elif kind == "stop":
             self.stop_stream()
-            await self.send({"type": "stopped", **reply_id})
+            await self.send({"type": "stopped"}, reply_id)
         elif kind == "reset":
             self.hub.reset(self.session, model)
-            await self.send({"type": "reset", **reply_id})
+            await self.send({"type": "reset"}, reply_id)
         elif kind == "set":
-            self.session.configure({k: v for k, v in message.items() if k not in ("type", "id")})
-            await self.send({"type": "settings", **self.session.settings.live(), **reply_id})
+            self.session.configure({k: v for k, v in message.items() if k not in ("type", "id", "model")})
+            await self.send({"type": "settings", **self.session.settings.live()}, reply_id)
         elif kind == "generate":
             settings = {k: message[k] for k in LIVE_SETTINGS if k in message}
             out = await self.hub.generate(model, message.get("prime"), message.get("length", 200), settings)
-            await self.send({"type": "generated", **out, **reply_id})
+            await self.send({"type": "generated", **out}, reply_id)
         elif kind == "models":
-            await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()], **reply_id})
+            await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()]}, reply_id)
         else:
             raise InputError(f"unknown message type {kind!r}; use step, stream, stop, reset, set, generate or models")
 
-    async def stream(self, message: dict, reply_id: dict) -> None:
+    async def stream(self, message: dict, reply_id: dict | None) -> None:
         count = 0
         try:
             async for out in self.hub.stream(self.session, message.get("model"), message.get("n"),
                                              message.get("interval_ms", 0)):
                 count += 1
-                await self.send({**out, **reply_id})
-            await self.send({"type": "done", "n": count, **reply_id})
+                await self.send(out, reply_id)
+            await self.send({"type": "done", "n": count}, reply_id)
         except InputError as err:
-            await self.send({"type": "error", "error": str(err), **reply_id})
+            await self.send({"type": "error", "error": str(err)}, reply_id)
         except (WebSocketDisconnect, RuntimeError):
             pass
 
