@@ -137,3 +137,41 @@ def test_websocket_clients_over_real_uvicorn_are_isolated(server):
     assert results[0] == results[2] == results[4] and results[1] == results[3]   # state per connection
     assert all(len(r) == 12 for r in results)
     assert results[0] != results[1]
+
+
+def test_pd_and_max_floats_work_where_whole_numbers_are_expected(server):
+    _, _, osc_port = server
+    client = OscClient(osc_port)
+    client.send("/rnnlab/generate", 3.0)
+    replies = [client.receive() for _ in range(4)]
+    assert [a for a, _ in replies] == ["/rnnlab/output"] * 3 + ["/rnnlab/done"] and replies[-1][1] == [3]
+    address, args = client.ask("/rnnlab/step", 1.0, 2.0)                      # token ids as floats
+    assert address == "/rnnlab/output" and isinstance(args[0], int)
+    assert client.ask("/rnnlab/set", "seed", 2.0) == ("/rnnlab/ack", ["set", "seed"])
+    assert client.ask("/rnnlab/set", "top_k", 5.0) == ("/rnnlab/ack", ["set", "top_k"])
+    assert client.ask("/rnnlab/set", "greedy", 0.0) == ("/rnnlab/ack", ["set", "greedy"])
+    for refused in (("/rnnlab/set", "seed", 1.5), ("/rnnlab/generate", 2.5), ("/rnnlab/step", 1.0, 2.5),
+                    ("/rnnlab/reply", 57120.5), ("/rnnlab/reply", 70000.0)):
+        address, args = client.ask(*refused)
+        assert address == "/rnnlab/error", refused
+    listener = OscClient(osc_port)
+    port = listener.sock.getsockname()[1]
+    client.send("/rnnlab/reply", float(port))
+    assert listener.receive() == ("/rnnlab/ack", ["reply", port])
+    client.send("/rnnlab/step", "a")
+    assert listener.receive()[0] == "/rnnlab/output"
+
+
+def test_osc_stop_ends_a_running_generate(server):
+    _, _, osc_port = server
+    client = OscClient(osc_port)
+    client.send("/rnnlab/generate", 40, 1000)                       # 40 outputs a second apart
+    assert client.receive()[0] == "/rnnlab/output"
+    client.send("/rnnlab/stop")
+    replies = [client.receive() for _ in range(2)]
+    while replies[-1][0] == "/rnnlab/output" or replies[-2][0] == "/rnnlab/output":
+        replies.append(client.receive())
+    done = [args for address, args in replies if address == "/rnnlab/done"]
+    assert ("/rnnlab/ack", ["stop"]) in replies and len(done) == 1 and 1 <= done[0][0] < 40
+    assert client.ask("/rnnlab/step", "the")[0] == "/rnnlab/output"            # the sender goes on
+    assert client.ask("/rnnlab/stop") == ("/rnnlab/ack", ["stop"])            # nothing running: fine too

@@ -7,6 +7,7 @@ Each sender (host, port) is one session with its own state. Addresses, and what 
                                                         series: numbers (f...) in the data's units,
                                                         one step or several back to back
     /rnnlab/generate [n] [ms]   -> n x /rnnlab/output, then /rnnlab/done n  (the model plays on its own)
+    /rnnlab/stop                -> /rnnlab/ack "stop"  (a running generate of this sender ends: /rnnlab/done k)
     /rnnlab/reset               -> /rnnlab/ack "reset"
     /rnnlab/model NAME          -> /rnnlab/ack "model" NAME    (which model this sender talks to)
     /rnnlab/set KEY VALUE       -> /rnnlab/ack "set" KEY       (temperature, top_k, top_p, greedy, seed)
@@ -16,7 +17,9 @@ Each sender (host, port) is one session with its own state. Addresses, and what 
 
 /rnnlab/output is (id i, token s, text s) for token models; the values (f...) for series, then the
 pen state (s: down, up, end) for stroke models; the chord's pitches (i..., none for a rest) for
-piano-roll models, whose /rnnlab/step takes a chord the same way.
+piano-roll models, whose /rnnlab/step takes a chord the same way. Where a whole number is expected
+(n, a port, a token id, a pitch, an integer setting) a float that is a whole number does too, since
+Pd and Max send floats; 1.5 is refused.
 """
 
 from __future__ import annotations
@@ -48,12 +51,26 @@ def output_args(out: dict) -> list:
     return [float(v) for v in out["values"]] + ([out["pen"]] if "pen" in out else [])
 
 
+def is_whole(value) -> bool:
+    """An integer, or a float that is a whole number (Pd and Max send numbers as floats)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def whole(value, what: str) -> int:
+    if not is_whole(value):
+        raise InputError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
 class OscProtocol(asyncio.DatagramProtocol):
     def __init__(self, hub: Hub):
         self.hub = hub
         self.reply_ports: OrderedDict[str, int] = OrderedDict()
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.generating: dict[str, set[asyncio.Future]] = {}      # each sender's running /rnnlab/generate
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -94,13 +111,22 @@ class OscProtocol(asyncio.DatagramProtocol):
             out = await hub.step(session, None, self.step_input(model, args))
             self.send(sender, key, "/rnnlab/output", *output_args(out))
         elif address == "/rnnlab/generate":
-            n = args[0] if args else 16
+            n = whole(args[0], "n") if args else 16
             interval = args[1] if len(args) > 1 else 0
-            count = 0
-            async for out in hub.stream(self.session(key), None, n, interval):
-                count += 1
-                self.send(sender, key, "/rnnlab/output", *output_args(out))
+            playing = asyncio.ensure_future(self.play(self.session(key), n, interval, sender, key))
+            self.generating.setdefault(key, set()).add(playing)
+            try:
+                count = await playing
+            finally:
+                running = self.generating.get(key, set())
+                running.discard(playing)
+                if not running:
+                    self.generating.pop(key, None)
             self.send(sender, key, "/rnnlab/done", count)
+        elif address == "/rnnlab/stop":
+            for playing in self.generating.get(key, ()):
+                playing.cancel()
+            self.send(sender, key, "/rnnlab/ack", "stop")
         elif address == "/rnnlab/reset":
             hub.reset(self.session(key))
             self.send(sender, key, "/rnnlab/ack", "reset")
@@ -118,34 +144,48 @@ class OscProtocol(asyncio.DatagramProtocol):
             self.session(key).configure({args[0]: value})
             self.send(sender, key, "/rnnlab/ack", "set", args[0])
         elif address == "/rnnlab/reply":
-            if len(args) != 1 or not isinstance(args[0], int) or not 0 < args[0] < 65536:
-                raise InputError("/rnnlab/reply takes one port number (i)")
-            self.reply_ports[key] = args[0]
+            port = whole(args[0], "the port") if len(args) == 1 else None
+            if port is None or not 0 < port < 65536:
+                raise InputError("/rnnlab/reply takes one port number (i, or a whole f), 1 to 65535")
+            self.reply_ports[key] = port
             self.reply_ports.move_to_end(key)
             while len(self.reply_ports) > REPLY_PORTS_KEPT:
                 self.reply_ports.popitem(last=False)
-            self.send(sender, key, "/rnnlab/ack", "reply", args[0])
+            self.send(sender, key, "/rnnlab/ack", "reply", port)
         elif address == "/rnnlab/models":
             self.send(sender, key, "/rnnlab/models", *hub.models)
         else:
-            raise InputError(f"unknown address {address}; see /rnnlab/step, /rnnlab/generate, /rnnlab/reset, "
-                             "/rnnlab/model, /rnnlab/set, /rnnlab/reply, /rnnlab/models")
+            raise InputError(f"unknown address {address}; see /rnnlab/step, /rnnlab/generate, /rnnlab/stop, "
+                             "/rnnlab/reset, /rnnlab/model, /rnnlab/set, /rnnlab/reply, /rnnlab/models")
+
+    async def play(self, session, n, interval, sender, key: str) -> int:
+        """Send n outputs of the model playing on its own; /rnnlab/stop cuts it short. Answers how many."""
+        count = 0
+        try:
+            async for out in self.hub.stream(session, None, n, interval):
+                count += 1
+                self.send(sender, key, "/rnnlab/output", *output_args(out))
+        except asyncio.CancelledError:          # /rnnlab/stop from this sender
+            pass
+        return count
 
     @staticmethod
     def step_input(model, args: list):
         """OSC arguments as a step input: a string or ints for token models, numbers for series."""
-        if model.kind == "frames":           # a chord: its pitches (i...); no arguments is a rest
-            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-                raise InputError("/rnnlab/step for a piano-roll model takes MIDI pitches (i), none for a rest")
-            return list(args)
+        if model.kind == "frames":           # a chord: its pitches (i..., or whole f...); no arguments is a rest
+            if not all(is_whole(a) for a in args):
+                raise InputError("/rnnlab/step for a piano-roll model takes MIDI pitches (i, or whole numbers as f), "
+                                 "none for a rest")
+            return [int(a) for a in args]
         if not args:
             raise InputError("/rnnlab/step needs arguments: text or token ids, or a vector of numbers")
         if model.kind == "tokens":
             if len(args) == 1 and isinstance(args[0], str):
                 return args[0]
-            if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-                return args
-            raise InputError("/rnnlab/step for a token model takes one string or token ids (i)")
+            if all(is_whole(a) for a in args):
+                return [int(a) for a in args]
+            raise InputError("/rnnlab/step for a token model takes one string or token ids (i, or whole numbers "
+                             "as f)")
         if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
             raise InputError("/rnnlab/step for a series model takes numbers (f or i)")
         width = len(model.spec.columns) + (1 if model.spec.pen else 0)
