@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import torch
 
 from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_any
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.seq2seq.translate import beam_search
+from rnnlab.tasks.seq2seq.translate import beam_search_batch, source_batch
 from rnnlab.tasks.seq2seq.metrics import bleu_tokenisation, decode_limit, greedy_hypotheses, score_split
 
 
@@ -25,12 +24,7 @@ def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None
                           + ("; the book's corpora have train and test only" if split == "valid" else ""))
     max_steps = decode_limit(trained.info, max(len(s) for s, _ in pairs.examples))
     if beam:
-        hypotheses = []
-        for source_ids, _ in pairs.examples:
-            tensor = torch.tensor(source_ids, dtype=torch.long, device=trained.device)[:, None]
-            best = beam_search(trained.model, tensor, torch.tensor([len(source_ids)]), vocabs.bos_id, vocabs.eos_id,
-                               beam, max_steps, length_penalty)[0]
-            hypotheses.append(vocabs.target.decode(best[0]))
+        hypotheses = beam_hypotheses(trained, pairs, beam, max_steps, length_penalty)
     else:
         hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps)
     scores = score_split(trained.model, pairs, vocabs, config.data.level, trained.device, max_steps,
@@ -43,6 +37,26 @@ def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None
             "decoding": {"method": "beam" if beam else "greedy", "beam": beam or 1,
                          "length_penalty": length_penalty if beam else 0.0, "max_steps": max_steps},
             "level": level, "checkpoint": trained.checkpoint}
+
+
+def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: float = 0.0,
+                    batch_size: int = 200) -> list[list[str]]:
+    """The best beam-search output of every pair, in split order: sources of like length decoded
+    together, `batch_size` sources (beam times as many hypotheses) at a time."""
+    vocabs, examples = trained.vocabs, pairs.examples
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]))
+    outputs: list[list[str]] = [[] for _ in examples]
+    was_training = trained.model.training
+    trained.model.eval()
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        source, lengths = source_batch([examples[i][0] for i in chunk], trained.device)
+        found = beam_search_batch(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam, max_steps,
+                                  length_penalty, keep_weights=False)
+        for i, best in zip(chunk, found):
+            outputs[i] = vocabs.target.decode(best[0][0])
+    trained.model.train(was_training)
+    return outputs
 
 
 def check_decoding(args) -> None:

@@ -55,6 +55,8 @@ def open_pair_run(run: RunDir, config: RunConfig, which: str = "best", device="c
 
 def source_tokens(trained: PairRun, text: str) -> list[str]:
     """Tokens as the model saw them in training; the book's questions padded to their width."""
+    if not text.strip():
+        raise RnnlabError("an empty text: nothing to translate")
     width = trained.info.get("source_width", 0)
     if width and len(text) < width:
         text = text.ljust(width)
@@ -67,26 +69,56 @@ def source_tokens(trained: PairRun, text: str) -> list[str]:
 def translate(trained: PairRun, text: str, beam: int = 0, length_penalty: float = 0.0, n_best: int = 1,
               max_steps: int = 0) -> tuple[list[Hypothesis], list[str]]:
     """Hypotheses for one source (best first; one for greedy) and its tokens in reading order."""
-    tokens = source_tokens(trained, text)
-    ids = encode_source(trained.vocabs.source, tokens, trained.seq.reverse_source)
-    source = torch.tensor(ids, dtype=torch.long, device=trained.device)[:, None]     # (source, 1)
-    lengths = torch.tensor([len(ids)])
-    steps = max_steps or decode_limit(trained.info, len(ids))
-    vocabs = trained.vocabs
-    if beam and beam > 0:
-        found = beam_search(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam, steps,
-                            length_penalty, max(n_best, 1))
-    else:
-        out, log_prob, weights = trained.model.greedy(source, lengths, vocabs.bos_id, vocabs.eos_id, steps)
-        row = weights[:, 0] if weights is not None else None
-        found = [(out[0], float(log_prob[0]), float(log_prob[0]), row)]
-    hypotheses = []
-    for ids_out, log_prob, score, weights in found:
-        if weights is not None and trained.seq.reverse_source:
-            weights = weights.flip(1)
-        hypotheses.append(Hypothesis(vocabs.target.decode(ids_out), log_prob, score,
-                                     None if weights is None else weights.cpu()))
-    return hypotheses, tokens
+    return translate_many(trained, [text], beam, length_penalty, n_best, max_steps)[0]
+
+
+def translate_many(trained: PairRun, texts: list[str], beam: int = 0, length_penalty: float = 0.0, n_best: int = 1,
+                   max_steps: int = 0, batch_size: int = 64) -> list[tuple[list[Hypothesis], list[str]]]:
+    """translate() for many sources, decoded a batch at a time (sources of like length together);
+    each gets the hypotheses it would get alone. Results in the order of `texts`."""
+    tokenized = [source_tokens(trained, text) for text in texts]
+    encoded = [encode_source(trained.vocabs.source, tokens, trained.seq.reverse_source) for tokens in tokenized]
+    groups: dict[int, list[int]] = {}                       # one step limit per batch, as for a source alone
+    for i in sorted(range(len(texts)), key=lambda i: len(encoded[i])):
+        groups.setdefault(max_steps or decode_limit(trained.info, len(encoded[i])), []).append(i)
+    found: dict[int, list] = {}
+    vocabs, device = trained.vocabs, trained.device
+    for steps, members in groups.items():
+        for start in range(0, len(members), batch_size):
+            chunk = members[start:start + batch_size]
+            source, lengths = source_batch([encoded[i] for i in chunk], device)
+            if beam and beam > 0:
+                results = beam_search_batch(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam,
+                                            steps, length_penalty, max(n_best, 1))
+            else:
+                out, log_prob, weights = trained.model.greedy(source, lengths, vocabs.bos_id, vocabs.eos_id, steps)
+                results = []
+                for column, ids_out in enumerate(out):
+                    rows = None
+                    if weights is not None:              # the steps this source took: its tokens and </s>
+                        rows = weights[:min(len(ids_out) + 1, weights.size(0)), column, :int(lengths[column])]
+                    value = float(log_prob[column])
+                    results.append([(ids_out, value, value, rows)])
+            for i, result in zip(chunk, results):
+                found[i] = result
+    translated = []
+    for i, tokens in enumerate(tokenized):
+        hypotheses = []
+        for ids_out, log_prob, score, weights in found[i]:
+            if weights is not None and trained.seq.reverse_source:
+                weights = weights.flip(1)
+            hypotheses.append(Hypothesis(vocabs.target.decode(ids_out), log_prob, score,
+                                         None if weights is None else weights.cpu()))
+        translated.append((hypotheses, tokens))
+    return translated
+
+
+def source_batch(sources: list[list[int]], device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Id lists -> (source_time, batch) padded with 0, and their lengths."""
+    source = torch.zeros(max(len(s) for s in sources), len(sources), dtype=torch.long)
+    for column, ids in enumerate(sources):
+        source[:len(ids), column] = torch.tensor(ids, dtype=torch.long)
+    return source.to(device), torch.tensor([len(s) for s in sources], dtype=torch.long)
 
 
 def output_text(trained: PairRun, tokens: list[str]) -> str:
@@ -104,42 +136,99 @@ def beam_search(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int, beam:
                 length_penalty: float = 0.0, n_best: int = 1):
     """Beam search for one source (source_time, 1). Returns up to n_best tuples (ids, log_prob,
     score, weights (steps, source) or None), best first. Width 1 is greedy decoding exactly."""
+    return beam_search_batch(model, source, lengths, bos_id, eos_id, beam, max_steps, length_penalty, n_best)[0]
+
+
+@torch.no_grad()
+def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int, beam: int, max_steps: int,
+                      length_penalty: float = 0.0, n_best: int = 1, keep_weights: bool = True):
+    """Beam search for a batch of sources (source_time, batch), every hypothesis of every source
+    advanced one step at a time. Returns, per source, up to n_best tuples (ids, log_prob, score,
+    weights (steps, source length) or None), best first, exactly as one source at a time would:
+
+    each step takes the 2 * beam best extensions of a source's live hypotheses in order; one that
+    ends in </s> is put aside as finished, the others live on until `beam` of them are found. A
+    source stops when it has `beam` finished hypotheses or none live; at `max_steps`, its live ones
+    count as unfinished. Finished and unfinished are ranked by log_prob / GNMT length penalty.
+    """
+    device = source.device
+    batch = source.size(1)
+    lengths_list = [int(n) for n in lengths]
     encoded = model.encode(source, lengths)
-    state = model.initial_state(encoded)
-    live = [([], 0.0, [])]                      # (ids, log_prob, weight rows)
-    finished = []
-    inputs = torch.tensor([[bos_id]], device=source.device)
-    memory = encoded
+    slot_index = torch.arange(batch, device=device).repeat_interleave(beam)     # slot s*beam+j: source s
+    memory = encoded.select(slot_index)
+    state = model.initial_state(encoded).select(slot_index)
+    log_prob = torch.full((batch, beam), float("-inf"), device=device)
+    log_prob[:, 0] = 0.0                                                       # one live hypothesis to start
+    alive = torch.zeros(batch, beam, dtype=torch.bool, device=device)
+    alive[:, 0] = True
+    history = torch.zeros(batch * beam, 0, dtype=torch.long, device=device)   # tokens so far, per slot
+    weight_history = None                                                      # (slots, steps, source)
+    owners = list(range(batch))                                                # the source of each row
+    finished: list[list] = [[] for _ in range(batch)]
+    inputs = torch.full((1, batch * beam), bos_id, dtype=torch.long, device=device)
+    slots = torch.arange(beam, device=device)
     for _ in range(max_steps):
+        rows = len(owners)
         logits, state, weights = model.decode(inputs, memory, state)
-        log_probs = torch.log_softmax(logits[0], dim=1)                           # (live, vocab)
-        totals = torch.tensor([h[1] for h in live], device=log_probs.device)[:, None] + log_probs
-        values, flat = totals.view(-1).topk(min(2 * beam, totals.numel()))
+        log_probs = torch.log_softmax(logits[0], dim=1)                          # (rows*beam, vocab)
         vocab = log_probs.size(1)
-        survivors, origins = [], []
-        for value, index in zip(values.tolist(), flat.tolist()):
-            origin, token = divmod(index, vocab)
-            ids, _, rows = live[origin]
-            rows = rows + [weights[0, origin]] if weights is not None else rows
-            if token == eos_id:
-                finished.append((ids, value, rows, True))
-            else:
-                survivors.append((ids + [token], value, rows))
-                origins.append(origin)
-                if len(survivors) == beam:
-                    break
-        if len(finished) >= beam or not survivors:
+        totals = (log_prob.view(-1, 1) + log_probs).view(rows, beam * vocab)
+        values, flat = totals.topk(min(2 * beam, beam * vocab), dim=1)          # (rows, k), best first
+        origin, token = flat // vocab, flat % vocab
+        valid = alive.gather(1, origin)                                          # from a live hypothesis
+        ends = token == eos_id
+        grows = valid & ~ends
+        before = grows.long().cumsum(1) - grows.long()                           # live extensions ahead
+        taken = valid & (before < beam)                                          # read before `beam` lived
+        ended, grows = taken & ends, taken & grows
+        step_weights = weights[0] if weights is not None and keep_weights else None   # (rows*beam, source)
+        if bool(ended.any()):
+            at_row, at_col = ended.nonzero(as_tuple=True)
+            from_slot = (at_row * beam + origin[at_row, at_col]).tolist()
+            ids_of = history[from_slot].tolist() if history.size(1) else [[] for _ in from_slot]
+            for r, slot, ids, value in zip(at_row.tolist(), from_slot, ids_of, values[at_row, at_col].tolist()):
+                rows_of = None
+                if step_weights is not None:
+                    past = weight_history[slot] if weight_history is not None else step_weights.new_zeros(0, step_weights.size(1))
+                    rows_of = torch.cat([past, step_weights[slot:slot + 1]])[:, :lengths_list[owners[r]]]
+                finished[owners[r]].append((ids, value, rows_of, True))
+        at_row, at_col = grows.nonzero(as_tuple=True)
+        position = before[at_row, at_col]
+        new_origin = torch.zeros(rows, beam, dtype=torch.long, device=device)
+        new_token = torch.zeros(rows, beam, dtype=torch.long, device=device)
+        log_prob = torch.full((rows, beam), float("-inf"), device=device)
+        alive = torch.zeros(rows, beam, dtype=torch.bool, device=device)
+        new_origin[at_row, position] = origin[at_row, at_col]
+        new_token[at_row, position] = token[at_row, at_col]
+        log_prob[at_row, position] = values[at_row, at_col]
+        alive[at_row, position] = True
+        counts = [len(finished[owner]) for owner in owners]
+        keep = [r for r, live in enumerate(alive.any(1).tolist()) if live and counts[r] < beam]
+        if not keep:
+            owners = []
             break
-        live = survivors
-        index = torch.tensor(origins, device=source.device)
-        state = state.select(index)
-        memory = encoded.select(torch.zeros(len(origins), dtype=torch.long, device=source.device))
-        inputs = torch.tensor([[ids[-1] for ids, _, _ in live]], device=source.device)
-    else:
-        finished.extend((ids, value, rows, False) for ids, value, rows in live)
-    if not finished:
-        finished = [(ids, value, rows, False) for ids, value, rows in live]
-    ranked = sorted(((ids, value, value / length_normaliser(len(ids) + ended, length_penalty),
-                      torch.stack(rows) if rows else None) for ids, value, rows, ended in finished),
-                    key=lambda h: -h[2])
-    return ranked[:n_best]
+        kept = torch.tensor(keep, dtype=torch.long, device=device)
+        pick = (kept[:, None] * beam + new_origin[kept]).view(-1)                # slot each new slot grows from
+        state = state.select(pick)
+        if len(keep) < rows:
+            memory = memory.select((kept[:, None] * beam + slots).view(-1))
+        history = torch.cat([history[pick], new_token[kept].view(-1, 1)], dim=1)
+        if step_weights is not None:
+            grown = step_weights[pick].unsqueeze(1)
+            weight_history = grown if weight_history is None else torch.cat([weight_history[pick], grown], dim=1)
+        log_prob, alive = log_prob[kept], alive[kept]
+        owners = [owners[r] for r in keep]
+        inputs = new_token[kept].view(1, -1)
+    for r, owner in enumerate(owners):                                           # out of steps: live ones count
+        ids_of = history[r * beam:(r + 1) * beam].tolist() if history.size(1) else [[] for _ in range(beam)]
+        for j, (live, value) in enumerate(zip(alive[r].tolist(), log_prob[r].tolist())):
+            if live:
+                rows_of = None if weight_history is None else weight_history[r * beam + j][:, :lengths_list[owner]]
+                finished[owner].append((ids_of[j], value, rows_of, False))
+    results = []
+    for found in finished:
+        ranked = sorted(((ids, value, value / length_normaliser(len(ids) + ended, length_penalty), rows)
+                         for ids, value, rows, ended in found), key=lambda h: -h[2])
+        results.append(ranked[:n_best])
+    return results
