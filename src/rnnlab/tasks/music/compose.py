@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from rnnlab.tasks.music.midi import (KEYS, LOWEST_KEY, Piece, read_midi_file, score_quarters, score_seconds,
-                                     score_to_midi)
+                                     score_to_midi, set_notes)
 from rnnlab.data.tokenize import EOS, UNK
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig, choose, prime
@@ -69,7 +69,21 @@ def clip_to(score, seconds: float, quarters: float, length: Length):
     if end is None:
         ticks_per_second = score.tpq * (score.tempos[0].qpm / 60 if len(score.tempos) else 2.0)
         end = (seconds + length.seconds) * ticks_per_second
-    return score.clip(0, int(round(end)), clip_end=True)
+    cut = int(round(end))
+    score = score.clip(0, cut, clip_end=False)          # symusic's clip_end=True drops such notes
+    for track in score.tracks:
+        set_notes(track, [(n.start, min(n.end, cut), n.pitch, n.velocity) for n in track.notes if n.start < cut])
+    return score
+
+
+def unseen_programs(tokenizer, vocab, training_programs: list[str] | None) -> list[int]:
+    """Ids of the instrument tokens the training split never holds (a fixed vocabulary has them all):
+    the model has learnt nothing of what follows them, so they are never sampled. None (a run that
+    did not record its programs) bans nothing."""
+    if training_programs is None:
+        return []
+    seen = set(training_programs)
+    return [i for i, token in enumerate(vocab.tokens) if tokenizer.is_program(token) and token not in seen]
 
 
 def compose_events(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
@@ -88,7 +102,9 @@ def compose_events(trained, primer: str, length: Length, config: SamplingConfig)
     start_seconds = score_seconds(start) if start is not None and start.note_num() else 0.0
     start_quarters = score_quarters(start) if start is not None and start.note_num() else 0.0
     bar = beats_per_bar(piece.to_score() if piece is not None else start)
-    banned = torch.tensor([vocab.index[t] for t in (EOS, UNK) if t in vocab.index], device=device)
+    banned = torch.tensor([vocab.index[t] for t in (EOS, UNK) if t in vocab.index]
+                          + unseen_programs(tokenizer, vocab, getattr(trained.assets, "training_programs", None)),
+                          dtype=torch.long, device=device)
     generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
     logits, state = prime(trained.model, vocab.encode([EOS] + primer_tokens), device)
     cap = int(TOKENS_PER_SECOND_CAP * max(length.seconds, length.bars * bar) + 1000)

@@ -201,7 +201,9 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
         streams = frame_streams(tokenizer, splits, config)
         names = Vocabulary(key_names())
         summary = f"{files}; {streams['train'].size(0):,} training frames at {tokenizer.steps_per_beat} per beat"
-        return StreamData(streams, KEYS, "nll", summary, lambda folder: save_music_vocabulary(folder, names, tokenizer))
+        facts = {"qpm": corpus_qpm(splits.pieces["train"])}
+        return StreamData(streams, KEYS, "nll", summary,
+                          lambda folder: save_music_vocabulary(folder, names, tokenizer, facts))
     streams = event_streams(tokenizer, splits, config)
     if not streams["train"]:
         raise RnnlabError(f"{splits.source}: no training tokens after tokenising")
@@ -216,18 +218,49 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
                               f"({len(vocab)} types); the data changed since the run began")
     ids = {s: torch.tensor(vocab.encode(tokens), dtype=torch.long) for s, tokens in streams.items()}
     summary = f"{files}; {ids['train'].numel():,} training tokens ({settings['name']}), vocabulary {len(vocab):,}"
+    facts = {"training_programs": sorted({t for t in streams["train"] if tokenizer.is_program(t) and t in vocab.index})}
     return StreamData(ids, len(vocab), "perplexity", summary,
-                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer))
+                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer, facts))
 
 
-def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer) -> None:
+def corpus_qpm(pieces: list[Piece]) -> float | None:
+    """The tempo (quarter notes a minute) most of the training music is played at, weighted by length;
+    None when no piece names a tempo (piano-roll benchmark sets, files without a set_tempo)."""
+    weights: dict[float, float] = {}
+    for piece in pieces:
+        if piece.frames is not None and piece.score is None and piece.midi is None:
+            continue
+        score = piece.to_score()
+        tempos, end = list(score.tempos), max(score.end(), 1)
+        for i, tempo in enumerate(tempos):
+            until = tempos[i + 1].time if i + 1 < len(tempos) else end
+            qpm = round(float(tempo.qpm), 1)
+            weights[qpm] = weights.get(qpm, 0.0) + max(until - tempo.time, 0) / score.tpq
+    return max(weights, key=weights.get) if weights else None
+
+
+@dataclass
+class MusicAssets:
+    """What a midi run saved beside its vocabulary, for generate."""
+
+    settings: dict                              # the tokeniser's
+    training_programs: list[str] | None = None  # PROGRAM tokens the training split holds (None: not saved)
+    qpm: float | None = None                    # the corpus's tempo, when it has one
+
+
+def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None) -> None:
     save_vocabulary(folder / "vocab.json", vocab, TokenizerConfig(),
-                    extra={"tokenizer": tokenizer.settings(), "modality": "midi"})
+                    extra={"tokenizer": tokenizer.settings(), "modality": "midi", **(facts or {})})
     tokenizer.save_files(folder)
 
 
 def load_midi_run_assets(run):
-    """loading.RUN_ASSETS for midi runs: (tokeniser, vocabulary, output size, tokeniser settings)."""
+    """loading.RUN_ASSETS for midi runs: (tokeniser, vocabulary, output size, MusicAssets)."""
     vocab, payload = load_vocabulary(run.vocab_path)
     tokenizer = load_midi_tokenizer(payload, run.path)
-    return tokenizer, vocab, len(vocab), payload.get("tokenizer", {})
+    programs = payload.get("training_programs")
+    qpm = payload.get("qpm")
+    assets = MusicAssets(payload.get("tokenizer", {}),
+                         [t for t in programs if isinstance(t, str)] if isinstance(programs, list) else None,
+                         float(qpm) if isinstance(qpm, (int, float)) and 0 < qpm < 1000 else None)
+    return tokenizer, vocab, len(vocab), assets

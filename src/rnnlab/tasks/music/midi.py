@@ -171,7 +171,7 @@ def _note_rows(track) -> list[tuple]:
     return [(n.start, n.end, n.pitch, n.velocity) for n in track.notes]
 
 
-def _set_notes(track, rows: list[tuple]) -> None:
+def set_notes(track, rows: list[tuple]) -> None:
     note = _symusic().Note
     track.notes.clear()
     track.notes.extend([note(start, end - start, pitch, velocity) for start, end, pitch, velocity in rows])
@@ -181,7 +181,7 @@ def without_stacked_notes(score):
     """A copy of the score in which no track sounds one pitch twice at once (see settle_notes)."""
     score = score.copy()
     for track in score.tracks:
-        _set_notes(track, settle_notes(_note_rows(track)))
+        set_notes(track, settle_notes(_note_rows(track)))
     return score
 
 
@@ -201,7 +201,7 @@ def sustained(score):
             if i >= 0 and pedals[i][0] <= end < pedals[i][1]:
                 end = pedals[i][1]
             rows.append((start, end, pitch, velocity))
-        _set_notes(track, settle_notes(rows))
+        set_notes(track, settle_notes(rows))
     return score
 
 
@@ -239,7 +239,7 @@ def playable_score(score, warn: Callable[[str], None] | None = None):
         for source in tracks:
             track.controls.extend(list(source.controls))
             track.pitch_bends.extend(list(source.pitch_bends))
-        _set_notes(track, settle_notes([row for source in tracks for row in _note_rows(source)]))
+        set_notes(track, settle_notes([row for source in tracks for row in _note_rows(source)]))
         track.sort(inplace=True)
         out.tracks.append(track)
     return out
@@ -313,6 +313,10 @@ class MidiTokenizer:
         """The MIDI pitch a token starts sounding, None for every other token (what `inspect`
         correlates units with)."""
         return None
+
+    def is_program(self, token: str) -> bool:
+        """True for tokens naming the instrument of the notes that follow (PROGRAM_k, Program_k)."""
+        return False
 
 
 TICKS_PER_BEAT = 480                  # the piano-roll codec's resolution

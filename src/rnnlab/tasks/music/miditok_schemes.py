@@ -48,6 +48,9 @@ class MidiTokScheme(MidiTokenizer):
             sequence = sequence[0]
         return list(sequence.tokens)
 
+    def is_program(self, token: str) -> bool:
+        return token.startswith("Program_")
+
     def note_pitch(self, token: str) -> int | None:
         return int(token[6:]) if token.startswith("Pitch_") and token[6:].isdigit() else None
 

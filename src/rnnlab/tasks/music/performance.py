@@ -70,6 +70,9 @@ class PerformanceTokenizer(MidiTokenizer):
             tokens.append(f"NOTE_ON_{pitch}" if is_on else f"NOTE_OFF_{pitch}")
         return tokens
 
+    def is_program(self, token: str) -> bool:
+        return token.startswith("PROGRAM_")
+
     def note_pitch(self, token: str) -> int | None:
         return int(token[8:]) if token.startswith("NOTE_ON_") and token[8:].isdigit() else None
 
