@@ -175,3 +175,33 @@ def test_osc_stop_ends_a_running_generate(server):
     assert ("/rnnlab/ack", ["stop"]) in replies and len(done) == 1 and 1 <= done[0][0] < 40
     assert client.ask("/rnnlab/step", "the")[0] == "/rnnlab/output"            # the sender goes on
     assert client.ask("/rnnlab/stop") == ("/rnnlab/ack", ["stop"])            # nothing running: fine too
+
+
+def test_the_osc_socket_asks_for_a_large_receive_buffer(server):
+    app, _, _ = server
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+        default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    assert app.state.osc_receive_buffer > default
+
+
+def test_a_burst_of_osc_messages_is_answered(server):
+    """1,000 small messages from one socket as fast as it can send them (the default buffer kept ~256)."""
+    app, _, osc_port = server
+    if app.state.osc_receive_buffer < 2 << 20:
+        pytest.skip(f"the OS grants only {app.state.osc_receive_buffer} bytes (net.core.rmem_max)")
+    client = OscClient(osc_port)
+    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    if client.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < 2 << 20:
+        pytest.skip("this client socket cannot hold 1,000 replies")
+    data = packet("/rnnlab/models")
+    for _ in range(1000):
+        client.send_raw(data)
+    client.sock.settimeout(3)
+    answered = 0
+    try:
+        while answered < 1000:
+            client.sock.recv(65536)
+            answered += 1
+    except socket.timeout:
+        pass
+    assert answered > 900

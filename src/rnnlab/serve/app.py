@@ -94,6 +94,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
             from rnnlab.serve.osc import start_osc
             transport = await start_osc(hub, host, osc_port)
             app.state.osc_port = transport.get_extra_info("sockname")[1]
+            app.state.osc_receive_buffer = osc_buffer(transport)
         yield
         if transport:
             transport.close()
@@ -174,6 +175,20 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
             hub.sessions.drop(session.id)          # a closed connection frees its state
 
     return app
+
+
+def osc_buffer(transport) -> int:
+    """The OSC socket's receive buffer as granted; says so once when the OS capped it well below the ask."""
+    import socket
+
+    from rnnlab.serve.osc import RECEIVE_BUFFER
+
+    granted = transport.get_extra_info("socket").getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if granted < RECEIVE_BUFFER:
+        print(f"rnnlab serve: the OSC receive buffer is {granted // 1024} KiB (asked {RECEIVE_BUFFER >> 20} MiB); "
+              "a burst of small OSC messages beyond a few hundred may be dropped (Linux: raise "
+              "net.core.rmem_max)", file=sys.stderr)
+    return granted
 
 
 class BoundedBody:

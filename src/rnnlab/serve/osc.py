@@ -198,4 +198,24 @@ async def start_osc(hub: Hub, host: str, port: int) -> asyncio.DatagramTransport
     """Listen for OSC on (host, port) in the running event loop; port 0 picks a free one."""
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(lambda: OscProtocol(hub), local_addr=(host, port))
+    receive_buffer(transport.get_extra_info("socket"))
     return transport
+
+
+RECEIVE_BUFFER = 4 << 20       # bytes asked for the OSC socket's receive buffer: room for a burst of packets
+
+
+def receive_buffer(sock, wanted: int = RECEIVE_BUFFER) -> int:
+    """Ask for a large receive buffer (the default of ~200 KiB holds only ~250 small packets, so a burst
+    from one sender was mostly dropped); the OS may cap it (Linux: net.core.rmem_max). Returns what
+    it granted (Linux reports twice the size it accounts for)."""
+    import socket
+
+    size = wanted
+    while size >= 1 << 16:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            break
+        except OSError:                  # e.g. macOS refuses more than kern.ipc.maxsockbuf allows
+            size //= 2
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
