@@ -205,6 +205,56 @@ def sustained(score):
     return score
 
 
+def pedalled_score(piece: Piece):
+    """The piece's score with the sustain pedal written into its notes (`sustained`), the pedal read
+    from whichever track of the file holds it for the notes' channel."""
+    score = piece.to_score()
+    if piece.midi is not None and not any(len(t.pedals) for t in score.tracks):
+        moved = pedals_beside_notes(piece.midi)          # symusic reads a pedal only beside its notes
+        if moved is not None:
+            score = _symusic().Score.from_midi(moved)
+    return sustained(score)
+
+
+def pedals_beside_notes(raw: bytes) -> bytes | None:
+    """The file with each sustain-pedal message copied into the tracks playing notes on its channel,
+    when it sits in a track that plays none there; None when there is nothing to move."""
+    try:
+        import io
+        import mido
+        midi_file = mido.MidiFile(file=io.BytesIO(raw))
+    except Exception:                    # mido's readers raise many kinds; the score is then used as read
+        return None
+    absolute = []
+    for track in midi_file.tracks:
+        tick, events = 0, []
+        for message in track:
+            tick += message.time
+            events.append((tick, message))
+        absolute.append(events)
+    playing = [{m.channel for _, m in events if m.type == "note_on"} for events in absolute]
+    moved = False
+    for index, events in enumerate(absolute):
+        for tick, message in list(events):
+            if message.type == "control_change" and message.control == 64 and message.channel not in playing[index]:
+                for other, channels in enumerate(playing):
+                    if message.channel in channels:
+                        absolute[other].append((tick, message))
+                        moved = True
+    if not moved:
+        return None
+    for index, events in enumerate(absolute):
+        events.sort(key=lambda e: (e[0], e[1].type == "end_of_track"))
+        now, track = 0, mido.MidiTrack()
+        for tick, message in events:
+            track.append(message.copy(time=tick - now))
+            now = tick
+        midi_file.tracks[index] = track
+    out = io.BytesIO()
+    midi_file.save(file=out)
+    return out.getvalue()
+
+
 MELODIC_CHANNELS = [c for c in range(16) if c != 9]     # channel 10 (index 9) is the drums'
 
 

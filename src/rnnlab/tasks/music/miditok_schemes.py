@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece, score_to_midi, sustained, without_stacked_notes
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece, score_to_midi, pedalled_score, without_stacked_notes
 from rnnlab.errors import RnnlabError
 
 CONFIG_FILE = "miditok.json"
@@ -43,7 +43,7 @@ class MidiTokScheme(MidiTokenizer):
         return sorted(self.tok.vocab, key=self.tok.vocab.get)
 
     def encode(self, piece: Piece) -> list[str]:
-        sequence = self.tok(sustained(piece.to_score()))
+        sequence = self.tok(pedalled_score(piece))
         if isinstance(sequence, list):       # one stream per track when programs are off
             sequence = sequence[0]
         return list(sequence.tokens)

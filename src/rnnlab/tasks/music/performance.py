@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece, _symusic, score_to_midi, settle_notes, sustained
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece, _symusic, score_to_midi, settle_notes, pedalled_score
 
 STEPS_PER_SECOND = 100
 MAX_SHIFT = 100                      # one TIME_SHIFT moves at most one second
@@ -39,7 +39,7 @@ class PerformanceTokenizer(MidiTokenizer):
 
     def events(self, piece: Piece) -> list[tuple]:
         """(step, is_on, instrument, pitch, velocity bin), in canonical order."""
-        score = sustained(piece.to_score()).to("second")
+        score = pedalled_score(piece).to("second")
         rows: dict[int, list[tuple]] = defaultdict(list)
         for track in score.tracks:
             key = DRUMS if track.is_drum else track.program

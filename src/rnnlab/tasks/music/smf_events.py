@@ -74,6 +74,47 @@ class TempoMap:
         return self.starts[i] + (tick - self.ticks[i]) * self.tempos[i] / 1e6 / self.resolution
 
 
+SUSTAIN = 64                                      # the sustain pedal's controller number
+
+
+def sustained_note_events(midi_file, track) -> list[tuple[int, object]]:
+    """(absolute tick, note message) of `track`'s note events with the sustain pedal (CC64, from any
+    track, per channel) written in: a note released while its channel's pedal is down is released
+    when the pedal is lifted, or just before the same pitch is struck again. Other events (meta,
+    sysex, controllers) are left out; their time passes into the next note's delta."""
+    timeline = []                                 # (tick, 0 for pedal / 1 for notes, order, message)
+    for number, each in enumerate(midi_file.tracks):
+        tick = 0
+        for order, message in enumerate(each):
+            tick += message.time
+            if each is track and message.type in ("note_on", "note_off"):
+                timeline.append((tick, 1, order, message))
+            elif message.type == "control_change" and message.control == SUSTAIN:
+                timeline.append((tick, 0, number * 1_000_000 + order, message))
+    timeline.sort(key=lambda e: e[:3])
+    down: dict[int, bool] = {}
+    held: dict[tuple[int, int], object] = {}      # (channel, pitch) -> its note-off, waiting for the pedal
+    out, tick = [], 0
+    for tick, _, _, message in timeline:
+        if message.type == "control_change":
+            down[message.channel] = message.value >= 64
+            if not down[message.channel]:
+                for key in sorted(k for k in held if k[0] == message.channel):
+                    out.append((tick, held.pop(key)))
+            continue
+        key = (message.channel, message.note)
+        if message.type == "note_on" and message.velocity > 0:
+            if key in held:
+                out.append((tick, held.pop(key)))          # struck again: the held note ends first
+            out.append((tick, message))
+        elif down.get(message.channel):
+            held[key] = message
+        else:
+            out.append((tick, message))
+    out.extend((tick, held[key]) for key in sorted(held))
+    return out
+
+
 class SmfEventsTokenizer(MidiTokenizer):
     name = "smf-events"
     transposable = False
@@ -92,11 +133,8 @@ class SmfEventsTokenizer(MidiTokenizer):
         if track is None:
             return []
         tempo_map = TempoMap(midi_file)
-        words, tick, last = [], 0, 0
-        for message in track:
-            tick += message.time
-            if message.type not in ("note_on", "note_off"):
-                continue   # meta, sysex, controllers: their time passes into the next note's delta
+        words, last = [], 0
+        for tick, message in sustained_note_events(midi_file, track):
             at = round(tempo_map.seconds(tick) * TICKS_PER_SECOND)
             status, *data = message.bytes()
             words.append(f"{vlq_hex(at - last)}_{status:02x}_{bytes(data).hex()}")
