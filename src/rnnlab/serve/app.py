@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import json
+import re
 import secrets
 import sys
 from contextlib import asynccontextmanager
@@ -21,6 +23,7 @@ from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconn
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.encoders import jsonable_encoder
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -86,7 +89,53 @@ class ResetRequest(Strict):
     close: bool = Field(False, description="forget the session altogether")
 
 
-def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -> FastAPI:
+LOCAL_PAGES = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"     # allowed without --allow-origin
+
+
+def origin_of(text: str) -> str:
+    """An --allow-origin value as browsers send it in Origin: scheme://host[:port], no path; or * or null."""
+    origin = text.strip().rstrip("/")
+    if origin in ("*", "null"):
+        return origin
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/\s?#@]+)", origin)
+    if not match:
+        raise RnnlabError(f"--allow-origin {text!r}: give a page's origin, scheme://host[:port] such as "
+                          "https://editor.p5js.org (or * for any page)")
+    return f"{match.group(1).lower()}://{match.group(2).lower()}"
+
+
+class Origins:
+    """Which web pages may call the server from a browser: pages on this machine's loopback (any port),
+    the server's own page, and the origins given with --allow-origin (* for any)."""
+
+    def __init__(self, extra: list[str] | None = None, bind_host: str = "127.0.0.1"):
+        self.listed = [origin_of(o) for o in extra or []]
+        self.any = "*" in self.listed
+        self.bind_host = bind_host.lower()
+
+    def allows(self, origin: str | None, host: str | None = None) -> bool:
+        if origin is None:                         # not a browser page (Processing, Python, curl): fine
+            return True
+        if self.any or origin in self.listed or re.fullmatch(LOCAL_PAGES, origin):
+            return True
+        if host is None or origin.split("://", 1)[-1] != host.lower():
+            return False
+        name = host.lower().rsplit(":", 1)[0] if not host.endswith("]") else host.lower()
+        name = name.strip("[]")
+        try:                                       # the server's own page, by address (a name could be a
+            ipaddress.ip_address(name)             # DNS-rebinding page) or by the name it was started with
+            return True
+        except ValueError:
+            return name == self.bind_host
+
+    def middleware(self, app: FastAPI) -> None:
+        app.add_middleware(CORSMiddleware, allow_origins=["*"] if self.any else self.listed,
+                           allow_origin_regex=None if self.any else LOCAL_PAGES, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"], allow_private_network=True)
+
+
+def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
+               allow_origins: list[str] | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         transport = None
@@ -106,6 +155,8 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
     limit = hub.settings.max_request_bytes
 
     app.add_middleware(BoundedBody, limit=limit)
+    origins = Origins(allow_origins, host)
+    origins.middleware(app)                       # outermost: even a 413 tells an allowed page why
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, err: InputError):
@@ -160,6 +211,9 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1") -
 
     @app.websocket("/ws")
     async def websocket(socket: WebSocket):
+        if not origins.allows(socket.headers.get("origin"), socket.headers.get("host")):
+            await socket.close(code=1008)             # a page from a disallowed origin: HTTP 403
+            return
         await socket.accept()
         try:
             session = hub.sessions.create("ws:" + secrets.token_urlsafe(12))
@@ -372,6 +426,8 @@ def cmd_serve(args) -> int:
              if value < 1]
     if small:
         raise RnnlabError(f"{', '.join(small)} must be at least 1")
+    allowed = getattr(args, "allow_origin", None) or []
+    Origins(allowed)                                     # a malformed origin: one line, before loading models
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
     server: uvicorn.Server | None = None
@@ -385,7 +441,7 @@ def cmd_serve(args) -> int:
 
     hub = Hub(load_models(args.runs, args.device, args.quantize), settings, engine_failed)
     osc_port = args.osc_port or None
-    app = create_app(hub, osc_port, args.host)
+    app = create_app(hub, osc_port, args.host, allowed)
     where = f"http://{args.host}:{args.port}"
     print(f"rnnlab serve: {', '.join(hub.models)} on {where} (page {where}/, API {where}/docs, "
           f"WebSocket ws://{args.host}:{args.port}/ws" + (f", OSC udp {args.host}:{osc_port}" if osc_port else "")

@@ -1,0 +1,80 @@
+"""Cross-origin access: pages on localhost always, others (the p5.js web editor) only when allowed."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from rnnlab.cli import main
+from rnnlab.serve.app import create_app
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import ServeSettings, load_models
+
+EDITOR = "https://editor.p5js.org"
+
+
+@pytest.fixture(scope="module")
+def models(runs):
+    return load_models([str(runs["chars"])])
+
+
+def app_client(models, allow=None):
+    return TestClient(create_app(Hub(models, ServeSettings(max_request_bytes=2048)), allow_origins=allow))
+
+
+def preflight(client, origin: str):
+    return client.options("/step", headers={"origin": origin, "access-control-request-method": "POST",
+                                            "access-control-request-headers": "content-type"})
+
+
+def test_default_allows_only_local_pages(models):
+    with app_client(models) as client:
+        for origin in ("http://localhost:3000", "http://127.0.0.1:5500"):
+            response = preflight(client, origin)
+            assert response.status_code == 200 and response.headers["access-control-allow-origin"] == origin
+        refused = preflight(client, EDITOR)
+        assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+        simple = client.post("/step", json={"input": "a"}, headers={"origin": EDITOR})
+        assert "access-control-allow-origin" not in simple.headers           # the browser keeps it from the page
+
+
+def test_allowed_origin_can_call_the_server(models):
+    with app_client(models, [EDITOR + "/"]) as client:
+        response = preflight(client, EDITOR)
+        assert response.status_code == 200 and response.headers["access-control-allow-origin"] == EDITOR
+        assert "POST" in response.headers["access-control-allow-methods"]
+        step = client.post("/step", json={"input": "the"}, headers={"origin": EDITOR})
+        assert step.status_code == 200 and step.headers["access-control-allow-origin"] == EDITOR
+        big = client.post("/step", content=b"x" * 3000, headers={"origin": EDITOR, "content-type": "application/json"})
+        assert big.status_code == 413 and big.headers["access-control-allow-origin"] == EDITOR
+        assert preflight(client, "https://elsewhere.example").status_code == 400
+    with app_client(models, ["*"]) as client:
+        assert preflight(client, "https://elsewhere.example").headers["access-control-allow-origin"] == "*"
+
+
+def test_websocket_origin_is_checked(models):
+    with app_client(models, [EDITOR]) as client:
+        for headers in ({}, {"origin": EDITOR}, {"origin": "http://localhost:8000"}):   # no Origin: not a browser
+            with client.websocket_connect("/ws", headers=headers) as ws:
+                assert ws.receive_json()["type"] == "hello"
+        own = {"origin": "http://192.168.1.5:8765", "host": "192.168.1.5:8765"}      # served on a LAN address
+        with client.websocket_connect("/ws", headers=own) as ws:
+            assert ws.receive_json()["type"] == "hello"                    # the server's own page
+        for headers in ({"origin": "https://evil.example"}, {"origin": "null"},
+                        {"origin": "http://localhost.evil.example"},
+                        {"origin": "http://rebind.example:8765", "host": "rebind.example:8765"}):   # DNS rebinding
+            with pytest.raises(WebSocketDisconnect) as refused:
+                with client.websocket_connect("/ws", headers=headers) as ws:
+                    ws.receive_json()
+            assert refused.value.code == 1008
+    with app_client(models) as client:
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect("/ws", headers={"origin": EDITOR}) as ws:
+                ws.receive_json()
+
+
+def test_a_malformed_allow_origin_is_one_line(runs, capsys):
+    assert main(["serve", str(runs["chars"]), "--allow-origin", "editor.p5js.org", "--port", "1", "--osc-port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-origin 'editor.p5js.org'" in err and len(err.strip().splitlines()) == 1
