@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import symusic
 
+from rnnlab.cli import main
 from rnnlab.tasks.music.compose import Length, clip_to
+from rnnlab.tasks.music.frames import score_to_frames
+from rnnlab.tasks.music.midi import read_midi_file, score_seconds
 
 
 def test_notes_running_past_the_end_are_shortened_not_dropped():
@@ -17,3 +23,42 @@ def test_notes_running_past_the_end_are_shortened_not_dropped():
     score.tracks.append(track)
     clipped = clip_to(score, 0.0, 0.0, Length(seconds=4))
     assert sorted((n.start, n.end, n.pitch) for n in clipped.tracks[0].notes) == [(0, 4000, 60), (1000, 1500, 64)]
+
+
+TINY = ["--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def roll_run(tmp_path_factory):
+    """A tiny piano-roll model that has learnt the two voices of its files (a high learning rate), on
+    files played at 90 bpm."""
+    from tests.tasks.music.conftest import scale_notes, write_midi
+
+    root = tmp_path_factory.mktemp("roll")
+    (root / "midi").mkdir()
+    for i in range(6):
+        write_midi(root / "midi" / f"piece{i}.mid", scale_notes(55 + i, count=16), tempo=666_667)
+    assert main(["train", str(root / "midi"), "--modality", "midi", "--tokenizer", "pianoroll", "--steps-per-beat",
+                 "2", "--out", str(root / "run"), "--epochs", "20", "--lr", "0.05", *TINY]) == 0
+    return root / "run"
+
+
+def test_pianoroll_without_primer_opens_like_the_training_pieces(roll_run, tmp_path):
+    saved = json.loads((roll_run / "vocab.json").read_text())
+    assert saved["opening_keys"] == 2                                   # the pieces open with two keys
+    for seed in range(3):
+        song = tmp_path / f"song{seed}.mid"
+        assert main(["generate", str(roll_run), "--out", str(song), "--bars", "2", "--seed", str(seed)]) == 0
+        keys = score_to_frames(read_midi_file(song).score, 2).sum(axis=1)
+        assert 1 <= keys[0] <= 2                                          # no cluster, and not silent
+        assert keys[:4].mean() <= 4
+
+
+def test_pianoroll_songs_take_the_corpus_tempo(roll_run, tmp_path):
+    assert json.loads((roll_run / "vocab.json").read_text())["qpm"] == 90.0
+    for prime in ([], ["--prime", "48,60,64"]):
+        song = tmp_path / "song.mid"
+        assert main(["generate", str(roll_run), "--out", str(song), "--bars", "2", "--seed", "0", *prime]) == 0
+        score = read_midi_file(song).score
+        assert [round(t.qpm) for t in score.tempos] == [90]
+        assert score_seconds(score) <= 2 * 4 * 60 / 90 + 0.01

@@ -23,6 +23,8 @@ from rnnlab.generate.sampling import SamplingConfig, choose, prime
 
 CHECK_EVERY = 32            # tokens between length checks
 TOKENS_PER_SECOND_CAP = 200  # give up when a model does not move time forward
+OPENING_TRIES = 20          # draws of a piano roll's opening frame before taking its likeliest key
+OPENING_KEYS = 4            # keys of a piano roll's first frame without a primer, when the run did not record it
 
 
 @dataclass
@@ -132,12 +134,14 @@ def finish(score, start_seconds: float, start_quarters: float, length: Length, n
     return Composition(midi, score, start_seconds, max(total - start_seconds, 0.0), score.note_num(), note)
 
 
-def primer_frames(codec, primer: str) -> tuple[np.ndarray, float]:
-    """(steps, 88) frames to start from, and the tempo (qpm) to write the result at."""
+def primer_frames(codec, primer: str, corpus_qpm: float | None = None) -> tuple[np.ndarray, float]:
+    """(steps, 88) frames to start from, and the tempo (qpm) to write the result at: the MIDI
+    primer's, else the training music's when it has one, else 120."""
     piece = read_primer(primer)
+    default_qpm = corpus_qpm or 120.0
     if piece is not None:
         tempos = piece.to_score().tempos
-        return codec.frames(piece), (float(tempos[0].qpm) if len(tempos) else 120.0)
+        return codec.frames(piece), (float(tempos[0].qpm) if len(tempos) else default_qpm)
     frame = np.zeros((1, KEYS), dtype=bool)
     if primer:
         try:
@@ -149,13 +153,14 @@ def primer_frames(codec, primer: str) -> tuple[np.ndarray, float]:
         if bad:
             raise RnnlabError(f"primer pitches {bad} are outside the piano's 21..108")
         frame[0, [p - LOWEST_KEY for p in pitches]] = True
-    return frame, 120.0
+    return frame, default_qpm
 
 
 @torch.no_grad()
 def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
     codec, model, device = trained.tokenizer, trained.model, trained.device
-    frames, qpm = primer_frames(codec, primer)
+    assets = trained.assets
+    frames, qpm = primer_frames(codec, primer, getattr(assets, "qpm", None))
     silent_start = not frames.any()
     steps_per_bar = 4 * codec.steps_per_beat
     wanted = int(round(length.bars * steps_per_bar if length.bars
@@ -166,7 +171,24 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
     generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
     state = model.initial_state(1)
     out = []
-    for _ in range(max(wanted, 1)):
+    if silent_start:
+        # No primer: the opening frame is drawn after a silent piece-start frame (which the model never
+        # saw in training, so its guess can be a cluster of dozens of keys), not silent and with no more
+        # keys than a training piece opens with; then the piece starts afresh from that frame, flagged
+        # as its first, as the training pieces are.
+        opening = getattr(assets, "opening_keys", None) or OPENING_KEYS
+        cap = min(config.top_k, opening) if config.top_k else opening
+        for _ in range(OPENING_TRIES):                      # a piece opens with a sound
+            frame, _ = model.step_frame(inputs, state, config.temperature, cap, generator)
+            if frame.any():
+                break
+        else:
+            logits, _ = model.step_logits(inputs, state)
+            frame = torch.zeros_like(logits)
+            frame[0, int(logits[0].argmax())] = 1.0
+        out.append(frame[0].cpu().numpy().astype(bool))
+        inputs = torch.cat([frame, frame.new_ones(1, 1)], dim=1).view(1, 1, KEYS + 1)
+    for _ in range(max(wanted, 1) - len(out)):
         frame, state = model.step_frame(inputs, state, config.temperature, config.top_k, generator)
         out.append(frame[0].cpu().numpy().astype(bool))
         inputs = torch.cat([frame, frame.new_zeros(1, 1)], dim=1).view(1, 1, KEYS + 1)

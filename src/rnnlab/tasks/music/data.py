@@ -201,7 +201,10 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
         streams = frame_streams(tokenizer, splits, config)
         names = Vocabulary(key_names())
         summary = f"{files}; {streams['train'].size(0):,} training frames at {tokenizer.steps_per_beat} per beat"
-        facts = {"qpm": corpus_qpm(splits.pieces["train"])}
+        train = streams["train"]
+        openings = train[train[:, KEYS] == 1, :KEYS].sum(1)
+        facts = {"qpm": corpus_qpm(splits.pieces["train"]),
+                 "opening_keys": int(openings.max()) if openings.numel() else None}
         return StreamData(streams, KEYS, "nll", summary,
                           lambda folder: save_music_vocabulary(folder, names, tokenizer, facts))
     streams = event_streams(tokenizer, splits, config)
@@ -246,6 +249,7 @@ class MusicAssets:
     settings: dict                              # the tokeniser's
     training_programs: list[str] | None = None  # PROGRAM tokens the training split holds (None: not saved)
     qpm: float | None = None                    # the corpus's tempo, when it has one
+    opening_keys: int | None = None             # pianoroll: most keys a training piece opens with
 
 
 def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None) -> None:
@@ -262,5 +266,6 @@ def load_midi_run_assets(run):
     qpm = payload.get("qpm")
     assets = MusicAssets(payload.get("tokenizer", {}),
                          [t for t in programs if isinstance(t, str)] if isinstance(programs, list) else None,
-                         float(qpm) if isinstance(qpm, (int, float)) and 0 < qpm < 1000 else None)
+                         float(qpm) if isinstance(qpm, (int, float)) and 0 < qpm < 1000 else None,
+                         opening if isinstance(opening := payload.get("opening_keys"), int) and opening > 0 else None)
     return tokenizer, vocab, len(vocab), assets
