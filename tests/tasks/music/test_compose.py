@@ -45,13 +45,13 @@ def roll_run(tmp_path_factory):
 
 def test_pianoroll_without_primer_opens_like_the_training_pieces(roll_run, tmp_path):
     saved = json.loads((roll_run / "vocab.json").read_text())
-    assert saved["opening_keys"] == 2                                   # the pieces open with two keys
+    assert saved["opening_keys"] == saved["most_keys"] == 2             # two voices throughout
     for seed in range(3):
         song = tmp_path / f"song{seed}.mid"
         assert main(["generate", str(roll_run), "--out", str(song), "--bars", "2", "--seed", str(seed)]) == 0
         keys = score_to_frames(read_midi_file(song).score, 2).sum(axis=1)
         assert 1 <= keys[0] <= 2                                          # no cluster, and not silent
-        assert keys[:4].mean() <= 4
+        assert keys.max() <= 2                                            # never more than a training frame
 
 
 def test_pianoroll_songs_take_the_corpus_tempo(roll_run, tmp_path):

@@ -171,13 +171,15 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
     generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
     state = model.initial_state(1)
     out = []
+    most = getattr(assets, "most_keys", None)          # no frame holds more keys than a training frame
+    top_k = min(config.top_k, most) if config.top_k and most else (config.top_k or most or 0)
     if silent_start:
         # No primer: the opening frame is drawn after a silent piece-start frame (which the model never
         # saw in training, so its guess can be a cluster of dozens of keys), not silent and with no more
         # keys than a training piece opens with; then the piece starts afresh from that frame, flagged
         # as its first, as the training pieces are.
         opening = getattr(assets, "opening_keys", None) or OPENING_KEYS
-        cap = min(config.top_k, opening) if config.top_k else opening
+        cap = min(top_k, opening) if top_k else opening
         for _ in range(OPENING_TRIES):                      # a piece opens with a sound
             frame, _ = model.step_frame(inputs, state, config.temperature, cap, generator)
             if frame.any():
@@ -189,7 +191,7 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
         out.append(frame[0].cpu().numpy().astype(bool))
         inputs = torch.cat([frame, frame.new_ones(1, 1)], dim=1).view(1, 1, KEYS + 1)
     for _ in range(max(wanted, 1) - len(out)):
-        frame, state = model.step_frame(inputs, state, config.temperature, config.top_k, generator)
+        frame, state = model.step_frame(inputs, state, config.temperature, top_k, generator)
         out.append(frame[0].cpu().numpy().astype(bool))
         inputs = torch.cat([frame, frame.new_zeros(1, 1)], dim=1).view(1, 1, KEYS + 1)
     primer_part = frames[1:] if silent_start else frames

@@ -204,7 +204,8 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
         train = streams["train"]
         openings = train[train[:, KEYS] == 1, :KEYS].sum(1)
         facts = {"qpm": corpus_qpm(splits.pieces["train"]),
-                 "opening_keys": int(openings.max()) if openings.numel() else None}
+                 "opening_keys": int(openings.max()) if openings.numel() else None,
+                 "most_keys": int(train[:, :KEYS].sum(1).max()) if train.size(0) else None}
         return StreamData(streams, KEYS, "nll", summary,
                           lambda folder: save_music_vocabulary(folder, names, tokenizer, facts))
     streams = event_streams(tokenizer, splits, config)
@@ -250,6 +251,7 @@ class MusicAssets:
     training_programs: list[str] | None = None  # PROGRAM tokens the training split holds (None: not saved)
     qpm: float | None = None                    # the corpus's tempo, when it has one
     opening_keys: int | None = None             # pianoroll: most keys a training piece opens with
+    most_keys: int | None = None                # pianoroll: most keys of any training frame
 
 
 def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None) -> None:
@@ -267,5 +269,6 @@ def load_midi_run_assets(run):
     assets = MusicAssets(payload.get("tokenizer", {}),
                          [t for t in programs if isinstance(t, str)] if isinstance(programs, list) else None,
                          float(qpm) if isinstance(qpm, (int, float)) and 0 < qpm < 1000 else None,
-                         opening if isinstance(opening := payload.get("opening_keys"), int) and opening > 0 else None)
+                         *(count if isinstance(count := payload.get(name), int) and count > 0 else None
+                           for name in ("opening_keys", "most_keys")))
     return tokenizer, vocab, len(vocab), assets
