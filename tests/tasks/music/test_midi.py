@@ -122,3 +122,17 @@ def test_transposition_keeps_drums_and_refuses_to_leave_the_range(tmp_path, make
         n.pitch + 3 for n in piece.score.tracks[0].notes)
     high = read_midi_file(make_midi(tmp_path / "b.mid", [(0, 240, 126, 80)]))
     assert transposed(high, 2) is None
+
+
+def test_a_reader_error_without_words_still_gives_a_reason(tmp_path, make_midi, scale, monkeypatch):
+    from types import SimpleNamespace
+
+    from rnnlab.tasks.music import midi
+
+    def silent_failure(raw):
+        raise RuntimeError("MiniMidi: : iostream error")
+    monkeypatch.setattr(midi, "_symusic", lambda: SimpleNamespace(Score=SimpleNamespace(from_midi=silent_failure)))
+    path = make_midi(tmp_path / "quiet.mid", scale(60))
+    with pytest.raises(RnnlabError) as caught:
+        read_midi_file(path)
+    assert str(caught.value) == f"{path}: corrupt or truncated MIDI (RuntimeError)"

@@ -79,7 +79,7 @@ def read_midi_file(path: Path) -> Piece:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise RnnlabError(f"{path}: cannot read ({err.strerror})") from None
+        raise RnnlabError(f"{path}: cannot read ({err.strerror or type(err).__name__})") from None
     kind = midi_format(raw)
     if kind is None:
         raise RnnlabError(f"{path}: not a Standard MIDI File (no MThd header)")
@@ -90,7 +90,7 @@ def read_midi_file(path: Path) -> Piece:
         score = _symusic().Score.from_midi(raw)
     except (RuntimeError, ValueError) as err:
         reason = str(err).replace("MiniMidi: ", "").replace(": iostream error", "").strip()
-        raise RnnlabError(f"{path}: corrupt or truncated MIDI ({reason})") from None
+        raise RnnlabError(f"{path}: corrupt or truncated MIDI ({reason or type(err).__name__})") from None
     if score.note_num() == 0:
         raise RnnlabError(f"{path}: holds no notes")
     hours = score_seconds(score) / 3600
