@@ -68,7 +68,7 @@ def render_wav(midi_path: Path, wav_path: Path, sample_rate: int = 44100, timeou
     default_timeout, default_bytes = render_limits(seconds, sample_rate)
     timeout = default_timeout if timeout is None else timeout
     max_bytes = default_bytes if max_bytes is None else max_bytes
-    partial = wav_path.with_name(f".{wav_path.name}.partial")
+    partial = wav_path.with_name(f".{wav_path.stem}.partial{wav_path.suffix}")   # FluidSynth picks the type by suffix
     command = [fluidsynth, "-ni", "-q", "-g", "0.7", "-r", str(sample_rate), "-F", str(partial),
                str(soundfont), str(midi_path)]
     problem = None
