@@ -222,3 +222,24 @@ def test_a_request_id_never_hides_the_token_id(client):
         ws.send_json({"type": "step", "model": "wave", "input": [0.1, 0.2], "id": "w"})
         series = ws.receive_json()
         assert series["request_id"] == "w" and series["id"] == "w" and len(series["values"]) == 2
+
+
+@pytest.mark.parametrize("settings", [{"temperature": 1e-300}, {"top_p": 1e-300}])
+def test_settings_that_lose_every_probability_are_refused(client, settings):
+    step = client.post("/step", json={"input": "a", "settings": settings})
+    generate = client.post("/generate", json={"prime": "a", "length": 3, **settings})
+    for response in (step, generate):
+        assert response.status_code == 422 and "at least 1e-06" in response.json()["detail"]
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "set", **settings})
+        assert "at least 1e-06" in ws.receive_json()["error"]
+        ws.send_json({"type": "stream", "n": 2})
+        assert [ws.receive_json()["type"] for _ in range(3)] == ["output", "output", "done"]
+
+
+def test_non_finite_json_bodies_get_422(client):
+    for body in (b"Infinity", b'{"input": NaN}', b'{"length": -Infinity}'):
+        response = client.post("/generate" if b"length" in body else "/step", content=body,
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 422, body

@@ -31,7 +31,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES, SamplingConfig
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import CapacityError, InputError, check_text
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.sessions import EngineFailed, ServeSettings, load_models
 
 STATIC = Path(__file__).with_name("static")
 
@@ -164,7 +164,13 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError):
-        return SafeJSONResponse({"detail": jsonable_encoder(err.errors())}, status_code=422)
+        detail = jsonable_encoder(err.errors())
+        for error in detail:
+            try:
+                json.dumps(error.get("input"), allow_nan=False)
+            except ValueError:                     # Infinity or NaN in the body: JSON cannot say it back
+                error["input"] = repr(error["input"])[:200]
+        return SafeJSONResponse({"detail": detail}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -343,6 +349,11 @@ class Connection:
             await self.dispatch(message, reply_id)
         except InputError as err:
             await self.send({"type": "error", "error": str(err)}, reply_id)
+        except (WebSocketDisconnect, EngineFailed):
+            raise
+        except Exception as err:                   # a bug of ours: say so, keep the connection
+            print(f"rnnlab serve: a WebSocket message failed: {err!r}", file=sys.stderr)
+            await self.send({"type": "error", "error": f"internal error: {type(err).__name__}"}, reply_id)
 
     async def dispatch(self, message: dict, reply_id: dict | None) -> None:
         kind, model = message["type"], message.get("model")

@@ -12,7 +12,18 @@ from typing import AsyncIterator
 
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.serve.protocol import InputError, ServedModel
-from rnnlab.serve.sessions import Engine, ServeSettings, Session, SessionStore, sampling_settings
+from rnnlab.serve.sessions import Engine, EngineFailed, ServeSettings, Session, SessionStore, sampling_settings
+
+
+async def answered(call):
+    """A model call's result; should the model refuse what a client sent in a way no check foresaw,
+    that client gets an InputError saying so (never a 500 or a dropped connection)."""
+    try:
+        return await call
+    except (InputError, EngineFailed, asyncio.CancelledError):
+        raise
+    except Exception as err:
+        raise InputError(f"the model could not take this request ({type(err).__name__}: {str(err)[:200]})") from err
 
 
 class Hub:
@@ -42,8 +53,8 @@ class Hub:
         inputs, unknown = model.encode(value, self.settings.max_input_steps)
         async with session.lock:
             track = session.track(model)
-            track.params, track.state, sampled = await self.engine.astep(
-                model, inputs, track.state, (session.settings, track.generator))
+            track.params, track.state, sampled = await answered(self.engine.astep(
+                model, inputs, track.state, (session.settings, track.generator)))
         out = {"type": "output", "model": model.name, **model.decode(sampled)}
         if unknown:
             out["unknown"] = unknown
@@ -61,9 +72,12 @@ class Hub:
                 track = session.track(model)
                 sampling = (session.settings, track.generator)
                 if track.params is None:
-                    track.params, track.state, _ = await self.engine.astep(model, model.start(), track.state)
-                sampled = model.sample(track.params, *sampling)
-                track.params, track.state, _ = await self.engine.astep(model, model.feed(sampled), track.state)
+                    track.params, track.state, _ = await answered(self.engine.astep(model, model.start(), track.state))
+                try:
+                    sampled = model.sample(track.params, *sampling)
+                except Exception as err:
+                    raise InputError(f"the model could not sample with these settings ({str(err)[:200]})") from err
+                track.params, track.state, _ = await answered(self.engine.astep(model, model.feed(sampled), track.state))
             out = {"type": "output", "model": model.name, "index": index, **model.decode(sampled)}
             yield out
             if out.get("pen") == "end":
@@ -83,7 +97,7 @@ class Hub:
         model = self.model(model_name)
         config = sampling_settings(SamplingConfig(), settings)
         config.length = self.check_length(length, "length")
-        return await self.engine.acall(model.generate, prime, config, self.settings.max_input_steps)
+        return await answered(self.engine.acall(model.generate, prime, config, self.settings.max_input_steps))
 
     def close(self) -> None:
         self.engine.close()

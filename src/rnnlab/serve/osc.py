@@ -25,6 +25,7 @@ Pd and Max send floats; 1.5 is refused.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import OrderedDict
 
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -33,6 +34,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import InputError
+from rnnlab.serve.sessions import EngineFailed
 
 REPLY_PORTS_KEPT = 4096          # senders whose /rnnlab/reply port is remembered (least recently set go first)
 
@@ -99,6 +101,11 @@ class OscProtocol(asyncio.DatagramProtocol):
                 await self.dispatch(msg.address, list(msg.params), sender, key)
             except InputError as err:
                 self.send(sender, key, "/rnnlab/error", str(err))
+            except EngineFailed:
+                raise
+            except Exception as err:               # a bug of ours: say so to the sender, go on serving
+                print(f"rnnlab serve: an OSC message failed: {err!r}", file=sys.stderr)
+                self.send(sender, key, "/rnnlab/error", f"internal error: {type(err).__name__}")
 
     def session(self, key: str):
         return self.hub.sessions.get(key) or self.hub.sessions.create(key)

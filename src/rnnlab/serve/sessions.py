@@ -94,6 +94,8 @@ def sampling_settings(base: SamplingConfig, changes: dict) -> SamplingConfig:
         raise InputError(str(err)) from None
     if config.seed is not None and not -2 ** 63 <= config.seed < 2 ** 64:      # what torch.Generator takes
         raise InputError(f"seed must be an integer from -2**63 to 2**64-1, got {config.seed}")
+    if config.temperature < 1e-6 or config.top_p < 1e-6:      # beyond float32: every probability is lost
+        raise InputError("temperature and top_p must be at least 1e-06 (greedy takes the most likely output)")
     return config
 
 
