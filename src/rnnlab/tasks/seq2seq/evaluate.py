@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-
 from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_any
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.seq2seq.translate import beam_search_batch, source_batch
@@ -40,10 +39,12 @@ def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None
 
 
 def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: float = 0.0,
-                    batch_size: int = 200) -> list[list[str]]:
+                    hypotheses: int = 5000) -> list[list[str]]:
     """The best beam-search output of every pair, in split order: sources of like length decoded
-    together, `batch_size` sources (beam times as many hypotheses) at a time."""
+    together, `hypotheses` // beam sources at a time (few large steps: on a busy machine, every
+    step's threads wait for each other)."""
     vocabs, examples = trained.vocabs, pairs.examples
+    batch_size = max(1, hypotheses // beam)
     order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]))
     outputs: list[list[str]] = [[] for _ in examples]
     was_training = trained.model.training

@@ -155,26 +155,22 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
     batch = source.size(1)
     lengths_list = [int(n) for n in lengths]
     encoded = model.encode(source, lengths)
-    slot_index = torch.arange(batch, device=device).repeat_interleave(beam)     # slot s*beam+j: source s
-    memory = encoded.select(slot_index)
-    state = model.initial_state(encoded).select(slot_index)
-    log_prob = torch.full((batch, beam), float("-inf"), device=device)
-    log_prob[:, 0] = 0.0                                                       # one live hypothesis to start
-    alive = torch.zeros(batch, beam, dtype=torch.bool, device=device)
-    alive[:, 0] = True
-    history = torch.zeros(batch * beam, 0, dtype=torch.long, device=device)   # tokens so far, per slot
+    width = 1                                       # slots per source: one hypothesis to start, then `beam`
+    memory, state = encoded, model.initial_state(encoded)                      # slot r*width+j: source r
+    log_prob = torch.zeros(batch, width, device=device)                       # -inf on an empty slot
+    alive = torch.ones(batch, width, dtype=torch.bool, device=device)
+    history = torch.zeros(batch, 0, dtype=torch.long, device=device)          # tokens so far, per slot
     weight_history = None                                                      # (slots, steps, source)
     owners = list(range(batch))                                                # the source of each row
     finished: list[list] = [[] for _ in range(batch)]
-    inputs = torch.full((1, batch * beam), bos_id, dtype=torch.long, device=device)
-    slots = torch.arange(beam, device=device)
+    inputs = torch.full((1, batch), bos_id, dtype=torch.long, device=device)
     for _ in range(max_steps):
         rows = len(owners)
         logits, state, weights = model.decode(inputs, memory, state)
-        log_probs = torch.log_softmax(logits[0], dim=1)                          # (rows*beam, vocab)
+        log_probs = torch.log_softmax(logits[0], dim=1)                          # (rows*width, vocab)
         vocab = log_probs.size(1)
-        totals = (log_prob.view(-1, 1) + log_probs).view(rows, beam * vocab)
-        values, flat = totals.topk(min(2 * beam, beam * vocab), dim=1)          # (rows, k), best first
+        totals = (log_prob.view(-1, 1) + log_probs).view(rows, width * vocab)
+        values, flat = totals.topk(min(2 * beam, width * vocab), dim=1)         # (rows, k), best first
         origin, token = flat // vocab, flat % vocab
         valid = alive.gather(1, origin)                                          # from a live hypothesis
         ends = token == eos_id
@@ -182,10 +178,10 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
         before = grows.long().cumsum(1) - grows.long()                           # live extensions ahead
         taken = valid & (before < beam)                                          # read before `beam` lived
         ended, grows = taken & ends, taken & grows
-        step_weights = weights[0] if weights is not None and keep_weights else None   # (rows*beam, source)
+        step_weights = weights[0] if weights is not None and keep_weights else None   # (rows*width, source)
         if bool(ended.any()):
             at_row, at_col = ended.nonzero(as_tuple=True)
-            from_slot = (at_row * beam + origin[at_row, at_col]).tolist()
+            from_slot = (at_row * width + origin[at_row, at_col]).tolist()
             ids_of = history[from_slot].tolist() if history.size(1) else [[] for _ in from_slot]
             for r, slot, ids, value in zip(at_row.tolist(), from_slot, ids_of, values[at_row, at_col].tolist()):
                 rows_of = None
@@ -209,10 +205,11 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
             owners = []
             break
         kept = torch.tensor(keep, dtype=torch.long, device=device)
-        pick = (kept[:, None] * beam + new_origin[kept]).view(-1)                # slot each new slot grows from
+        pick = (kept[:, None] * width + new_origin[kept]).view(-1)               # slot each new slot grows from
         state = state.select(pick)
-        if len(keep) < rows:
-            memory = memory.select((kept[:, None] * beam + slots).view(-1))
+        if len(keep) < rows or width != beam:                                   # a source's slots share its memory
+            memory = memory.select((kept[:, None] * width).expand(-1, beam).reshape(-1))
+        width = beam
         history = torch.cat([history[pick], new_token[kept].view(-1, 1)], dim=1)
         if step_weights is not None:
             grown = step_weights[pick].unsqueeze(1)
@@ -221,10 +218,10 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
         owners = [owners[r] for r in keep]
         inputs = new_token[kept].view(1, -1)
     for r, owner in enumerate(owners):                                           # out of steps: live ones count
-        ids_of = history[r * beam:(r + 1) * beam].tolist() if history.size(1) else [[] for _ in range(beam)]
+        ids_of = history[r * width:(r + 1) * width].tolist() if history.size(1) else [[] for _ in range(width)]
         for j, (live, value) in enumerate(zip(alive[r].tolist(), log_prob[r].tolist())):
             if live:
-                rows_of = None if weight_history is None else weight_history[r * beam + j][:, :lengths_list[owner]]
+                rows_of = None if weight_history is None else weight_history[r * width + j][:, :lengths_list[owner]]
                 finished[owner].append((ids_of[j], value, rows_of, False))
     results = []
     for found in finished:
