@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.conftest import SHARED_DATA
 
@@ -56,6 +57,60 @@ def test_translate_greedy_beam_and_nbest(reversal_run, capsys):
         assert expected in capsys.readouterr().err
     assert main(["evaluate", str(reversal_run), "--beam", "-1"]) == 2
     assert "--beam must be 0" in capsys.readouterr().err
+
+
+def test_options_may_come_before_between_or_after_the_texts(reversal_run, capsys):
+    for argv in (["--beam", "4", "abcd", "fed"], ["abcd", "fed", "--beam", "4"], ["abcd", "--beam", "4", "fed"],
+                 ["abcd", "--beam", "4", "fed", "--length-penalty", "0.6", "--checkpoint", "last"]):
+        assert main(["translate", str(reversal_run), *argv]) == 0, argv
+        assert capsys.readouterr().out.split() == ["dcba", "def"], argv
+    assert main(["translate", str(reversal_run), "abcd", "--n-best", "2", "--beam", "3", "fed"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith(">")] == ["> abcd", "> fed"] and len(lines) == 6
+
+
+def test_an_empty_text_is_refused_in_one_line(reversal_run, capsys):
+    for texts in ([""], ["abc", "  "], ["", "--beam", "2"]):
+        assert main(["translate", str(reversal_run), *texts]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "empty" in err and "Traceback" not in err
+    from rnnlab.errors import RnnlabError
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.translate import translate
+    with pytest.raises(RnnlabError, match="empty"):
+        translate(open_run(reversal_run), "")
+
+
+def test_a_long_input_draws_a_bounded_map_and_a_short_log_line(reversal_run, tmp_path, capsys):
+    import struct
+    picture = tmp_path / "long.png"
+    text = "abcdef" * 834                                             # 5,004 characters
+    assert main(["translate", str(reversal_run), text, "--max-length", "12", "--attention-map", str(picture)]) == 0
+    captured = capsys.readouterr()
+    width, height = struct.unpack(">II", picture.read_bytes()[16:24])  # the PNG's IHDR
+    assert width < 4000 and height < 2000
+    err = captured.err.splitlines()
+    assert any("the first 80 of 5,004 source tokens" in line for line in err)
+    assert all(len(line) < 300 for line in err) and any("5,004 characters" in line for line in err)
+    assert len(captured.out.strip()) == 12
+
+
+def test_translating_many_at_once_gives_what_each_gets_alone(reversal_run):
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.translate import translate, translate_many
+    trained = open_run(reversal_run)
+    texts = ["abcd", "f", "bacfe", "eeddcc", "ab", "fedcbaf"]
+    for beam, n_best in ((0, 1), (1, 1), (4, 3)):
+        together = translate_many(trained, texts, beam, 0.6, n_best, batch_size=4)
+        for text, (hypotheses, tokens) in zip(texts, together):
+            alone, alone_tokens = translate(trained, text, beam, 0.6, n_best)
+            assert tokens == alone_tokens and len(hypotheses) == len(alone) == n_best
+            for got, want in zip(hypotheses, alone):
+                assert got.tokens == want.tokens and got.score == pytest.approx(want.score, abs=1e-4)
+                assert got.weights.shape == want.weights.shape
+                assert torch.allclose(got.weights, want.weights, atol=1e-5)
+    seen = [t for t in texts if 2 <= len(t) <= 5]                     # lengths the run was trained on
+    assert ["".join(h[0].tokens) for h, _ in translate_many(trained, seen, 3)] == [t[::-1] for t in seen]
 
 
 def test_save_load_translate_gives_identical_output(reversal_run, capsys):

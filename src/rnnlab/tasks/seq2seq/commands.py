@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -24,12 +25,42 @@ def add_translate_arguments(p) -> None:
     p.add_argument("--attention-map", help="write the first source's attention weights as a PNG heat map")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
+    options_anywhere(p)
+
+
+def options_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let options come before, between or after the texts (`translate RUN "a b" --beam 5`).
+
+    argparse hands a `*` positional every string it can at its first chance, so the texts after
+    an option would be left over; intermixed parsing reads all options first, then the positionals.
+    The parser is built elsewhere and reaches this one through parse_known_args, so that is where
+    intermixed parsing goes in (it calls parse_known_args itself: the plain one, for its two passes)."""
+    plain = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        parser.parse_known_args = plain
+        try:
+            return parser.parse_known_intermixed_args(args, namespace)
+        finally:
+            parser.parse_known_args = parse_known_args
+
+    parser.parse_known_args = parse_known_args
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """A source as a log line quotes it: the whole of a short one, the start of a long one."""
+    if len(text) <= width:
+        return repr(text)
+    return f"{text[:width]!r}… ({len(text):,} characters)"
 
 
 def cmd_translate(args) -> int:
-    from rnnlab.tasks.seq2seq.translate import output_text, translate
+    from rnnlab.tasks.seq2seq.translate import output_text, translate_many
 
     check_decoding(args)
+    for number, text in enumerate(args.texts, 1):
+        if not text.strip():
+            raise RnnlabError(f"text {number} is empty: give each source as a non-empty argument")
     trained = Seq2SeqTask().open_run(args.run, args.checkpoint, args.device)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
@@ -37,11 +68,13 @@ def cmd_translate(args) -> int:
     if args.attention_map and trained.seq.decoder != "attention":
         raise RnnlabError(f"{args.run}: --attention-map needs a run trained with --decoder attention "
                           f"(this one is {trained.seq.decoder})")
-    for number, text in enumerate(texts):
-        hypotheses, tokens = translate(trained, text, args.beam, args.length_penalty, args.n_best, args.max_length)
+    results = translate_many(trained, texts, args.beam, args.length_penalty, args.n_best, args.max_length)
+    for number, (text, (hypotheses, tokens)) in enumerate(zip(texts, results)):
         unknown = trained.vocabs.source.unknown(tokens)
         if unknown:
-            print(f"note: source tokens not in the vocabulary, read as <unk>: {' '.join(unknown)}", file=sys.stderr)
+            more = f" ({len(unknown)} in all)" if len(unknown) > 20 else ""
+            print(f"note: source tokens not in the vocabulary, read as <unk>: {' '.join(unknown[:20])}{more}",
+                  file=sys.stderr)
         if args.n_best > 1:
             print(f"> {text}")
             for rank, h in enumerate(hypotheses, 1):
@@ -52,7 +85,9 @@ def cmd_translate(args) -> int:
             from rnnlab.render.attention import save_attention_map
             best = hypotheses[0]
             outputs = best.tokens + ["</s>"]
-            save_attention_map(best.weights[:len(outputs)], tokens, outputs, Path(args.attention_map),
-                               f"{text.strip()} -> {output_text(trained, best.tokens)}")
-            print(f"attention map of {text!r} written to {args.attention_map}", file=sys.stderr)
+            note = save_attention_map(best.weights[:len(outputs)], tokens, outputs, Path(args.attention_map),
+                                      f"{text.strip()} -> {output_text(trained, best.tokens)}")
+            if note:
+                print(f"note: {note}", file=sys.stderr)
+            print(f"attention map of {shorten(text)} written to {args.attention_map}", file=sys.stderr)
     return 0
