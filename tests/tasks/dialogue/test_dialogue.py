@@ -113,3 +113,21 @@ def test_a_killed_dialogue_run_resumes_to_the_same_numbers(corpus, tmp_path, mon
     for ours, reference in zip(parts, whole):
         assert ours["valid_loss"] == pytest.approx(reference["valid_loss"], rel=1e-6)
         assert ours["train_loss"] == pytest.approx(reference["train_loss"], rel=1e-6)
+
+
+def test_speaker_mentions_are_dropped_as_the_corpus_is_read(tmp_path):
+    from rnnlab.tasks.dialogue.data import drop_mentions
+    texts = ["@しらす こちらも寒いです", "＠うどん　＠いそべ おすすめありますか？", "@つぶあん", "＠バスケ！",
+             "mail me at a@b.c", "@しらすさん どうも", "@guest hello"]
+    raw = {"dialogue_id": "A00101", "interlocutors": ["しらす", "うどん", "いそべ", "つぶあん"],
+           "utterances": [{"utterance_id": i, "interlocutor_id": "しらす", "text": t} for i, t in enumerate(texts)]}
+    path = tmp_path / "A00101.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    dialogue_id, read = read_dialogue_file(path)
+    assert dialogue_id == "A00101"
+    assert read == ["こちらも寒いです", "おすすめありますか？", "バスケ！", "mail me at a@b.c", "さん どうも",
+                    "guest hello"]                      # no speaker named guest: only the sign goes
+    # typed contexts have no list of speakers: a sign and the word it starts, when a space follows
+    assert drop_mentions("@たらこ 素敵です") == "素敵です"
+    assert drop_mentions("＠たらこ　＠あずき いいですね") == "いいですね"
+    assert drop_mentions("@そうです") == "そうです" and drop_mentions("a@b c") == "a@b c"

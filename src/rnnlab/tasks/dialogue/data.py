@@ -4,11 +4,17 @@ Each example is the last K utterances (the context) and the next one (the respon
 by the core tokeniser (MeCab morphemes at level ja). The corpus has no official split, so it is
 split by speaker group (the first four characters of the dialogue id, e.g. A001): no group's
 speakers appear in two splits.
+
+Speaker mentions are dropped as the corpus is read: an utterance addressed `@しらす 寒いですね`
+(or with the full-width `＠`) becomes `寒いですね`, so that responses do not copy the names of
+the corpus's speakers. A mention is the sign followed by one of the dialogue's interlocutors'
+names; a sign followed by no name is dropped alone; an utterance that was only mentions goes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +44,24 @@ def dialogue_folder(name: str) -> Path:
     return path
 
 
+MENTION_SIGNS = "@＠"
+_HANDLE = re.compile(r"(?:^|(?<=\s))[@＠][^\s@＠]+(?=\s)")       # `@name ` where the names are not known
+
+
+def drop_mentions(text: str, names=()) -> str:
+    """`text` without its speaker mentions: the sign and one of `names` where given; without names,
+    a sign and the word it starts when a space follows. Signs left over (no name after them) go too."""
+    if not any(sign in text for sign in MENTION_SIGNS):
+        return text
+    names = sorted({n for n in names if n}, key=len, reverse=True)
+    if names:
+        text = re.sub("[@＠](?:" + "|".join(map(re.escape, names)) + ")", " ", text)
+    else:
+        text = _HANDLE.sub(" ", text)
+    text = re.sub(r"(?:^|(?<=\s))[@＠]+", " ", text)
+    return " ".join(text.split())
+
+
 def read_dialogue_file(path: Path) -> tuple[str, list[str]]:
     """(dialogue id, utterance texts) from one of the corpus's JSON files."""
     try:
@@ -49,7 +73,10 @@ def read_dialogue_file(path: Path) -> tuple[str, list[str]]:
         raise RnnlabError(f"{path}: not the corpus's JSON ({type(err).__name__}: {str(err)[:80]})") from None
     except (KeyError, TypeError):
         raise RnnlabError(f"{path}: not the corpus's JSON (needs \"utterances\": [{{\"text\": ...}}, ...])") from None
-    return str(raw.get("dialogue_id", path.stem)), [t.strip() for t in texts if t.strip()]
+    names = [str(n) for n in raw.get("interlocutors") or [] if isinstance(n, str)]
+    names += [str(u["interlocutor_id"]) for u in raw["utterances"] if isinstance(u.get("interlocutor_id"), str)]
+    texts = [drop_mentions(t, names).strip() for t in texts]
+    return str(raw.get("dialogue_id", path.stem)), [t for t in texts if t]
 
 
 def split_by_group(dialogues: list[tuple[str, list[str]]]) -> dict[str, list[list[str]]]:

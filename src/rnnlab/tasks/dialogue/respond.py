@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnlab.tasks.dialogue.data import make_dialogue_batch
+from rnnlab.tasks.dialogue.data import drop_mentions, make_dialogue_batch
 from rnnlab.tasks.seq2seq.data import BOS, join_side, split_side
 from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, load_vocabulary
 from rnnlab.config import DialogueConfig, RunConfig
@@ -31,7 +31,7 @@ def respond(trained: TrainedRun, contexts: list[list[str]], samples: int = 1, te
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     out = []
     for context in contexts:
-        turns = [vocab.encode(split_side(tokenizer, u)[:dialogue.utterance_length]) or [vocab.unk_id]
+        turns = [vocab.encode(split_side(tokenizer, drop_mentions(u))[:dialogue.utterance_length]) or [vocab.unk_id]
                  for u in context[-dialogue.context_size:]]
         turns = [[vocab.unk_id]] * (dialogue.context_size - len(turns)) + turns
         batch = make_dialogue_batch([turns] * samples, [[vocab.unk_id]] * samples, vocab).to(device)
