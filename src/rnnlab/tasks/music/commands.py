@@ -1,8 +1,8 @@
 """`rnnlab generate` and `rnnlab evaluate` for the music tasks (MIDI events and piano rolls).
 
 generate writes OUT.mid, OUT.wav (FluidSynth, when present) and OUT.png; evaluate prints the
-per-token or frame-level NLL. Arguments arrive parsed; the work is in generate.music,
-render/ and evaluation_midi.
+per-token or frame-level NLL. Arguments arrive parsed; the work is in compose.py,
+render/ and evaluate.py.
 """
 
 from __future__ import annotations

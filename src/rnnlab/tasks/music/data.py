@@ -1,4 +1,4 @@
-"""The midi modality for data.prepare: pieces per split -> tokens or frames -> training streams.
+"""The music tasks' data: pieces per split -> tokens or frames -> training streams.
 
 Event tokenisers give one id stream: every piece's tokens followed by `<eos>`. The pianoroll
 codec gives one (steps, 89) frame stream (88 keys plus the piece-start column). A folder's
@@ -188,7 +188,7 @@ def check_settings(config: DataConfig, settings: dict) -> None:
 
 
 def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
-    """The midi modality for `data.prepare`; vocab.json holds the tokeniser's settings."""
+    """A music run's training data (events or frames); vocab.json holds the tokeniser's settings."""
     from rnnlab.tasks.stream import StreamData
 
     settings = load_vocabulary(run_folder / "vocab.json")[1]["tokenizer"] if resume else tokenizer_settings(config)
@@ -261,7 +261,7 @@ def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dic
 
 
 def load_midi_run_assets(run):
-    """loading.RUN_ASSETS for midi runs: (tokeniser, vocabulary, output size, MusicAssets)."""
+    """For opening a music run: (tokeniser, vocabulary, output size, MusicAssets)."""
     vocab, payload = load_vocabulary(run.vocab_path)
     tokenizer = load_midi_tokenizer(payload, run.path)
     programs = payload.get("training_programs")

@@ -136,13 +136,3 @@ class PianorollModel(nn.Module):
         """A sampled next frame (batch, keys) after `inputs` (time, batch, keys + 1), and the state."""
         _, dropped, state = self.hidden(inputs, state)
         return self.head.sample(dropped[-1], temperature, top_k, generator), state
-
-
-def build_midi_model(config, output_size: int) -> nn.Module:
-    """MODEL_BUILDERS["midi"]: the piano-roll model, or the token model for event tokenisers."""
-    from rnnlab.tasks.music.data import tokenizer_settings
-    from rnnlab.tasks.language_model.model import build_language_model
-
-    if tokenizer_settings(config.data)["name"] == "pianoroll":
-        return PianorollModel(config.model, output_size)
-    return build_language_model(config, output_size)
