@@ -51,11 +51,12 @@ def no_internal_errors(reply: dict) -> None:
 
 
 @FUZZ
-@given(text=raw_texts)
-def test_websocket_survives_any_message(client, text):
+@given(texts=st.lists(raw_texts, min_size=1, max_size=4))
+def test_websocket_survives_any_messages(client, texts):
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()
-        ws.send_text(text)
+        for text in texts:                                    # one connection, its state carried along
+            ws.send_text(text)
         ws.send_json({"type": "step", "input": "the", "model": "chars", "id": "check"})
         for _ in range(200):                                  # the fuzzed message's replies, then the check's
             reply = ws.receive_json()                         # a dropped connection raises here
