@@ -18,7 +18,7 @@ def add_decoding_flags(p) -> None:
 
 def add_translate_arguments(p) -> None:
     p.add_argument("run")
-    p.add_argument("texts", nargs="*", help="source strings (none: one per line on standard input)")
+    p.add_argument("texts", nargs="*", default=[], help="source strings (none: one per line on standard input)")
     add_decoding_flags(p)
     p.add_argument("--n-best", type=int, default=1, help="print this many hypotheses per source (beam search)")
     p.add_argument("--max-length", type=int, default=0, help="output tokens at most (0: from the training data)")
