@@ -36,7 +36,7 @@ def burst(osc_port: int, address: str, args: list, count: int) -> tuple[int, flo
         while answered < count:
             sock.recv(65536)
             answered += 1
-    except socket.timeout:
+    except TimeoutError:
         pass
     sock.close()
     return answered, sending

@@ -9,14 +9,16 @@ import math
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from .live import live_server  # noqa: E402
-from .test_osc import OscClient  # noqa: E402
-from rnnlab.serve.app import create_app  # noqa: E402
-from rnnlab.serve.hub import Hub  # noqa: E402
-from rnnlab.serve.sessions import ServeSettings, load_models  # noqa: E402
+from rnnlab.serve.app import create_app
+from rnnlab.serve.hub import Hub
+from rnnlab.serve.sessions import ServeSettings, load_models
+
+from .live import live_server
+from .test_osc import OscClient
 
 MODELS = ["chars", "wave", "shapes"]
 TYPES = ["step", "stream", "stop", "reset", "set", "generate", "models"]

@@ -6,8 +6,9 @@ import socket
 
 import pytest
 
-from .live import live_server
 from rnnlab.serve.sessions import ServeSettings
+
+from .live import live_server
 
 LIMIT = 2048
 

@@ -8,11 +8,18 @@ on its own, feeding back what it samples; `generate` is stateless, as `rnnlab ge
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.serve.protocol import InputError, ServedModel
-from rnnlab.serve.sessions import Engine, EngineFailed, ServeSettings, Session, SessionStore, sampling_settings
+from rnnlab.serve.sessions import (
+    Engine,
+    EngineFailed,
+    ServeSettings,
+    Session,
+    SessionStore,
+    sampling_settings,
+)
 
 
 async def answered(call):
