@@ -15,10 +15,10 @@ from rnnlab.serve.sessions import ServeSettings, load_models
 
 
 @contextmanager
-def live_server(run_dirs, settings: ServeSettings | None = None):
+def live_server(run_dirs, settings: ServeSettings | None = None, allow_origins: list[str] | None = None):
     """Yields (app, http_port, osc_port)."""
     hub = Hub(load_models([str(p) for p in run_dirs]), settings)
-    app = create_app(hub, osc_port=0)
+    app = create_app(hub, osc_port=0, allow_origins=allow_origins)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -78,3 +78,61 @@ def test_a_malformed_allow_origin_is_one_line(runs, capsys):
     assert main(["serve", str(runs["chars"]), "--allow-origin", "editor.p5js.org", "--port", "1", "--osc-port", "0"]) == 2
     err = capsys.readouterr().err
     assert "--allow-origin 'editor.p5js.org'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_page_from_another_origin_in_a_real_browser(runs):
+    """Chromium on a page served from http://127.0.0.2: refused by default, served once allowed."""
+    import http.server
+    import shutil
+    import threading
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from .live import live_server
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>sketch</title>"
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    try:
+        pages = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Page)
+    except OSError:
+        pytest.skip("127.0.0.2 is not a loopback address here")
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.2:{pages.server_address[1]}"
+    script = """async (port) => {
+        const result = {};
+        try {
+            const r = await fetch(`http://127.0.0.1:${port}/step`, {method: "POST",
+                headers: {"content-type": "application/json"}, body: JSON.stringify({input: "the"})});
+            result.fetch = (await r.json()).type;
+        } catch (e) { result.fetch = "blocked"; }
+        result.ws = await new Promise((resolve) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+            ws.onmessage = (event) => { resolve(JSON.parse(event.data).type); ws.close(); };
+            ws.onerror = () => resolve("refused");
+        });
+        return result;
+    }"""
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(origin + "/")
+            for allow, expected in ((None, {"fetch": "blocked", "ws": "refused"}),
+                                    ([origin], {"fetch": "output", "ws": "hello"})):
+                with live_server([runs["chars"]], allow_origins=allow) as (_, http_port, _osc):
+                    assert page.evaluate(script, http_port) == expected, allow
+            browser.close()
+    finally:
+        pages.shutdown()
