@@ -282,6 +282,7 @@ class Command:
     add_arguments: Callable
     run: Callable
     help: str
+    intermixed: bool = False            # options may come between and after the positionals (translate)
     parser: argparse.ArgumentParser | None = None
 
 
@@ -292,7 +293,7 @@ COMMANDS: dict[str, Command] = {
     "serve": Command(add_serve_arguments, cmd_serve, "serve runs over HTTP, WebSocket and OSC (127.0.0.1)"),
     "data": Command(add_data_arguments, cmd_data, "list or download the named corpora"),
     "translate": Command(seq2seq.add_translate_arguments, seq2seq.cmd_translate,
-                         "decode with a seq2seq run (greedy or beam search)"),
+                         "decode with a seq2seq run (greedy or beam search)", intermixed=True),
     "respond": Command(dialogue.add_respond_arguments, dialogue.cmd_respond,
                        "sample a response to a dialogue context (dialogue runs)"),
     "chat": Command(dialogue.add_response_flags, dialogue.cmd_chat,
@@ -327,6 +328,10 @@ def dispatch(argv: list[str]) -> int:
     if argv and argv[0] == "train":
         args, task = parse_train(argv[1:])
         return cmd_train(args, task)
+    command = COMMANDS.get(argv[0]) if argv else None
+    if command is not None and command.intermixed:         # `translate RUN "text" --beam 5`
+        args = command.parser.parse_intermixed_args(argv[1:])
+        return command.run(args)
     args = parser.parse_args(argv)
     if args.command in ("evaluate", "generate"):
         return COMMANDS[args.command].run(args, argv[1:])

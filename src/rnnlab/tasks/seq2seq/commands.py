@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -25,26 +24,6 @@ def add_translate_arguments(p) -> None:
     p.add_argument("--attention-map", help="write the first source's attention weights as a PNG heat map")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
     p.add_argument("--device", default="auto")
-    options_anywhere(p)
-
-
-def options_anywhere(parser: argparse.ArgumentParser) -> None:
-    """Let options come before, between or after the texts (`translate RUN "a b" --beam 5`).
-
-    argparse hands a `*` positional every string it can at its first chance, so the texts after
-    an option would be left over; intermixed parsing reads all options first, then the positionals.
-    The parser is built elsewhere and reaches this one through parse_known_args, so that is where
-    intermixed parsing goes in (it calls parse_known_args itself: the plain one, for its two passes)."""
-    plain = parser.parse_known_args
-
-    def parse_known_args(args=None, namespace=None):
-        parser.parse_known_args = plain
-        try:
-            return parser.parse_known_intermixed_args(args, namespace)
-        finally:
-            parser.parse_known_args = parse_known_args
-
-    parser.parse_known_args = parse_known_args
 
 
 def shorten(text: str, width: int = 60) -> str:
