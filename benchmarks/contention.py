@@ -1,0 +1,117 @@
+"""Speed under contention: each workload at --threads 1, 2 and the default, with 0, 1 and 2 other
+busy processes on the machine.
+
+A busy process is a Python loop that never sleeps, as a browser tab or a compile would be. Each
+cell runs the workload in a fresh process for a fixed time and prints its rate; the default
+column is what a user gets without choosing. Workloads are synthetic (no data needed):
+
+    serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary (ms/step)
+    train-lm      training steps of a 2x200 LSTM language model, bptt 35, batch 20 (words/s)
+    train-pairs   training steps of the book's peeky seq2seq size (1x128, batch 128) (pairs/s)
+
+    python benchmarks/contention.py [--seconds 8] [--loads 0 1 2] [--workloads serve-step train-lm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+WORKLOAD = r'''
+import json, sys, time
+import torch
+threads, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+if threads:
+    torch.set_num_threads(threads)
+from rnnlab.config import ModelConfig, RunConfig, DataConfig, TrainConfig, Seq2SeqConfig
+torch.manual_seed(0)
+if kind == "serve-step":
+    from rnnlab.tasks.language_model.model import build_language_model
+    config = RunConfig(DataConfig(level="word"), ModelConfig(layers=2, hidden=650))
+    model = build_language_model(config, 10_000).eval()
+    state, token = model.initial_state(1), torch.zeros(1, 1, dtype=torch.long)
+    def step():
+        global state
+        with torch.no_grad():
+            _, state = model.step_logits(token, state)
+        return 1
+elif kind == "train-lm":
+    from rnnlab.tasks.language_model.model import build_language_model
+    config = RunConfig(DataConfig(level="word"), ModelConfig(layers=2, hidden=200))
+    model = build_language_model(config, 10_000)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    inputs, targets = torch.randint(0, 10_000, (35, 20)), torch.randint(0, 10_000, (35, 20))
+    state = model.initial_state(20)
+    def step():
+        global state
+        out = model(inputs, [tuple(t.detach() for t in s) for s in state], targets)
+        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
+        state = out.state
+        return 35 * 20
+else:
+    from rnnlab.tasks.seq2seq.model import build_seq2seq
+    model = build_seq2seq(ModelConfig(layers=1, hidden=128, embed=16), Seq2SeqConfig(decoder="peeky"), 14, 15)
+    optimizer = torch.optim.Adam(model.parameters())
+    source, lengths = torch.randint(2, 14, (7, 128)), torch.full((128,), 7)
+    target_in, target_out = torch.randint(2, 15, (5, 128)), torch.randint(2, 15, (5, 128))
+    def step():
+        nll, tokens = model(source, lengths, target_in, target_out)
+        optimizer.zero_grad(); (nll / tokens).backward(); optimizer.step()
+        return 128
+step(); step()
+done, started = 0, time.perf_counter()
+while time.perf_counter() - started < seconds:
+    done += step()
+elapsed = time.perf_counter() - started
+print(json.dumps({"rate": done / elapsed, "threads": torch.get_num_threads()}))
+'''
+UNITS = {"serve-step": "ms/step", "train-lm": "words/s", "train-pairs": "pairs/s"}
+
+
+def measure(kind: str, threads: int, seconds: float) -> tuple[float, int]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", WORKLOAD, str(threads), kind, str(seconds)], env=env,
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = result["rate"]
+    return (1000 / rate if kind == "serve-step" else rate), result["threads"]
+
+
+def busy(count: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per cell")
+    parser.add_argument("--loads", type=int, nargs="+", default=[0, 1, 2], help="other busy processes")
+    parser.add_argument("--workloads", nargs="+", default=list(UNITS), choices=list(UNITS))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 0], help="0: the default")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs; {args.seconds:g} s per cell; 0 threads = the default")
+    headings = [f"threads {threads or 'default'}" for threads in args.threads]
+    print(f"{'workload':12} {'busy':>4} " + " ".join(f"{heading:>16}" for heading in headings))
+    for kind in args.workloads:
+        for load in args.loads:
+            others = busy(load)
+            try:
+                time.sleep(1.0)
+                cells = []
+                for threads in args.threads:
+                    rate, used = measure(kind, threads, args.seconds)
+                    cells.append(f"{rate:10,.1f} ({used})")
+            finally:
+                for process in others:
+                    process.kill()
+            print(f"{kind:12} {load:>4} " + " ".join(f"{c:>16}" for c in cells) + f"  {UNITS[kind]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
