@@ -20,7 +20,7 @@ def option(default: Any, help: str, choices: tuple | None = None) -> Any:
     return field(default=default, metadata={"help": help, "choices": choices})
 
 
-CELLS = ("rnn", "rnn-relu", "lstm", "gru")
+CELLS = ("rnn", "rnn-relu", "lstm", "lstm-peephole", "gru")
 LEVELS = ("char", "word", "ja")
 
 
@@ -55,7 +55,8 @@ class DataConfig:
 class ModelConfig:
     """The network: embedding -> stacked recurrent layers -> softmax head."""
 
-    cell: str = option("lstm", "recurrent cell", CELLS)
+    cell: str = option("lstm", "recurrent cell (lstm-peephole: the LSTM whose gates also see the cell state, "
+                       "Gers & Schmidhuber; not for seq2seq or dialogue)", CELLS)
     layers: int = option(2, "number of stacked recurrent layers")
     hidden: int = option(256, "units per recurrent layer")
     embed: int = option(0, "embedding size (0: same as --hidden)")

@@ -1,8 +1,9 @@
 """A stack of recurrent layers with dropout between them; time-major throughout.
 
 Each layer is its own one-layer nn.RNN / nn.LSTM / nn.GRU (fused kernels, cuDNN on GPU), so
-that locked dropout can sit between layers and weight drop can act per layer. State is a list
-with one entry per layer: a tensor (1, batch, hidden), or (h, c) for LSTM.
+that locked dropout can sit between layers and weight drop can act per layer; the peephole LSTM
+(rnnlab.models.cells) is a loop over time with nn.LSTM's interface. State is a list with one entry
+per layer: a tensor (1, batch, hidden), or (h, c) for the LSTMs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import torch
 from torch import nn
 
 from rnnlab.config import ModelConfig
-from rnnlab.models.cells import ProjectedDropoutLSTM
+from rnnlab.models.cells import PeepholeLSTM, ProjectedDropoutLSTM
 from rnnlab.models.regularize import LockedDropout, call_with_weight_drop
 
 State = list
+LSTM_CELLS = ("lstm", "lstm-peephole")          # cells whose state is (h, c)
 
 
 def make_layer(cell: str, input_size: int, hidden_size: int, config: ModelConfig) -> nn.Module:
@@ -25,6 +27,8 @@ def make_layer(cell: str, input_size: int, hidden_size: int, config: ModelConfig
         return ProjectedDropoutLSTM(input_size, hidden_size, config.dropout)
     if cell == "lstm":
         return nn.LSTM(input_size, hidden_size)
+    if cell == "lstm-peephole":
+        return PeepholeLSTM(input_size, hidden_size)
     if cell == "gru":
         return nn.GRU(input_size, hidden_size)
     return nn.RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn-relu" else "tanh")
@@ -49,7 +53,7 @@ class StackedRecurrent(nn.Module):
         state = []
         for size in self.sizes[1:]:
             zeros = torch.zeros(1, batch_size, size, device=device)
-            state.append((zeros, zeros.clone()) if self.config.cell == "lstm" else zeros)
+            state.append((zeros, zeros.clone()) if self.config.cell in LSTM_CELLS else zeros)
         return state
 
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:

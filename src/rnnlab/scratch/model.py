@@ -21,7 +21,9 @@ def recurrent_layers(config: ModelConfig, input_size: int, rng: np.random.Genera
                      ) -> list[TimeRecurrent]:
     """The stack of `config.layers` recurrent layers that rnnlab.models.recurrent.StackedRecurrent is."""
     sizes = [input_size] + [config.hidden] * config.layers
-    return [TimeRecurrent(make_cell(config.cell, sizes[k], sizes[k + 1], rng, dtype)) for k in range(config.layers)]
+    peepholes = config.cell == "lstm-peephole"                 # the LSTM with peepholes=True
+    return [TimeRecurrent(make_cell("lstm" if peepholes else config.cell, sizes[k], sizes[k + 1], rng, dtype,
+                                    peepholes=peepholes)) for k in range(config.layers)]
 
 
 def load_recurrent_layers(layers: list[TimeRecurrent], cell: str, weights: dict[str, np.ndarray],
