@@ -151,10 +151,17 @@ def transposed(piece: Piece, semitones: int) -> Piece | None:
 
 
 # ---- notes as (start, end, pitch, velocity) rows ----------------------------------------------
+def note_order(row: tuple) -> tuple:
+    """The one order notes are written and read in everywhere: by onset, then pitch, end, velocity.
+    row: (start, end, pitch, velocity)."""
+    start, end, pitch, velocity = row
+    return start, pitch, end, velocity
+
+
 def settle_notes(rows: list[tuple]) -> list[tuple]:
     """Notes of one instrument with no pitch sounding twice at once: a note struck again while it
     sounds ends where the new one starts, and a second note of a pitch at the same onset is dropped
-    (the longer one kept). rows: (start, end, pitch, velocity); sorted by start, pitch."""
+    (the longer one kept). rows: (start, end, pitch, velocity); returned in note_order."""
     out, previous = [], {}
     for start, end, pitch, velocity in sorted(rows, key=lambda r: (r[2], r[0], -r[1])):
         last = previous.get(pitch)
@@ -164,7 +171,7 @@ def settle_notes(rows: list[tuple]) -> list[tuple]:
             out[last] = (out[last][0], start, pitch, out[last][3])      # struck again: the old one ends
         previous[pitch] = len(out)
         out.append((start, end, pitch, velocity))
-    return sorted(out, key=lambda r: (r[0], r[2]))
+    return sorted(out, key=note_order)
 
 
 def _note_rows(track) -> list[tuple]:
@@ -182,6 +189,51 @@ def without_stacked_notes(score):
     score = score.copy()
     for track in score.tracks:
         set_notes(track, settle_notes(_note_rows(track)))
+    return score
+
+
+def instrument_key(track) -> tuple[bool, int]:
+    """(is drum, program): what names an instrument, and the order instruments are written in
+    (melodic programs rising, drums last)."""
+    return bool(track.is_drum), 0 if track.is_drum else int(track.program)
+
+
+def canonical_score(score, settle: bool = True):
+    """The score in the one order every tokeniser reads: one track per instrument (tracks of one
+    program and the drums merged), instruments in instrument_key order, each track's notes settled
+    (see settle_notes; only sorted when `settle` is false) and in note_order. Simultaneous notes
+    then always come out in one order, whatever order the file wrote them in, so tokens -> MIDI ->
+    tokens is the identity."""
+    symusic = _symusic()
+    merged: dict[tuple[bool, int], list] = {}
+    for track in score.tracks:
+        if len(track.notes):
+            merged.setdefault(instrument_key(track), []).append(track)
+    out = symusic.Score(score.tpq)
+    for attribute in ("tempos", "time_signatures", "key_signatures", "markers"):
+        getattr(out, attribute).extend(list(getattr(score, attribute)))
+    for drum, program in sorted(merged):
+        tracks = merged[(drum, program)]
+        track = symusic.Track(tracks[0].name if len(tracks) == 1 else f"program {program}", program, drum)
+        for source in tracks:
+            track.controls.extend(list(source.controls))
+            track.pitch_bends.extend(list(source.pitch_bends))
+            track.pedals.extend(list(source.pedals))
+        rows = [row for source in tracks for row in _note_rows(source)]
+        set_notes(track, settle_notes(rows) if settle else sorted(rows, key=note_order))
+        out.tracks.append(track)
+    return out
+
+
+def in_note_order(score):
+    """A copy with its tracks in instrument_key order and each track's notes in note_order (nothing
+    merged or dropped)."""
+    score = score.copy()
+    tracks = sorted(score.tracks, key=instrument_key)
+    score.tracks.clear()
+    for track in tracks:
+        set_notes(track, sorted(_note_rows(track), key=note_order))
+        score.tracks.append(track)
     return score
 
 
@@ -289,8 +341,8 @@ def playable_score(score, warn: Callable[[str], None] | None = None):
         for source in tracks:
             track.controls.extend(list(source.controls))
             track.pitch_bends.extend(list(source.pitch_bends))
+        track.sort(inplace=True)                        # controls and bends by time; notes next, in note_order
         set_notes(track, settle_notes([row for source in tracks for row in _note_rows(source)]))
-        track.sort(inplace=True)
         out.tracks.append(track)
     return out
 
@@ -350,7 +402,9 @@ class MidiTokenizer:
         raise NotImplementedError
 
     def decode(self, tokens: list[str]):
-        return _symusic().Score.from_midi(self.decode_midi(tokens))
+        """The score of decode_midi's file, its notes in note_order (symusic reads them by duration
+        before pitch)."""
+        return in_note_order(_symusic().Score.from_midi(self.decode_midi(tokens)))
 
     def save_files(self, folder: Path) -> None:
         """Files besides vocab.json the tokeniser needs (MidiTok's config)."""
@@ -385,6 +439,6 @@ def frames_to_score(frames: np.ndarray, steps_per_beat: int, qpm: float = 120.0,
         onsets, offsets = np.flatnonzero(changes[:, key] == 1), np.flatnonzero(changes[:, key] == -1)
         for on, off in zip(onsets, offsets):
             track.notes.append(symusic.Note(int(on) * step, int(off - on) * step, LOWEST_KEY + key, 80))
-    track.sort(inplace=True)
+    set_notes(track, sorted(_note_rows(track), key=note_order))
     score.tracks.append(track)
     return score

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece, score_to_midi, pedalled_score, without_stacked_notes
+from rnnlab.tasks.music.midi import MidiTokenizer, Piece, canonical_score, pedalled_score, score_to_midi
 from rnnlab.errors import RnnlabError
 
 CONFIG_FILE = "miditok.json"
@@ -43,7 +43,14 @@ class MidiTokScheme(MidiTokenizer):
         return sorted(self.tok.vocab, key=self.tok.vocab.get)
 
     def encode(self, piece: Piece) -> list[str]:
-        sequence = self.tok(pedalled_score(piece))
+        """MidiTok's tokens of the piece, its notes first put on MidiTok's grid (preprocess_score),
+        settled as decoding settles them (a pitch struck again while it sounds ends there), put on
+        the grid again (a shortened note's length may not be one of MidiTok's) and then in canonical
+        order (canonical_score): simultaneous notes by instrument, then pitch, as the decoded MIDI
+        holds them, so tokens -> MIDI -> tokens gives the same tokens."""
+        settled = canonical_score(self.tok.preprocess_score(pedalled_score(piece)))
+        score = canonical_score(self.tok.preprocess_score(settled), settle=False)
+        sequence = self.tok.encode(score, no_preprocess_score=True)
         if isinstance(sequence, list):       # one stream per track when programs are off
             sequence = sequence[0]
         return list(sequence.tokens)
@@ -61,7 +68,7 @@ class MidiTokScheme(MidiTokenizer):
             score = self.tok.decode(miditok.TokSequence(tokens=known))
         except (ValueError, KeyError, IndexError) as err:
             raise RnnlabError(f"MidiTok could not decode the {self.name} tokens ({err})") from None
-        return without_stacked_notes(score)
+        return canonical_score(score)           # one track per instrument, no stacked pitches, canonical order
 
     def decode_midi(self, tokens: list[str]) -> bytes:
         return score_to_midi(self.decode(tokens))

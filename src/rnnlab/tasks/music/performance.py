@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from rnnlab.tasks.music.midi import MidiTokenizer, Piece, _symusic, score_to_midi, settle_notes, pedalled_score
+from rnnlab.tasks.music.midi import (MidiTokenizer, Piece, _symusic, note_order, pedalled_score, score_to_midi,
+                                     settle_notes)
 
 STEPS_PER_SECOND = 100
 MAX_SHIFT = 100                      # one TIME_SHIFT moves at most one second
@@ -114,7 +115,7 @@ class PerformanceTokenizer(MidiTokenizer):
         ticks = TICKS_PER_SECOND // STEPS_PER_SECOND
         for key, notes in sorted(self.notes(tokens).items()):
             track = symusic.Track(instrument_token(key).lower(), 0 if key == DRUMS else key, key == DRUMS)
-            for start, end, pitch, velocity in sorted(notes):
+            for start, end, pitch, velocity in sorted(notes, key=note_order):
                 track.notes.append(symusic.Note(start * ticks, (end - start) * ticks, pitch, velocity))
             score.tracks.append(track)
         return score

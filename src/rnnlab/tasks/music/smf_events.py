@@ -115,6 +115,30 @@ def sustained_note_events(midi_file, track) -> list[tuple[int, object]]:
     return out
 
 
+def playable_note_events(events, mido) -> list[tuple[int, object]]:
+    """(absolute tick, note message) as the decoder writes them, from any such list: one pitch sounds
+    at most once per channel. A note-on of a sounding pitch first ends the sounding note (a note-off
+    at that tick), or is dropped when that note began at this very tick; a note-off of a silent pitch
+    is dropped. The encoder and the decoder both pass their events through here, so tokens -> MIDI
+    -> tokens is the identity even for files that strike a sounding pitch again."""
+    sounding: dict[tuple[int, int], int] = {}        # (channel, pitch) -> tick it began
+    out = []
+    for tick, message in events:
+        key = (message.channel, message.note)
+        if message.type == "note_on" and message.velocity > 0:
+            if sounding.get(key) == tick:
+                continue                         # the pitch was struck at this very tick: one note, not two
+            if key in sounding:                  # struck again while sounding: the old note ends first
+                out.append((tick, mido.Message("note_off", channel=key[0], note=key[1], velocity=0)))
+            sounding[key] = tick
+        elif key in sounding:
+            del sounding[key]
+        else:
+            continue                             # a note-off of a silent pitch
+        out.append((tick, message))
+    return out
+
+
 class SmfEventsTokenizer(MidiTokenizer):
     name = "smf-events"
     transposable = False
@@ -133,9 +157,10 @@ class SmfEventsTokenizer(MidiTokenizer):
         if track is None:
             return []
         tempo_map = TempoMap(midi_file)
+        timed = [(round(tempo_map.seconds(tick) * TICKS_PER_SECOND), message)
+                 for tick, message in sustained_note_events(midi_file, track)]
         words, last = [], 0
-        for tick, message in sustained_note_events(midi_file, track):
-            at = round(tempo_map.seconds(tick) * TICKS_PER_SECOND)
+        for at, message in playable_note_events(timed, self.mido):
             status, *data = message.bytes()
             words.append(f"{vlq_hex(at - last)}_{status:02x}_{bytes(data).hex()}")
             last = at
@@ -144,28 +169,17 @@ class SmfEventsTokenizer(MidiTokenizer):
     def decode_midi(self, tokens: list[str]) -> bytes:
         mido = self.mido
         track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO, time=0)])
-        sounding: dict[tuple[int, int], int] = {}        # (channel, pitch) -> tick it began
-        tick, pending = 0, 0                             # pending: delta of words left out, carried on
+        events, tick = [], 0
         for word in tokens:
             event = self.parse_word(word)
-            if event is None:
-                continue
-            delta, message = event
-            tick, pending = tick + delta, pending + delta
-            key = (message.channel, message.note)
-            if message.type == "note_on" and message.velocity > 0:
-                if sounding.get(key) == tick:
-                    continue                     # the pitch was struck at this very tick: one note, not two
-                if key in sounding:              # struck again while sounding: the old note ends first
-                    track.append(mido.Message("note_off", channel=key[0], note=key[1], velocity=0, time=pending))
-                    pending = 0
-                sounding[key] = tick
-            elif key in sounding:
-                del sounding[key]
-            else:
-                continue                         # a note-off of a silent pitch
-            track.append(message.copy(time=pending))
-            pending = 0
+            if event is not None:                # specials and malformed words are skipped
+                tick += event[0]
+                events.append((tick, event[1]))
+        now = 0
+        for at, message in playable_note_events(events, mido):
+            track.append(message.copy(time=at - now))
+            now = at
+        pending = tick - now
         track.append(mido.MetaMessage("end_of_track", time=pending))
         out = io.BytesIO()
         mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT, tracks=[track]).save(file=out)
