@@ -1,26 +1,46 @@
-"""torchrun with 2 CPU processes (gloo): each rank reads its own columns; one run directory."""
+"""torchrun with 2 CPU processes (gloo): each rank reads its own columns of a stream, or its own
+share of every epoch's batches of pairs and dialogues; one run directory."""
 
 import json
 import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
+from rnnlab.cli import main
 from rnnlab.data.streams import batchify
+from rnnlab.train.distributed import Placement, deal
+from tests.tasks.seq2seq.seq2seq_tasks import reversal_pairs
+
+
+def torchrun(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "rnnlab", "train", *args, "--device", "cpu", "--threads", "1"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def written_once(result: subprocess.CompletedProcess, out, epochs: int) -> list[dict]:
+    """The records of a run rank 0 alone wrote: one line per epoch, one start line, one run folder."""
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == list(range(1, epochs + 1))
+    assert result.stdout.count("2 process(es)") == 1
+    files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert {"config.json", "vocab.json", "metrics.png", "checkpoints/last.pt"} <= files, files
+    assert files <= {"config.json", "vocab.json", "metrics.jsonl", "metrics.png", "checkpoints/last.pt",
+                     "checkpoints/best.pt"}, files                  # no half-written or per-rank leftovers
+    return records
 
 
 def test_two_cpu_processes_train_one_run(tmp_path, small_text):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "rnnlab", "train", str(small_text), "--level", "word", "--out", str(out), "--epochs", "2",
-           "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--device", "cpu"]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in records] == [1, 2]        # written once, by rank 0
-    assert "2 process(es)" in result.stdout
+    result = torchrun(str(small_text), "--level", "word", "--out", str(out), "--epochs", "2",
+                      "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1")
+    written_once(result, out, 2)
     ckpt = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
     assert len(ckpt["hidden_by_rank"]) == 2
 
@@ -29,3 +49,81 @@ def test_each_rank_gets_half_the_columns():
     ids = torch.arange(64)
     shards = [batchify(ids, 2, rank, 2) for rank in range(2)]
     assert torch.equal(torch.cat(shards, 1), batchify(ids, 4))
+
+
+def test_each_rank_deals_every_world_size_th_batch_and_drops_the_tail():
+    assert [list(deal(9, Placement(rank, 2, torch.device("cpu")))) for rank in range(2)] == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    assert [list(deal(9, Placement(rank, 3, torch.device("cpu")))) for rank in range(3)] == [[0, 3, 6], [1, 4, 7],
+                                                                                                [2, 5, 8]]
+    assert list(deal(9, Placement(0, 1, torch.device("cpu")))) == list(range(9))      # one process: every batch
+
+
+def test_seq2seq_trains_under_two_processes_on_the_whole_epoch(tmp_path, capsys):
+    """9 batches an epoch: each rank takes 4 (the ninth is left out); the epoch's train loss is over
+    both ranks' 8 batches. A learning rate of 1e-12 keeps the weights as they started, so the saved
+    model scores those 8 batches to the record's train loss."""
+    from rnnlab.runs import RunDir
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq.data import prepare_pairs
+    from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies
+
+    data = tmp_path / "pairs.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(200)), encoding="utf-8")
+    out = tmp_path / "pairs"
+    result = torchrun(str(data), "--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "16",
+                      "--embed", "8", "--batch-size", "20", "--epochs", "2", "--lr", "1e-12", "--out", str(out))
+    records = written_once(result, out, 2)
+    assert records[0]["step"] == 4 and records[1]["step"] == 8              # 4 batches a rank an epoch
+    assert "valid_exact_match" in records[0]
+
+    trained = open_run(out, "last")
+    config = trained.config
+    prepared = prepare_pairs(config.data, config.seq2seq, load_pair_vocabularies(RunDir(out))[0])
+    assert len(prepared.splits["train"].examples) == 180                    # 9 batches of 20
+    shares = [list(PairObjective(config, prepared, Placement(rank, 2, torch.device("cpu"))).batches(1, 0))
+              for rank in range(2)]
+    assert [[position for position, _ in share] for share in shares] == [[1, 2, 3, 4]] * 2
+    resumed = list(PairObjective(config, prepared, Placement(1, 2, torch.device("cpu"))).batches(1, 2))
+    assert [position for position, _ in resumed] == [3, 4]
+    assert torch.equal(resumed[0][1].target_out, shares[1][2][1].target_out)
+    sums = []
+    with torch.no_grad():
+        for share in shares:
+            nll = tokens = 0.0
+            for _, batch in share:
+                value, count = trained.model(batch.source, batch.source_lengths, batch.target_in, batch.target_out)
+                nll, tokens = nll + value.item(), tokens + count
+            sums.append((nll, tokens))
+    whole = (sums[0][0] + sums[1][0]) / (sums[0][1] + sums[1][1])
+    assert records[0]["train_loss"] == pytest.approx(whole, rel=1e-6)
+    assert records[0]["train_loss"] != pytest.approx(sums[0][0] / sums[0][1], rel=1e-6)     # not rank 0's alone
+
+    capsys.readouterr()
+    assert main(["translate", str(out), "abc", "fed"]) == 0                 # it loads and decodes
+    decoded = capsys.readouterr().out.splitlines()
+    assert len(decoded) == 2 and all(set(line) <= set("abcdef") for line in decoded), decoded
+
+
+def test_dialogue_trains_under_two_processes(tmp_path, capsys):
+    lines = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
+             "do you like tea", "i like tea", "me too"]
+    folder = tmp_path / "chat" / "dialogues" / "A_first_time"
+    folder.mkdir(parents=True)
+    for group in range(10):
+        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": lines[i % len(lines)], "mention_to": []}
+                      for i in range(12)]
+        (folder / f"A{group:03d}01.json").write_text(json.dumps({"dialogue_id": f"A{group:03d}01",
+                                                                  "utterances": utterances}), encoding="utf-8")
+    out = tmp_path / "vhred"
+    result = torchrun(str(folder.parent), "--task", "dialogue", "--model", "vhred", "--level", "word", "--layers", "1",
+                      "--hidden", "16", "--embed", "8", "--batch-size", "8", "--epochs", "2", "--context-size", "2",
+                      "--lr", "0.01", "--out", str(out))
+    records = written_once(result, out, 2)
+    assert "80 training responses" in result.stdout                        # 10 batches: 5 a rank
+    assert [r["step"] for r in records] == [5, 10]
+    assert records[0]["train_kl_per_token"] > 0 and records[1]["train_loss"] < records[0]["train_loss"], records
+
+    capsys.readouterr()
+    assert main(["respond", str(out), "--context", "hello there", "--context", "hello how are you", "--greedy"]) == 0
+    response = capsys.readouterr().out.split()                               # it loads and decodes
+    assert set(response) <= {word for line in lines for word in line.split()}, response

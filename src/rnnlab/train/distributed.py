@@ -89,3 +89,64 @@ def broadcast_flag(flag: bool, placement: Placement) -> bool:
     box = [flag]
     dist.broadcast_object_list(box, src=0)
     return bool(box[0])
+
+
+def joined(device: torch.device) -> Placement:
+    """This process's place in the process group torchrun started (rank 0 of 1 outside one), on `device`:
+    for objectives that are handed a device only."""
+    if dist.is_available() and dist.is_initialized():
+        return Placement(dist.get_rank(), dist.get_world_size(), device)
+    return Placement(0, 1, device)
+
+
+def broadcast_object(obj, placement: Placement):
+    """Rank 0's object, on every rank (the validation record rank 0 alone computed)."""
+    if not placement.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def sum_over_ranks(values: list[float], placement: Placement) -> list[float]:
+    """Each value summed over every rank (a batch's loss and token count across the processes)."""
+    if not placement.distributed:
+        return list(values)
+    # nccl reduces only GPU tensors; float64 keeps token counts exact well past any epoch's size
+    total = torch.tensor(values, dtype=torch.float64, device=placement.device)
+    dist.all_reduce(total)
+    return total.tolist()
+
+
+def deal(count: int, placement: Placement) -> range:
+    """The indices of an epoch's `count` batches that are this rank's: batch i goes to rank
+    i % world_size, and the tail that does not divide is left out, so every rank takes as many
+    steps (DistributedDataParallel waits for every rank at every step)."""
+    share = count // placement.world_size
+    return range(placement.rank, share * placement.world_size, placement.world_size)
+
+
+def check_shares(count: int, batch_size: int, placement: Placement) -> None:
+    """An epoch of `count` batches must give every rank at least one."""
+    if placement.distributed and count < placement.world_size:
+        raise RnnlabError(f"{count} training batch(es) of --batch-size {batch_size} cannot be shared among "
+                          f"{placement.world_size} processes; use a smaller --batch-size or fewer processes")
+
+
+def summed_over_ranks(values: dict[str, float], placement: Placement) -> dict[str, float]:
+    """A step's running sums (nll, tokens, ...) summed over every rank, named NAME_all_ranks, for the
+    step's `extra`: the loop adds them up in the progress every rank keeps and rank 0 checkpoints,
+    so a resumed epoch goes on from the whole world's sums. Nothing when the run is one process."""
+    if not placement.distributed:
+        return {}
+    return {f"{name}_all_ranks": total
+            for name, total in zip(values, sum_over_ranks(list(values.values()), placement))}
+
+
+def epoch_total(progress, name: str) -> float:
+    """The epoch's running sum `name` (nll, tokens or an extra such as kl) over every rank, or this
+    rank's own when the run is one process."""
+    extra = progress.epoch_extra
+    if f"{name}_all_ranks" in extra:
+        return extra[f"{name}_all_ranks"]
+    return {"nll": progress.epoch_nll, "tokens": progress.epoch_tokens}.get(name, extra.get(name, 0.0))

@@ -1,11 +1,12 @@
 """What a response generator (flat seq2seq, HRED, VHRED) learns in the one training loop, and scoring it.
 
-VHRED's KL weight rises linearly from 0 to 1 over --kl-anneal-steps.
+VHRED's KL weight rises linearly from 0 to 1 over --kl-anneal-steps. Under torchrun each process
+takes its own share of every epoch's batches (`deal`), the sums are over every process, and rank 0
+alone scores the validation responses and hands its record to the others.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 
@@ -17,15 +18,22 @@ from rnnlab.tasks.dialogue.data import (DialogueExamples, build_dialogue_vocabul
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.dialogue.model import DialogueModel
+from rnnlab.tasks.seq2seq.train import PAIR_CELLS
+from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total, joined,
+                                      summed_over_ranks)
 from rnnlab.train.loop import Progress, StepResult
 
 
-def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None):
+def dialogue_batches(examples: DialogueExamples, batch_size: int, vocab: Vocabulary, seed: int | None = None,
+                     which: range | None = None):
+    """Batches of `batch_size` examples, shuffled when a seed is given; `which`: only those batches
+    (indices into all of them), the others not built."""
     order = list(range(len(examples.responses)))
     if seed is not None:
         random.Random(seed).shuffle(order)
-    for start in range(0, len(order), batch_size):
-        chosen = order[start:start + batch_size]
+    starts = range(0, len(order), batch_size)
+    for k in which if which is not None else range(len(starts)):
+        chosen = order[starts[k]:starts[k] + batch_size]
         yield make_dialogue_batch([examples.contexts[i] for i in chosen], [examples.responses[i] for i in chosen], vocab)
 
 
@@ -57,6 +65,8 @@ def score_dialogue(model: DialogueModel, examples: DialogueExamples, vocab: Voca
 
 
 def prepare_dialogues(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabulary | None = None):
+    if config.model.cell not in PAIR_CELLS:
+        raise RnnlabError(f"--task dialogue has no {config.model.cell} model; --cell is one of: {', '.join(PAIR_CELLS)}")
     tokenizer = TextTokenizer(TokenizerConfig(level=config.data.level, lowercase=config.data.lowercase))
     raw = read_dialogue_splits(config.data.corpus)
     tokens = {split: tokenise_dialogues(dialogues, tokenizer) for split, dialogues in raw.items()}
@@ -87,24 +97,36 @@ class DialogueObjective:
     chooses_best = True
     curves = [("valid_ppl", "perplexity", 1.0)]
 
-    def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, device: torch.device):
-        self.config, self.examples, self.vocab, self.device = config, examples, vocab, device
+    def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, device: torch.device | Placement):
+        self.placement = device if isinstance(device, Placement) else joined(device)
+        self.config, self.examples, self.vocab, self.device = config, examples, vocab, self.placement.device
         self.dialogue = config.dialogue or DialogueConfig()
+        # Under torchrun batch i of the epoch's order is rank i % world_size's, the tail that does not
+        # divide left out: `position` counts this rank's batches, the same number on every rank.
+        self.total = math.ceil(len(examples["train"].responses) / config.train.batch_size)
+        check_shares(self.total, config.train.batch_size, self.placement)
 
     def batches(self, epoch: int, position: int):
         c = self.config.train
-        batches = dialogue_batches(self.examples["train"], c.batch_size, self.vocab, seed=c.seed * 1000 + epoch)
-        yield from enumerate(itertools.islice(batches, position, None), position + 1)
+        mine = deal(self.total, self.placement)[position:]
+        batches = dialogue_batches(self.examples["train"], c.batch_size, self.vocab, seed=c.seed * 1000 + epoch,
+                                   which=mine)
+        yield from enumerate(batches, position + 1)
 
     def count(self, epoch: int, position: int) -> tuple[int, int]:
-        return math.ceil(len(self.examples["train"].responses) / self.config.train.batch_size), position
+        return len(deal(self.total, self.placement)), position
 
     def step(self, model, batch, carry, step: int) -> StepResult:
         out = model(batch.to(self.device))
         loss = (out.nll_sum + kl_weight(self.dialogue, step) * out.kl_sum) / out.tokens
-        return StepResult(loss, out.nll_sum.item(), out.tokens, extra={"kl": out.kl_sum.item()})
+        sums = {"nll": out.nll_sum.item(), "tokens": out.tokens, "kl": out.kl_sum.item()}
+        return StepResult(loss, sums["nll"], out.tokens,
+                          extra={"kl": sums["kl"], **summed_over_ranks(sums, self.placement)})
 
     def validate(self, model) -> dict:
+        return broadcast_object(self.score_valid(model) if self.placement.is_main else None, self.placement)
+
+    def score_valid(self, model) -> dict:
         valid = score_dialogue(model, self.examples["valid"], self.vocab, self.device)
         record = {"valid_loss": valid["nll"], "valid_ppl": valid["perplexity"]}
         if "kl_per_response" in valid:
@@ -113,9 +135,9 @@ class DialogueObjective:
         return record
 
     def train_fields(self, progress: Progress) -> dict:
-        tokens = max(progress.epoch_tokens, 1)
-        fields = {"train_loss": progress.epoch_nll / tokens,
-                  "train_kl_per_token": progress.epoch_extra.get("kl", 0.0) / tokens}
+        tokens = max(epoch_total(progress, "tokens"), 1)
+        fields = {"train_loss": epoch_total(progress, "nll") / tokens,
+                  "train_kl_per_token": epoch_total(progress, "kl") / tokens}
         if self.dialogue.model == "vhred":
             fields["kl_weight"] = kl_weight(self.dialogue, progress.step)
         return fields

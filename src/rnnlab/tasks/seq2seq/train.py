@@ -1,9 +1,13 @@
 """What an encoder-decoder learns in the one training loop: shuffled padded batches of pairs,
-teacher forcing, and each epoch dev loss, perplexity, greedy exact match and BLEU."""
+teacher forcing, and each epoch dev loss, perplexity, greedy exact match and BLEU.
+
+Under torchrun each process takes its own share of every epoch's batches (`deal`), the losses are
+summed over the processes, and rank 0 alone scores the dev pairs and hands its record to the others."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 
@@ -13,8 +17,13 @@ from rnnlab.tasks.seq2seq.data import PairVocabularies, PreparedPairs, batches
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import RunDir
+from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total, joined,
+                                      summed_over_ranks)
 from rnnlab.train.loop import Progress, StepResult
 from rnnlab.tasks.seq2seq.metrics import decode_limit, score_split
+
+PAIR_CELLS = ("rnn", "rnn-relu", "lstm", "gru")     # the cells the encoder-decoders are built of (nn.RNN/LSTM/GRU)
+
 
 # ---- the run directory's seq2seq parts -------------------------------------------------------
 def save_pair_vocabularies(run: RunDir, data: PreparedPairs) -> None:
@@ -33,36 +42,54 @@ def load_pair_vocabularies(run: RunDir) -> tuple[PairVocabularies, dict]:
 class PairObjective:
     """Teacher-forced NLL of the target given the source; each epoch the pairs in a new shuffled
     order (a function of seed and epoch, so a resumed run sees the same batches). Validation
-    decodes the dev pairs greedily for exact match and BLEU."""
+    decodes the dev pairs greedily for exact match and BLEU.
+
+    Under torchrun (`device` may be the Placement, else the process group is asked) batch i of the
+    epoch's shuffled order is rank i % world_size's and the tail that does not divide is left out;
+    `position` counts this rank's batches, the same number on every rank."""
 
     unit = "perplexity"
     curves = [("valid_exact_match", "exact match %", 100.0), ("valid_bleu", "BLEU", 1.0)]
 
-    def __init__(self, config: RunConfig, data: PreparedPairs, device: torch.device):
-        self.config, self.data, self.device = config, data, device
+    def __init__(self, config: RunConfig, data: PreparedPairs, device: torch.device | Placement):
+        self.placement = device if isinstance(device, Placement) else joined(device)
+        self.config, self.data, self.device = config, data, self.placement.device
         self.seq = config.seq2seq or Seq2SeqConfig()
         # With no dev split (the book's corpora) the scores are on test: best.pt would be chosen on
         # test data, so only last.pt is kept (`best` falls back to it) and early stopping is off.
         self.dev_split = "valid" if data.splits["valid"].examples else "test"
         self.chooses_best = self.dev_split == "valid"
         self.max_steps = decode_limit(data.info)
+        self.total = math.ceil(len(data.splits["train"].examples) / config.train.batch_size)   # batches in an epoch
+        check_shares(self.total, config.train.batch_size, self.placement)
 
     def batches(self, epoch: int, position: int):
-        c = self.config.train
-        for index, batch in enumerate(batches(self.data.splits["train"], c.batch_size, self.data.vocabs,
-                                              shuffle_seed=c.seed * 1000 + epoch, skip=position), position + 1):
-            yield index, batch
+        c, world = self.config.train, self.placement.world_size
+        mine = deal(self.total, self.placement)[position:]
+        if not mine:
+            return
+        walk = batches(self.data.splits["train"], c.batch_size, self.data.vocabs,
+                       shuffle_seed=c.seed * 1000 + epoch, skip=mine.start)
+        picked = itertools.islice(walk, 0, mine.stop - mine.start, world)       # every world_size-th from mine.start
+        yield from enumerate(picked, position + 1)
 
     def count(self, epoch: int, position: int) -> tuple[int, int]:
-        return math.ceil(len(self.data.splits["train"].examples) / self.config.train.batch_size), position
+        return len(deal(self.total, self.placement)), position
 
     def step(self, model, batch, carry, step: int) -> StepResult:
         b = batch.to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.seq.bf16):
             nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out)
-        return StepResult(nll / tokens, nll.item(), tokens)
+        value = nll.item()
+        # under torchrun the epoch's record speaks for every rank's batches
+        return StepResult(nll / tokens, value, tokens, extra=summed_over_ranks({"nll": value, "tokens": tokens},
+                                                                                self.placement))
 
     def validate(self, model) -> dict:
+        record = self.score_dev(model) if self.placement.is_main else None
+        return broadcast_object(record, self.placement)
+
+    def score_dev(self, model) -> dict:
         started = time.perf_counter()
         scores = score_split(model, self.data.splits[self.dev_split], self.data.vocabs, self.config.data.level,
                              self.device, self.max_steps, self.seq.dev_limit)
@@ -72,7 +99,7 @@ class PairObjective:
                 "eval_s": round(time.perf_counter() - started, 2)}
 
     def train_fields(self, progress: Progress) -> dict:
-        return {"train_loss": progress.epoch_nll / max(progress.epoch_tokens, 1)}
+        return {"train_loss": epoch_total(progress, "nll") / max(epoch_total(progress, "tokens"), 1)}
 
     def describe(self, record: dict) -> str:
         return describe(record)
@@ -94,6 +121,9 @@ def validate_seq2seq(config: RunConfig, seq: Seq2SeqConfig) -> None:
             problems.append(f"--{f.name.replace('_', '-')} {getattr(seq, f.name)!r} is not one of: {', '.join(choices)}")
     if seq.max_length < 1:
         problems.append("--max-length must be at least 1")
+    if config.model.cell not in PAIR_CELLS:
+        problems.append(f"--task seq2seq has no {config.model.cell} encoder-decoder; --cell is one of: "
+                        f"{', '.join(PAIR_CELLS)}")
     if config.model.dropout_site != "between" or config.model.tie_weights or config.model.weight_drop:
         problems.append("--task seq2seq supports --dropout only (not --dropout-site projected, --tie-weights, "
                         "--weight-drop)")
