@@ -24,10 +24,10 @@ def torchrun(*args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def written_once(result: subprocess.CompletedProcess, out, epochs: int) -> list[dict]:
+def written_once(result: subprocess.CompletedProcess, out, epochs: list[int]) -> list[dict]:
     """The records of a run rank 0 alone wrote: one line per epoch, one start line, one run folder."""
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in records] == list(range(1, epochs + 1))
+    assert [r["epoch"] for r in records] == epochs
     assert result.stdout.count("2 process(es)") == 1
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert {"config.json", "vocab.json", "metrics.png", "checkpoints/last.pt"} <= files, files
@@ -40,7 +40,7 @@ def test_two_cpu_processes_train_one_run(tmp_path, small_text):
     out = tmp_path / "ddp"
     result = torchrun(str(small_text), "--level", "word", "--out", str(out), "--epochs", "2",
                       "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1")
-    written_once(result, out, 2)
+    written_once(result, out, [1, 2])
     ckpt = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
     assert len(ckpt["hidden_by_rank"]) == 2
 
@@ -58,10 +58,11 @@ def test_each_rank_deals_every_world_size_th_batch_and_drops_the_tail():
     assert list(deal(9, Placement(0, 1, torch.device("cpu")))) == list(range(9))      # one process: every batch
 
 
-def test_seq2seq_trains_under_two_processes_on_the_whole_epoch(tmp_path, capsys):
+def test_seq2seq_trains_and_resumes_under_two_processes_on_the_whole_epoch(tmp_path, capsys):
     """9 batches an epoch: each rank takes 4 (the ninth is left out); the epoch's train loss is over
-    both ranks' 8 batches. A learning rate of 1e-12 keeps the weights as they started, so the saved
-    model scores those 8 batches to the record's train loss."""
+    both ranks' 8 batches, also when the epoch was stopped after its first step and resumed. A
+    learning rate of 1e-12 keeps the weights as they started, so the saved model scores those 8
+    batches to the record's train loss."""
     from rnnlab.runs import RunDir
     from rnnlab.tasks.registry import open_run
     from rnnlab.tasks.seq2seq.data import prepare_pairs
@@ -70,10 +71,14 @@ def test_seq2seq_trains_under_two_processes_on_the_whole_epoch(tmp_path, capsys)
     data = tmp_path / "pairs.tsv"
     data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(200)), encoding="utf-8")
     out = tmp_path / "pairs"
-    result = torchrun(str(data), "--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "16",
-                      "--embed", "8", "--batch-size", "20", "--epochs", "2", "--lr", "1e-12", "--out", str(out))
-    records = written_once(result, out, 2)
-    assert records[0]["step"] == 4 and records[1]["step"] == 8              # 4 batches a rank an epoch
+    stopped = torchrun(str(data), "--task", "seq2seq", "--level", "char", "--layers", "1", "--hidden", "16",
+                       "--embed", "8", "--batch-size", "20", "--epochs", "2", "--lr", "1e-12",
+                       "--max-minutes", "1e-9", "--out", str(out))                  # out of time after one step
+    assert written_once(stopped, out, [1])[0]["partial"]
+    result = torchrun("--resume", "--max-minutes", "0", "--out", str(out))
+    assert "resuming at epoch 1" in result.stdout
+    partial, *records = written_once(result, out, [1, 1, 2])
+    assert [partial["step"], records[0]["step"], records[1]["step"]] == [1, 4, 8]   # 4 batches a rank an epoch
     assert "valid_exact_match" in records[0]
 
     trained = open_run(out, "last")
@@ -118,7 +123,7 @@ def test_dialogue_trains_under_two_processes(tmp_path, capsys):
     result = torchrun(str(folder.parent), "--task", "dialogue", "--model", "vhred", "--level", "word", "--layers", "1",
                       "--hidden", "16", "--embed", "8", "--batch-size", "8", "--epochs", "2", "--context-size", "2",
                       "--lr", "0.01", "--out", str(out))
-    records = written_once(result, out, 2)
+    records = written_once(result, out, [1, 2])
     assert "80 training responses" in result.stdout                        # 10 batches: 5 a rank
     assert [r["step"] for r in records] == [5, 10]
     assert records[0]["train_kl_per_token"] > 0 and records[1]["train_loss"] < records[0]["train_loss"], records
