@@ -1,6 +1,7 @@
 """`rnnlab generate` and `rnnlab evaluate` for the music tasks (MIDI events and piano rolls).
 
-generate writes OUT.mid, OUT.wav (FluidSynth, when present) and OUT.png; evaluate prints the
+generate writes OUT.mid, OUT.wav (FluidSynth, when present), OUT.png and OUT.json (the song's
+musical statistics beside the training set's); evaluate prints the
 per-token or frame-level NLL. Arguments arrive parsed; the work is in compose.py,
 render/ and evaluate.py.
 """
@@ -34,8 +35,9 @@ def generate_command(task, args) -> int:
     if args.seconds is not None and args.bars is not None:
         raise RnnlabError("give the length as --seconds or --bars, not both")
     midi_path, wav_path, png_path = output_paths(args.out)
+    json_path = midi_path.with_suffix(".json")
     if args.prime and Path(args.prime).is_file() and Path(args.prime).resolve() in (
-            midi_path.resolve(), wav_path.resolve(), png_path.resolve()):
+            midi_path.resolve(), wav_path.resolve(), png_path.resolve(), json_path.resolve()):
         raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
@@ -50,13 +52,29 @@ def generate_command(task, args) -> int:
     midi_path.chmod(0o644)                      # a file to share, not a private temp file
     title = f"{Path(args.run).name}: {trained.tokenizer.name}, temperature {args.temperature}"
     draw_pianoroll(song.score, png_path, title, song.primer_seconds)
+    stats_line = write_song_stats(json_path, song, trained.run.path)
     skipped = render_wav(midi_path, wav_path)
-    written = [str(midi_path), str(png_path)] + ([] if skipped else [str(wav_path)])
+    written = [str(midi_path), str(png_path), str(json_path)] + ([] if skipped else [str(wav_path)])
     print(f"{song.notes} notes, {song.generated_seconds:.1f} s generated after {song.primer_seconds:.1f} s "
           f"of primer: {', '.join(written)}")
+    print(stats_line)
     if skipped:
         print(skipped, file=sys.stderr)
     return 0
+
+
+def write_song_stats(path: Path, song, run_folder: Path) -> str:
+    """OUT.json: the song's musical statistics beside the training set's (the run's music_stats.json,
+    null for a run trained before it was saved); returns the line comparing their headline numbers."""
+    from rnnlab.files import write_atomic
+    from rnnlab.tasks.music.stats import comparison_line, load_training_stats, piece_stats
+
+    stats, training = piece_stats(song.score), load_training_stats(Path(run_folder))
+    payload = {"song": stats, "primer_seconds": round(song.primer_seconds, 3),
+               "generated_seconds": round(song.generated_seconds, 3), "training": training}
+    write_atomic(path, (json.dumps(payload, indent=1) + "\n").encode("utf-8"))
+    path.chmod(0o644)
+    return comparison_line(stats, training)
 
 
 def evaluate_command(task, args) -> int:

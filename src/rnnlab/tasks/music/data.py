@@ -23,6 +23,7 @@ from rnnlab.tasks.music import corpora as music_corpora
 from rnnlab.tasks.music.midi import Piece, read_midi_source, transposed
 from rnnlab.tasks.music.tokenizers import load_midi_tokenizer, make_tokenizer
 from rnnlab.tasks.music.frames import KEYS, key_names, training_frames
+from rnnlab.tasks.music.stats import corpus_stats, save_training_stats, training_scores
 from rnnlab.data.tokenize import EOS, UNK, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 
@@ -207,7 +208,8 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
                  "opening_keys": int(openings.max()) if openings.numel() else None,
                  "most_keys": int(train[:, :KEYS].sum(1).max()) if train.size(0) else None}
         return StreamData(streams, KEYS, "nll", summary,
-                          lambda folder: save_music_vocabulary(folder, names, tokenizer, facts))
+                          lambda folder: save_music_vocabulary(folder, names, tokenizer, facts,
+                                                               splits, facts["qpm"]))
     streams = event_streams(tokenizer, splits, config)
     if not streams["train"]:
         raise RnnlabError(f"{splits.source}: no training tokens after tokenising")
@@ -224,7 +226,7 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
     summary = f"{files}; {ids['train'].numel():,} training tokens ({settings['name']}), vocabulary {len(vocab):,}"
     facts = {"training_programs": sorted({t for t in streams["train"] if tokenizer.is_program(t) and t in vocab.index})}
     return StreamData(ids, len(vocab), "perplexity", summary,
-                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer, facts))
+                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer, facts, splits))
 
 
 def corpus_qpm(pieces: list[Piece]) -> float | None:
@@ -254,10 +256,22 @@ class MusicAssets:
     most_keys: int | None = None                # pianoroll: most keys of any training frame
 
 
-def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None) -> None:
+def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None,
+                          splits: MusicSplits | None = None, qpm: float | None = None) -> None:
+    """vocab.json and the tokeniser's files; with the splits, the training pieces' musical
+    statistics too (music_stats.json, what `generate` sets a new song beside)."""
     save_vocabulary(folder / "vocab.json", vocab, TokenizerConfig(),
                     extra={"tokenizer": tokenizer.settings(), "modality": "midi", **(facts or {})})
     tokenizer.save_files(folder)
+    if splits is not None:
+        save_training_stats(folder, training_stats(tokenizer, splits, qpm))
+
+
+def training_stats(tokenizer, splits: MusicSplits, qpm: float | None = None) -> dict:
+    """The musical statistics (stats.corpus_stats) of the training pieces as the tokeniser gives them
+    back; for a contiguous cut (fewer than three pieces), of all the pieces."""
+    stats = corpus_stats(training_scores(tokenizer, splits.pieces["train"], splits.encoded, qpm))
+    return {"split": "train", "tokenizer": tokenizer.name, **stats}
 
 
 def load_midi_run_assets(run):
