@@ -162,6 +162,7 @@ def test_peephole_lstm_without_peepholes_is_nn_lstm():
     out, (h, c) = reference(x, state)
     want, (want_h, want_c) = plain(x, state)
     assert torch.allclose(out, want, atol=1e-12) and torch.allclose(c, want_c, atol=1e-12)
+    assert torch.allclose(h, want_h, atol=1e-12)
     assert torch.equal(reference(x)[0], reference(x, tuple(torch.zeros_like(s) for s in state))[0])
 
 
