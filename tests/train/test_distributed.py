@@ -109,18 +109,26 @@ def test_seq2seq_trains_and_resumes_under_two_processes_on_the_whole_epoch(tmp_p
     assert len(decoded) == 2 and all(set(line) <= set("abcdef") for line in decoded), decoded
 
 
-def test_dialogue_trains_under_two_processes(tmp_path, capsys):
-    lines = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
-             "do you like tea", "i like tea", "me too"]
+LINES = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
+         "do you like tea", "i like tea", "me too"]
+
+
+@pytest.fixture
+def chat(tmp_path):
+    """80 training responses with two utterances of context (the dialogue tests' corpus)."""
     folder = tmp_path / "chat" / "dialogues" / "A_first_time"
     folder.mkdir(parents=True)
     for group in range(10):
-        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": lines[i % len(lines)], "mention_to": []}
+        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": LINES[i % len(LINES)], "mention_to": []}
                       for i in range(12)]
         (folder / f"A{group:03d}01.json").write_text(json.dumps({"dialogue_id": f"A{group:03d}01",
                                                                   "utterances": utterances}), encoding="utf-8")
+    return folder.parent
+
+
+def test_dialogue_trains_under_two_processes(tmp_path, chat, capsys):
     out = tmp_path / "vhred"
-    result = torchrun(str(folder.parent), "--task", "dialogue", "--model", "vhred", "--level", "word", "--layers", "1",
+    result = torchrun(str(chat), "--task", "dialogue", "--model", "vhred", "--level", "word", "--layers", "1",
                       "--hidden", "16", "--embed", "8", "--batch-size", "8", "--epochs", "2", "--context-size", "2",
                       "--lr", "0.01", "--out", str(out))
     records = written_once(result, out, [1, 2])
@@ -131,4 +139,16 @@ def test_dialogue_trains_under_two_processes(tmp_path, capsys):
     capsys.readouterr()
     assert main(["respond", str(out), "--context", "hello there", "--context", "hello how are you", "--greedy"]) == 0
     response = capsys.readouterr().out.split()                               # it loads and decodes
-    assert set(response) <= {word for line in lines for word in line.split()}, response
+    assert set(response) <= {word for line in LINES for word in line.split()}, response
+
+
+def test_an_epoch_of_fewer_batches_than_processes_is_refused_before_the_run_is_made(tmp_path, chat):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = tmp_path / "one-batch"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "rnnlab",
+           "train", str(chat), "--task", "dialogue", "--level", "word", "--context-size", "2", "--batch-size", "100",
+           "--device", "cpu", "--threads", "1", "--out", str(out)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode != 0
+    assert "1 training batch(es) of --batch-size 100 cannot be shared among 2 processes" in result.stderr
+    assert not out.exists()

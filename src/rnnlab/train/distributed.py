@@ -1,4 +1,5 @@
-"""torchrun / DistributedDataParallel plumbing: who am I, which device, how to share results.
+"""torchrun / DistributedDataParallel plumbing: who am I, which device, how to share an epoch's
+batches and the results.
 
 Launched by `torchrun`, the environment carries RANK and WORLD_SIZE; otherwise the run is a
 single process. gloo on CPU, nccl on CUDA.

@@ -77,6 +77,9 @@ def prepare_dialogues(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabu
         if not found.responses:
             raise RnnlabError(f"{config.data.corpus}: the {split} split has no response with "
                               f"{dialogue.context_size} utterances of context")
+    # under torchrun, before the run directory is made: every process needs a batch of each epoch
+    batch_size = config.train.batch_size
+    check_shares(math.ceil(len(examples["train"].responses) / batch_size), batch_size, joined(torch.device("cpu")))
     return tokenizer, vocab, examples
 
 
