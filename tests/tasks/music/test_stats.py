@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 import symusic
@@ -114,7 +115,17 @@ def test_a_run_saves_its_training_stats_and_generate_sets_the_song_beside_them(t
     line = [ln for ln in printed.splitlines() if ln.startswith("song: ")]
     assert len(line) == 1 and "notes/s" in line[0] and "(training " in line[0] and "in scale" in line[0]
 
-    (out / STATS_FILE).unlink()                                # a run trained before the statistics
+    (out / STATS_FILE).unlink()                  # a run trained before the statistics: read from its files once
     assert main(["generate", str(out), "--out", str(song), "--seconds", "2", "--seed", "1"]) == 0
-    assert "training statistics: absent" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert f"no {STATS_FILE}" in captured.err and "(training " in captured.out
+    assert json.loads((out / STATS_FILE).read_text()) == training
+    assert json.loads(song.with_suffix(".json").read_text())["training"] == training
+
+    (out / STATS_FILE).unlink()                  # ... and its training music gone: absent, said so
+    shutil.rmtree(midi_folder)
+    assert main(["generate", str(out), "--out", str(song), "--seconds", "2", "--seed", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "statistics are absent" in captured.err and "the training set's statistics: absent" in captured.out
     assert json.loads(song.with_suffix(".json").read_text())["training"] is None
+    assert not (out / STATS_FILE).exists()

@@ -29,6 +29,7 @@ def generate_command(task, args) -> int:
     from rnnlab.generate.sampling import sampling_from_args
     from rnnlab.render.audio import render_wav
     from rnnlab.render.pianoroll import draw_pianoroll
+    from rnnlab.tasks.music.data import run_training_stats
 
     if not args.out:
         raise RnnlabError(f"{args.run}: a midi run writes MIDI, WAV and PNG; pass --out song.mid")
@@ -52,7 +53,7 @@ def generate_command(task, args) -> int:
     midi_path.chmod(0o644)                      # a file to share, not a private temp file
     title = f"{Path(args.run).name}: {trained.tokenizer.name}, temperature {args.temperature}"
     draw_pianoroll(song.score, png_path, title, song.primer_seconds)
-    stats_line = write_song_stats(json_path, song, trained.run.path)
+    stats_line = write_song_stats(json_path, song, run_training_stats(trained))
     skipped = render_wav(midi_path, wav_path)
     written = [str(midi_path), str(png_path), str(json_path)] + ([] if skipped else [str(wav_path)])
     print(f"{song.notes} notes, {song.generated_seconds:.1f} s generated after {song.primer_seconds:.1f} s "
@@ -63,13 +64,13 @@ def generate_command(task, args) -> int:
     return 0
 
 
-def write_song_stats(path: Path, song, run_folder: Path) -> str:
-    """OUT.json: the song's musical statistics beside the training set's (the run's music_stats.json,
-    null for a run trained before it was saved); returns the line comparing their headline numbers."""
+def write_song_stats(path: Path, song, training: dict | None) -> str:
+    """OUT.json: the song's musical statistics beside the training set's (null when they are absent);
+    returns the line comparing their headline numbers."""
     from rnnlab.files import write_atomic
-    from rnnlab.tasks.music.stats import comparison_line, load_training_stats, piece_stats
+    from rnnlab.tasks.music.stats import comparison_line, piece_stats
 
-    stats, training = piece_stats(song.score), load_training_stats(Path(run_folder))
+    stats = piece_stats(song.score)
     payload = {"song": stats, "primer_seconds": round(song.primer_seconds, 3),
                "generated_seconds": round(song.generated_seconds, 3), "training": training}
     write_atomic(path, (json.dumps(payload, indent=1) + "\n").encode("utf-8"))

@@ -23,7 +23,8 @@ from rnnlab.tasks.music import corpora as music_corpora
 from rnnlab.tasks.music.midi import Piece, read_midi_source, transposed
 from rnnlab.tasks.music.tokenizers import load_midi_tokenizer, make_tokenizer
 from rnnlab.tasks.music.frames import KEYS, key_names, training_frames
-from rnnlab.tasks.music.stats import corpus_stats, save_training_stats, training_scores
+from rnnlab.tasks.music.stats import (STATS_FILE, corpus_stats, load_training_stats, save_training_stats,
+                                      training_scores)
 from rnnlab.data.tokenize import EOS, UNK, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 
@@ -265,6 +266,28 @@ def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dic
     tokenizer.save_files(folder)
     if splits is not None:
         save_training_stats(folder, training_stats(tokenizer, splits, qpm))
+
+
+def run_training_stats(trained, note: Callable[[str], None] = stderr_line) -> dict | None:
+    """A run's training-set statistics: its music_stats.json, else (a run trained before they were
+    saved) computed now from its training split, read as the run read it, and saved in the run for
+    next time; None when the training music cannot be read any more (`note` hears why)."""
+    folder = trained.run.path
+    stats = load_training_stats(folder)
+    if stats is not None:
+        return stats
+    note(f"note: {folder}: no {STATS_FILE} (trained before it was saved); reading the training music once for it")
+    try:
+        splits = read_music_splits(trained.config.data, lambda line: None, trained.tokenizer)
+        stats = training_stats(trained.tokenizer, splits, getattr(trained.assets, "qpm", None))
+    except (RnnlabError, OSError) as err:
+        note(f"note: the training set's statistics are absent: {err}")
+        return None
+    try:
+        save_training_stats(folder, stats)
+    except OSError:
+        pass                                           # a read-only run: computed again next time
+    return stats
 
 
 def training_stats(tokenizer, splits: MusicSplits, qpm: float | None = None) -> dict:

@@ -175,5 +175,5 @@ def comparison_line(song: dict, training: dict | None) -> str:
             text += (f" (training {form.format(known['mean'])}, "
                      f"{form.format(known['p10'])}-{form.format(known['p90'])})")
         parts.append(text)
-    tail = "" if training else "; training statistics: absent (the run predates music_stats.json)"
+    tail = "" if training else "; the training set's statistics: absent"
     return "song: " + ", ".join(parts) + tail
