@@ -72,3 +72,14 @@ def test_sampling_through_the_stepper_equals_sampling_the_model():
     assert sample(Stepper(model), [1, 2], config, "cpu") == sample(model, [1, 2], config, "cpu")
     beam = SamplingConfig(length=6, beam=3)
     assert sample(Stepper(model), [1], beam, "cpu") == sample(model, [1], beam, "cpu")
+
+
+def test_a_cell_the_stepper_does_not_pack_is_sampled_by_the_model_itself():
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(cell="lstm-peephole", layers=2, hidden=12), 30).eval()
+    notes = []
+    assert fast_model(model, "fp32", [1, 2], notes.append) is model and not notes
+    assert fast_model(model, "int8", [1, 2], notes.append) is model
+    assert notes == ["note: int8 weights are not available for --cell lstm-peephole; using fp32"]
+    ids = sample(model, [1, 2, 3], SamplingConfig(length=8, greedy=True), "cpu")
+    assert len(ids) == 8 and all(0 <= i < 30 for i in ids)

@@ -21,6 +21,7 @@ from rnnlab.models.cells import ProjectedDropoutLSTM
 from rnnlab.models.recurrent import map_state
 
 PRECISIONS = ("fp32", "bf16", "int8")
+PACKED_CELLS = ("rnn", "rnn-relu", "lstm", "gru")      # the cells a Stepper packs (not the peephole LSTM)
 
 
 class Product:
@@ -89,6 +90,8 @@ class Stepper:
     def __init__(self, model, precision: str = "fp32"):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if model.config.cell not in PACKED_CELLS:
+            raise NotImplementedError(f"no packed {model.config.cell} layer")
         self.precision = precision
         self.embedding = model.embedding.weight.detach()
         self.layers = [PackedLayer(layer, model.config.cell, precision) for layer in model.recurrent.layers]
@@ -137,7 +140,12 @@ def check_accuracy(model, stepper: Stepper, probe: list[int], tolerance: float =
 
 
 def fast_model(model, precision: str, probe: list[int], note=print):
-    """The stepper to sample with; bf16 or int8 only where it works and stays within tolerance on `probe`."""
+    """The stepper to sample with; bf16 or int8 only where it works and stays within tolerance on `probe`.
+    A cell the stepper does not pack (the peephole LSTM) is sampled by the model itself, in fp32."""
+    if model.config.cell not in PACKED_CELLS:
+        if precision != "fp32":
+            note(f"note: {precision} weights are not available for --cell {model.config.cell}; using fp32")
+        return model
     if precision == "fp32":
         return Stepper(model, "fp32")
     if precision == "int8" and model.embedding.weight.device.type != "cpu":

@@ -92,14 +92,6 @@ def broadcast_flag(flag: bool, placement: Placement) -> bool:
     return bool(box[0])
 
 
-def joined(device: torch.device) -> Placement:
-    """This process's place in the process group torchrun started (rank 0 of 1 outside one), on `device`:
-    for objectives that are handed a device only."""
-    if dist.is_available() and dist.is_initialized():
-        return Placement(dist.get_rank(), dist.get_world_size(), device)
-    return Placement(0, 1, device)
-
-
 def broadcast_object(obj, placement: Placement):
     """Rank 0's object, on every rank (the validation record rank 0 alone computed)."""
     if not placement.distributed:

@@ -108,20 +108,23 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------------
     def save(self, path) -> None:
         carried = gather_objects(detach_state(self.carry) if self.carry is not None else None, self.placement)
+        rngs = gather_objects({"torch": torch.get_rng_state(), "python": random.getstate()}, self.placement)
         if self.placement.is_main:
             save_checkpoint(path, {**self.learner_state(), "progress": dataclasses.asdict(self.progress),
-                                   "hidden_by_rank": carried})
+                                   "rng": rngs[0], "rng_by_rank": rngs, "hidden_by_rank": carried})
 
     def learner_state(self) -> dict:
         return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "schedule": self.schedule.state_dict(),
-                "rng": {"torch": torch.get_rng_state(), "python": random.getstate()}}
+                "schedule": self.schedule.state_dict()}
 
     def load_learner_state(self, payload: dict) -> None:
         self.raw_model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
-        rng = payload["rng"]
+        # Each process's own random state (dropout, sampling); checkpoints of earlier versions keep
+        # rank 0's only, as a dict or (dialogue runs) the torch state alone.
+        by_rank = payload.get("rng_by_rank") or [payload["rng"]]
+        rng = by_rank[self.placement.rank] if self.placement.rank < len(by_rank) else by_rank[0]
         torch.set_rng_state(rng["torch"] if isinstance(rng, dict) else rng)
         if isinstance(rng, dict) and "python" in rng:
             random.setstate(rng["python"])

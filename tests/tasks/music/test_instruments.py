@@ -8,7 +8,6 @@ import json
 from collections import Counter
 
 import mido
-import pytest
 import symusic
 
 from rnnlab.cli import main

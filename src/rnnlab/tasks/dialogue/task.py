@@ -37,8 +37,9 @@ class DialogueTask(Task):
         tokenizer, vocab, examples = prepare_dialogues(config, dialogue, saved)
         summary = (f"{len(examples['train'].responses):,} training responses (context {dialogue.context_size}), "
                    f"vocabulary {len(vocab):,}")
+        objective = DialogueObjective(config, examples, vocab, placement)   # checks the batches before any file
         return Prepared(summary, len(vocab), lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config),
-                        lambda model: DialogueObjective(config, examples, vocab, placement.device), {"vocab": vocab})
+                        lambda model: objective, {"vocab": vocab})
 
     def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
         return build_dialogue_model(config, config.dialogue or DialogueConfig(), prepared.extra["vocab"])

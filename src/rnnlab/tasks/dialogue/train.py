@@ -19,7 +19,7 @@ from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.dialogue.model import DialogueModel
 from rnnlab.tasks.seq2seq.train import PAIR_CELLS
-from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total, joined,
+from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total,
                                       summed_over_ranks)
 from rnnlab.train.loop import Progress, StepResult
 
@@ -77,9 +77,6 @@ def prepare_dialogues(config: RunConfig, dialogue: DialogueConfig, vocab: Vocabu
         if not found.responses:
             raise RnnlabError(f"{config.data.corpus}: the {split} split has no response with "
                               f"{dialogue.context_size} utterances of context")
-    # under torchrun, before the run directory is made: every process needs a batch of each epoch
-    batch_size = config.train.batch_size
-    check_shares(math.ceil(len(examples["train"].responses) / batch_size), batch_size, joined(torch.device("cpu")))
     return tokenizer, vocab, examples
 
 
@@ -100,9 +97,9 @@ class DialogueObjective:
     chooses_best = True
     curves = [("valid_ppl", "perplexity", 1.0)]
 
-    def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, device: torch.device | Placement):
-        self.placement = device if isinstance(device, Placement) else joined(device)
-        self.config, self.examples, self.vocab, self.device = config, examples, vocab, self.placement.device
+    def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, placement: Placement):
+        self.placement, self.config, self.examples, self.vocab = placement, config, examples, vocab
+        self.device = placement.device
         self.dialogue = config.dialogue or DialogueConfig()
         # Under torchrun batch i of the epoch's order is rank i % world_size's, the tail that does not
         # divide left out: `position` counts this rank's batches, the same number on every rank.

@@ -48,8 +48,9 @@ class Seq2SeqTask(Task):
         summary = (f"{len(data.splits['train'].examples):,} training pairs"
                    + (f" ({data.skipped:,} over --max-length {seq.max_length} skipped)" if data.skipped else "")
                    + f", vocabulary {len(data.vocabs.source):,} -> {len(data.vocabs.target):,}")
+        objective = PairObjective(config, data, placement)      # checks the batches before any file is written
         return Prepared(summary, len(data.vocabs.target), lambda folder: save_pair_vocabularies(RunDir(folder), data),
-                        lambda model: PairObjective(config, data, placement.device),
+                        lambda model: objective,
                         {"data": data, "pretrained": pretrained})
 
     def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:

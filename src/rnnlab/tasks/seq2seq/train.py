@@ -17,7 +17,7 @@ from rnnlab.tasks.seq2seq.data import PairVocabularies, PreparedPairs, batches
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import RunDir
-from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total, joined,
+from rnnlab.train.distributed import (Placement, broadcast_object, check_shares, deal, epoch_total,
                                       summed_over_ranks)
 from rnnlab.train.loop import Progress, StepResult
 from rnnlab.tasks.seq2seq.metrics import decode_limit, score_split
@@ -44,16 +44,14 @@ class PairObjective:
     order (a function of seed and epoch, so a resumed run sees the same batches). Validation
     decodes the dev pairs greedily for exact match and BLEU.
 
-    Under torchrun (`device` may be the Placement, else the process group is asked) batch i of the
-    epoch's shuffled order is rank i % world_size's and the tail that does not divide is left out;
+    Under torchrun batch i of the epoch's shuffled order is rank i % world_size's and the tail that does not divide is left out;
     `position` counts this rank's batches, the same number on every rank."""
 
     unit = "perplexity"
     curves = [("valid_exact_match", "exact match %", 100.0), ("valid_bleu", "BLEU", 1.0)]
 
-    def __init__(self, config: RunConfig, data: PreparedPairs, device: torch.device | Placement):
-        self.placement = device if isinstance(device, Placement) else joined(device)
-        self.config, self.data, self.device = config, data, self.placement.device
+    def __init__(self, config: RunConfig, data: PreparedPairs, placement: Placement):
+        self.placement, self.config, self.data, self.device = placement, config, data, placement.device
         self.seq = config.seq2seq or Seq2SeqConfig()
         # With no dev split (the book's corpora) the scores are on test: best.pt would be chosen on
         # test data, so only last.pt is kept (`best` falls back to it) and early stopping is off.
