@@ -277,6 +277,16 @@ def cmd_data(args) -> int:
     return 0
 
 
+def add_export_arguments(p) -> None:
+    p.add_argument("run")
+    p.add_argument("--out", help="folder to write (default: RUN/export)")
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--page", action="store_true",
+                   help="copy the browser page (and onnxruntime-web when installed) beside the model")
+    p.add_argument("--ort-dist", help="onnxruntime-web's dist folder to copy with --page (default: "
+                   "examples/browser/node_modules/onnxruntime-web/dist)")
+
+
 @dataclass
 class Command:
     add_arguments: Callable
@@ -309,6 +319,9 @@ COMMANDS: dict[str, Command] = {
     "inspect": Command(scratch.add_inspect_arguments, scratch.cmd_inspect,
                        "picture of a model's gates and states over a text or a MIDI file"),
     "toy": Command(scratch.add_toy_arguments, scratch.cmd_toy, "toy tasks trained with the NumPy engine"),
+    "export": Command(add_export_arguments,
+                      lambda args: __import__("rnnlab.tasks.language_model.export", fromlist=["x"]).cmd_export(args),
+                      "write a text or MIDI-event run's one-step model as ONNX for a browser (onnxruntime-web)"),
 }
 
 

@@ -1,0 +1,154 @@
+"""A language model's one-step function as ONNX, for onnxruntime (Python) or onnxruntime-web (a browser).
+
+`rnnlab export RUN` writes into RUN/export (or --out):
+
+- `model.onnx`: inputs `ids` (1, 1) int64 and the recurrent state, one tensor per layer (h) or two
+  for the LSTMs (h, c), each (1, 1, hidden) float32; outputs `logits` (1, vocab) and the new state
+  (`h0_out`, `c0_out`, ...), in the order `vocab.json` lists them. Feeding a token and its state
+  gives the next token's logits and the state after it: what `LanguageModel.step_logits` does.
+- `vocab.json`: the tokens (id = position), how they join back into text (`level`: char, word,
+  ja or events), the state tensors' names and shapes, the token to start from and `<unk>`'s id.
+- `meta.json`: where it came from (run, checkpoint, cell, sizes, opset, exporter).
+
+With `--page` the browser page (examples/browser) is copied beside them, and onnxruntime-web's
+files too when they are installed (`npm install` in examples/browser).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rnnlab.errors import RnnlabError
+from rnnlab.models.recurrent import LSTM_CELLS
+
+OPSET = 17
+FORMAT = "rnnlab-onnx-1"
+PAGE_DIR = Path(__file__).resolve().parents[4] / "examples" / "browser"
+PAGE_FILES = ("index.html", "rnnlab-web.js")
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+
+
+class OneStep(nn.Module):
+    """(ids (1, 1), *state tensors) -> (logits (1, vocab), *new state tensors): one step of the model."""
+
+    def __init__(self, model: nn.Module, lstm: bool):
+        super().__init__()
+        self.model, self.lstm = model, lstm
+
+    def forward(self, ids: torch.Tensor, *flat: torch.Tensor):
+        state = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)] if self.lstm else list(flat)
+        logits, new_state = self.model.step_logits(ids.t(), state)
+        return (logits, *flatten_state(new_state))
+
+
+def flatten_state(state) -> list[torch.Tensor]:
+    return [t for layer in state for t in (layer if isinstance(layer, tuple) else (layer,))]
+
+
+def state_names(config) -> list[str]:
+    if config.model.cell in LSTM_CELLS:
+        return [name for i in range(config.model.layers) for name in (f"h{i}", f"c{i}")]
+    return [f"h{i}" for i in range(config.model.layers)]
+
+
+def exportable(trained):
+    """The run's language model, or one clear line on why a run has none to export."""
+    from rnnlab.tasks.language_model.model import LanguageModel
+
+    config = trained.config
+    if not isinstance(trained.model, LanguageModel):
+        kind = config.data.task if config.data.task != "lm" else f"{config.data.modality} ({config.data.tokenizer})"
+        raise RnnlabError(f"{trained.run.path}: a {kind} run; `rnnlab export` takes text and MIDI-event "
+                          "language models")
+    return trained.model
+
+
+def token_level(trained) -> str:
+    return trained.config.data.level if trained.config.data.modality == "text" else "events"
+
+
+def start_token(trained) -> str:
+    """What the page feeds before any prime: the start of a line, as `rnnlab generate` does."""
+    vocab = trained.vocab
+    for token in ("<eos>", "\n"):
+        if token in vocab.index:
+            return token
+    return vocab.tokens[-1]
+
+
+def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=None, log=print) -> Path:
+    """Write model.onnx, vocab.json and meta.json for a text or MIDI-event run; returns the folder."""
+    from rnnlab.tasks.registry import open_run
+
+    trained = open_run(run, which, "cpu")
+    model = exportable(trained).float().eval()
+    config = trained.config
+    folder = Path(out) if out else trained.run.path / "export"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = state_names(config)
+    initial = flatten_state(model.initial_state(1))
+    if len(initial) != len(names):
+        raise RnnlabError(f"{trained.run.path}: the model's state has {len(initial)} tensors, the config "
+                          f"implies {len(names)}")
+    wrapper = OneStep(model, config.model.cell in LSTM_CELLS).eval()
+    ids = torch.zeros(1, 1, dtype=torch.long)
+    path = folder / "model.onnx"
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")       # the batch-size note about RNNs: the state is an input here
+            torch.onnx.export(wrapper, (ids, *initial), str(path), input_names=["ids", *names],
+                              output_names=["logits", *(f"{n}_out" for n in names)], opset_version=OPSET,
+                              dynamo=False, do_constant_folding=True)
+    except ImportError as err:
+        raise RnnlabError(f"exporting to ONNX needs the onnx package ({err}): pip install 'rnnlab[export]'") from None
+    shapes = [list(t.shape) for t in initial]
+    vocab = trained.vocab
+    payload = {"format": FORMAT, "level": token_level(trained), "modality": config.data.modality,
+               "lowercase": bool(getattr(getattr(trained.tokenizer, "config", None), "lowercase", False)),
+               "tokens": vocab.tokens, "unk": vocab.index.get("<unk>"), "start": start_token(trained),
+               "inputs": ["ids", *names], "outputs": ["logits", *(f"{n}_out" for n in names)],
+               "state": [{"name": n, "shape": s} for n, s in zip(names, shapes)]}
+    (folder / "vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    m = config.model
+    meta = {"format": FORMAT, "run": str(trained.run.path.resolve()), "checkpoint": which, "cell": m.cell,
+            "layers": m.layers, "hidden": m.hidden, "embed": m.embed_size, "vocabulary": len(vocab),
+            "opset": OPSET, "exporter": "torch.onnx (TorchScript)", "torch": torch.__version__}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    log(f"{folder}: model.onnx ({path.stat().st_size:,} bytes), vocab.json ({len(vocab)} tokens, level "
+        f"{payload['level']}), meta.json")
+    if page:
+        copy_page(folder, ort_dist, log)
+    return folder
+
+
+def copy_page(folder: Path, ort_dist=None, log=print) -> None:
+    """The browser page beside the model, and onnxruntime-web's files in ort/ when they can be found."""
+    missing = [name for name in PAGE_FILES if not (PAGE_DIR / name).is_file()]
+    if missing:
+        raise RnnlabError(f"the browser page is not here ({PAGE_DIR / missing[0]}); it comes with rnnlab's "
+                          "source tree (examples/browser)")
+    for name in PAGE_FILES:
+        shutil.copy2(PAGE_DIR / name, folder / name)
+    dist = Path(ort_dist) if ort_dist else PAGE_DIR / "node_modules" / "onnxruntime-web" / "dist"
+    if all((dist / name).is_file() for name in ORT_FILES):
+        (folder / "ort").mkdir(exist_ok=True)
+        for name in ORT_FILES:
+            shutil.copy2(dist / name, folder / "ort" / name)
+        log(f"{folder}: index.html, rnnlab-web.js and onnxruntime-web in ort/; serve it with "
+            f"`python -m http.server -d {folder}` and open http://127.0.0.1:8000/")
+    elif ort_dist:
+        raise RnnlabError(f"{dist}: not onnxruntime-web's dist folder (it lacks {ORT_FILES[0]} or its wasm files)")
+    else:
+        log(f"{folder}: index.html and rnnlab-web.js; onnxruntime-web is not installed, so put its dist files "
+            f"in {folder / 'ort'} (`npm install` in {PAGE_DIR}, then export again with --page)")
+
+
+def cmd_export(args) -> int:
+    export_run(args.run, args.out, args.checkpoint, args.page, args.ort_dist)
+    return 0
