@@ -105,5 +105,27 @@ def test_a_seq2seq_run_is_refused(tmp_path):
                  "model": {"hidden": 8, "layers": 1},
                  "train": {"epochs": 1, "batch_size": 16, "checkpoint_every": 0}}
     train(build_config("", overrides), run, log=lambda line: None)
-    with pytest.raises(RnnlabError, match="export. takes text and MIDI-event"):
+    with pytest.raises(RnnlabError, match="a seq2seq run; `rnnlab export` takes text"):
         export_run(run, log=lambda line: None)
+
+
+def test_a_midi_event_run_exports_its_events(tmp_path):
+    pytest.importorskip("symusic", reason="MIDI runs need the music extra: pip install 'rnnlab[music]'")
+    from tests.tasks.music.conftest import scale_notes, write_midi
+
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for i in range(4):
+        write_midi(folder / f"piece{i}.mid", scale_notes(55 + i, count=16))
+    run = tmp_path / "events"
+    overrides = {"data": {"corpus": str(folder), "modality": "midi"}, "model": {"hidden": 8, "layers": 1},
+                 "train": {"epochs": 1, "batch_size": 2, "bptt": 8, "checkpoint_every": 0}}
+    train(build_config("", overrides), run, log=lambda line: None)
+    trained = open_run(run, device="cpu")
+    assert trained.config.data.modality == "midi"
+    exported = export_run(run, tmp_path / "out", log=lambda line: None)
+    vocab = json.loads((exported / "vocab.json").read_text(encoding="utf-8"))
+    assert vocab["level"] == "events" and vocab["modality"] == "midi" and vocab["tokens"] == trained.vocab.tokens
+    ids = [trained.vocab.index[vocab["start"]], *range(min(5, len(trained.vocab)))]
+    for e, g in zip(torch_steps(trained, ids), onnx_steps(exported, ids)):
+        np.testing.assert_allclose(g, e, atol=1e-4, rtol=1e-4)

@@ -29,8 +29,7 @@ TEXT = "the cat sat on the mat.\nthe dog sat on the log.\n" * 30
 
 
 class StaticFiles(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+    """`python -m http.server` as the README has it serve the folder (its types: .mjs, .wasm), quiet."""
 
     def log_message(self, *args) -> None:
         pass

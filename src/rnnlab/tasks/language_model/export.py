@@ -57,15 +57,16 @@ def state_names(config) -> list[str]:
     return [f"h{i}" for i in range(config.model.layers)]
 
 
+EXPORTABLE = ("lm", "midi-events")          # the tasks whose model is a LanguageModel over tokens
+
+
 def exportable(trained):
-    """The run's language model, or one clear line on why a run has none to export."""
+    """The run's language model, or one clear line on why it is not one."""
     from rnnlab.tasks.language_model.model import LanguageModel
 
-    config = trained.config
     if not isinstance(trained.model, LanguageModel):
-        kind = config.data.task if config.data.task != "lm" else f"{config.data.modality} ({config.data.tokenizer})"
-        raise RnnlabError(f"{trained.run.path}: a {kind} run; `rnnlab export` takes text and MIDI-event "
-                          "language models")
+        raise RnnlabError(f"{trained.run.path}: not a token language model; `rnnlab export` takes text and "
+                          "MIDI-event runs")
     return trained.model
 
 
@@ -84,13 +85,20 @@ def start_token(trained) -> str:
 
 def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=None, log=print) -> Path:
     """Write model.onnx, vocab.json and meta.json for a text or MIDI-event run; returns the folder."""
-    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.registry import task_of_run
 
-    trained = open_run(run, which, "cpu")
+    task = task_of_run(run)
+    if task.name not in EXPORTABLE:
+        raise RnnlabError(f"{run}: a {task.name} run; `rnnlab export` takes text (lm) and MIDI-event "
+                          "(midi-events) language models")
+    trained = task.open_run(run, which, "cpu")
     model = exportable(trained).float().eval()
     config = trained.config
     folder = Path(out) if out else trained.run.path / "export"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RnnlabError(f"{folder}: cannot write the export there ({err.strerror or err})") from None
     names = state_names(config)
     initial = flatten_state(model.initial_state(1))
     if len(initial) != len(names):
