@@ -15,13 +15,14 @@ from rnnlab.serve.sessions import ServeSettings, load_models
 
 
 @contextmanager
-def live_server(run_dirs, settings: ServeSettings | None = None, allow_origins: list[str] | None = None):
-    """Yields (app, http_port, osc_port)."""
+def live_server(run_dirs, settings: ServeSettings | None = None, allow_origins: list[str] | None = None,
+                port: int = 0):
+    """Yields (app, http_port, osc_port); `port` 0 picks a free one (give one to restart on the same)."""
     hub = Hub(load_models([str(p) for p in run_dirs]), settings)
     app = create_app(hub, osc_port=0, allow_origins=allow_origins)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import sys
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,9 @@ class StepRequest(Strict):
     session: str | None = Field(None, description="from an earlier reply; omitted: a new session")
     model: str | None = None
     settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")
+    top: int | None = Field(None, description="also answer the K likeliest next tokens (1..50, token models)")
+    state: int | None = Field(None, description="also answer the first N units of the top layer's hidden state "
+                                                "(1..64)")
 
 
 class ResetRequest(Strict):
@@ -176,6 +180,11 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
     async def page():
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/rnnlab.js", include_in_schema=False)
+    async def client_script():
+        """The browser client (see its header): rnnlab.connect(url) and the verbs ml5.js users know."""
+        return FileResponse(STATIC / "rnnlab.js", media_type="text/javascript")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/models")
@@ -198,9 +207,14 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
             session = hub.sessions.get(request.session, "http")
             if session is None:
                 raise HTTPException(404, f"no session {request.session!r} (it expired or was closed)")
-        if request.settings:
-            session.configure(request.settings)
-        out = await hub.step(session, request.model, request.input)
+        try:
+            if request.settings:
+                session.configure(request.settings)
+            out = await hub.step(session, request.model, request.input, request.top, request.state)
+        except Exception:
+            if request.session is None:            # a refused first step leaves no session behind
+                hub.sessions.drop(session.id)
+            raise
         return {"session": session.id, **out}
 
     @app.post("/reset")
@@ -232,7 +246,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
             await connection.serve()
         finally:
             connection.stop_stream()
-            hub.sessions.drop(session.id)          # a closed connection frees its state
+            hub.sessions.drop(session.id)          # a closed connection frees its own state (named ones stay)
 
     return app
 
@@ -301,6 +315,7 @@ class Connection:
 
     def __init__(self, hub: Hub, socket: WebSocket, session):
         self.hub, self.socket, self.session = hub, socket, session
+        self.own = session                       # the connection's unnamed session, freed when it closes
         self.send_lock = asyncio.Lock()
         self.streaming: asyncio.Task | None = None
 
@@ -357,14 +372,18 @@ class Connection:
 
     async def dispatch(self, message: dict, reply_id: dict | None) -> None:
         kind, model = message["type"], message.get("model")
-        if kind != "stop" and self.streaming and not self.streaming.done() and kind in ("step", "stream", "reset"):
+        if kind != "stop" and self.streaming and not self.streaming.done() and kind in (
+                "step", "stream", "reset", "session", "restore"):
             self.stop_stream()                          # a new request ends a running stream
+        self.session.last_used = time.monotonic()      # a named session in use does not expire
         if kind == "step":
             if "input" not in message:
                 raise InputError('a step message needs an "input"')
-            await self.send(await self.hub.step(self.session, model, message["input"]), reply_id)
+            await self.send(await self.hub.step(self.session, model, message["input"], message.get("top"),
+                                                message.get("state")), reply_id)
         elif kind == "stream":
-            self.hub.model(model or self.session.default_model)
+            self.hub.check_extras(self.hub.model(model or self.session.default_model), message.get("top"),
+                                  message.get("state"))
             self.hub.check_length(message.get("n", 0))
             self.streaming = asyncio.create_task(self.stream(message, reply_id))
         elif kind == "stop":
@@ -382,14 +401,32 @@ class Connection:
             await self.send({"type": "generated", **out}, reply_id)
         elif kind == "models":
             await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()]}, reply_id)
+        elif kind == "session":
+            name = message.get("name")
+            if name is None:                            # back to this connection's own session
+                self.session, created = self.own, False
+            else:
+                self.session, created = self.hub.sessions.named(name)
+            await self.send({"type": "session", "name": name, "created": created,
+                             "models": sorted(self.session.tracks), "snapshots": list(self.session.snapshots),
+                             "settings": self.session.settings.live()}, reply_id)
+        elif kind == "snapshot":
+            dropped = self.session.snapshot(message.get("name"), self.hub.settings.max_snapshots)
+            await self.send({"type": "snapshot", "name": message["name"], "dropped": dropped}, reply_id)
+        elif kind == "restore":
+            async with self.session.lock:
+                self.session.restore(message.get("name"))
+            await self.send({"type": "restored", "name": message["name"],
+                             "settings": self.session.settings.live()}, reply_id)
         else:
-            raise InputError(f"unknown message type {kind!r}; use step, stream, stop, reset, set, generate or models")
+            raise InputError(f"unknown message type {kind!r}; use step, stream, stop, reset, set, generate, models, "
+                             "session, snapshot or restore")
 
     async def stream(self, message: dict, reply_id: dict | None) -> None:
         count = 0
         try:
             async for out in self.hub.stream(self.session, message.get("model"), message.get("n"),
-                                             message.get("interval_ms", 0)):
+                                             message.get("interval_ms", 0), message.get("top"), message.get("state")):
                 count += 1
                 await self.send(out, reply_id)
             await self.send({"type": "done", "n": count}, reply_id)

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from rnnlab.generate.sampling import SamplingConfig
-from rnnlab.serve.protocol import InputError, ServedModel
+from rnnlab.serve.protocol import MAX_STATE, MAX_TOP, InputError, ServedModel
 from rnnlab.serve.sessions import (
     Engine,
     EngineFailed,
@@ -55,21 +55,45 @@ class Hub:
             raise InputError(f"{what}={n} is over this server's limit of {self.settings.max_length} steps")
         return n
 
-    async def step(self, session: Session, model_name: str | None, value) -> dict:
+    @staticmethod
+    def check_extras(model: ServedModel, top=None, state=None) -> tuple[int | None, int | None]:
+        """What a client asked besides the sample: the `top` K likeliest tokens (1..50, token models)
+        and the first `state` units of the top layer's hidden state (1..64)."""
+        for value, name, most in ((top, "top", MAX_TOP), (state, "state", MAX_STATE)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most):
+                raise InputError(f"{name} must be an integer from 1 to {most}, got {str(value)[:40]}")
+        if top is not None and model.kind != "tokens":
+            raise InputError(f"top (the likeliest next tokens) is for token models; {model.name} is a {model.kind} model")
+        return top, state
+
+    @staticmethod
+    def extras(model: ServedModel, params, state, settings, top: int | None, units: int | None) -> dict:
+        out = {}
+        if top:
+            out["candidates"] = model.candidates(params, settings, top)
+        if units:
+            out["state"] = model.state_vector(state, units)
+        return out
+
+    async def step(self, session: Session, model_name: str | None, value, top=None, state=None) -> dict:
         model = self.model(model_name or session.default_model)
+        top, state = self.check_extras(model, top, state)
         inputs, unknown = model.encode(value, self.settings.max_input_steps)
         async with session.lock:
             track = session.track(model)
             track.params, track.state, sampled = await answered(self.engine.astep(
                 model, inputs, track.state, (session.settings, track.generator)))
-        out = {"type": "output", "model": model.name, **model.decode(sampled)}
+            extra = self.extras(model, track.params, track.state, session.settings, top, state)
+        out = {"type": "output", "model": model.name, **model.decode(sampled), **extra}
         if unknown:
             out["unknown"] = unknown
         return out
 
-    async def stream(self, session: Session, model_name: str | None, n, interval_ms=0) -> AsyncIterator[dict]:
+    async def stream(self, session: Session, model_name: str | None, n, interval_ms=0, top=None,
+                     state=None) -> AsyncIterator[dict]:
         """n outputs, each fed back before the next; a stroke model stops at its `end` state."""
         model = self.model(model_name or session.default_model)
+        top, state = self.check_extras(model, top, state)
         n = self.check_length(n)
         if isinstance(interval_ms, bool) or not isinstance(interval_ms, (int, float)) or not (
                 0 <= interval_ms <= self.settings.max_interval_ms):
@@ -84,8 +108,9 @@ class Hub:
                     sampled = model.sample(track.params, *sampling)
                 except Exception as err:
                     raise InputError(f"the model could not sample with these settings ({str(err)[:200]})") from err
+                extra = self.extras(model, track.params, track.state, session.settings, top, state)
                 track.params, track.state, _ = await answered(self.engine.astep(model, model.feed(sampled), track.state))
-            out = {"type": "output", "model": model.name, "index": index, **model.decode(sampled)}
+            out = {"type": "output", "model": model.name, "index": index, **model.decode(sampled), **extra}
             yield out
             if out.get("pen") == "end":
                 return

@@ -13,6 +13,19 @@ Each sender (host, port) is one session with its own state. Addresses, and what 
     /rnnlab/set KEY VALUE       -> /rnnlab/ack "set" KEY       (temperature, top_k, top_p, greedy, seed)
     /rnnlab/reply PORT          -> /rnnlab/ack "reply" PORT    (send replies to this port on the sender's host)
     /rnnlab/models              -> /rnnlab/models NAME...
+    /rnnlab/session [NAME]      -> /rnnlab/ack "session" NAME   (this sender's state is the named session
+                                                        NAME, shared by every sender that names it and
+                                                        kept after it leaves until idle; no NAME: its own)
+    /rnnlab/session/NAME/VERB ARGS...   VERB (step, generate, reset, ...) on the named session NAME, for
+                                                        one-shot senders (same as a bundle of the two)
+    /rnnlab/snapshot NAME       -> /rnnlab/ack "snapshot" NAME  (keep the state, prediction, settings)
+    /rnnlab/restore NAME        -> /rnnlab/ack "restore" NAME   (go back to that moment)
+    /rnnlab/candidates K        -> /rnnlab/ack "candidates" K   (each /rnnlab/output is then followed by
+                                                        /rnnlab/candidates (i id, s token, f p) x K,
+                                                        likeliest first; 0: off; token models)
+    /rnnlab/state N             -> /rnnlab/ack "state" N        (each /rnnlab/output is then followed by
+                                                        /rnnlab/state f x N, the top layer's first N
+                                                        hidden units; 0: off)
     anything malformed          -> /rnnlab/error REASON
 
 /rnnlab/output is (id i, token s, text s) for token models; the values (f...) for series, then the
@@ -33,10 +46,12 @@ from pythonosc.osc_packet import OscPacket, ParseError
 
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.protocol import InputError
-from rnnlab.serve.sessions import EngineFailed
+from rnnlab.serve.protocol import MAX_STATE, MAX_TOP, InputError
+from rnnlab.serve.sessions import EngineFailed, check_name
 
 REPLY_PORTS_KEPT = 4096          # senders whose /rnnlab/reply port is remembered (least recently set go first)
+NAMES_KEPT = 4096                # senders whose /rnnlab/session name is remembered (least recently set go first)
+VERBS = ("step", "generate", "stop", "reset", "model", "set", "snapshot", "restore", "candidates", "state")
 
 def message(address: str, *args) -> bytes:
     builder = OscMessageBuilder(address)
@@ -73,6 +88,7 @@ class OscProtocol(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task] = set()
         self.generating: dict[str, set[asyncio.Future]] = {}      # each sender's running /rnnlab/generate
+        self.names: OrderedDict[str, str] = OrderedDict()          # sender -> the session it named
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -107,20 +123,41 @@ class OscProtocol(asyncio.DatagramProtocol):
                 print(f"rnnlab serve: an OSC message failed: {err!r}", file=sys.stderr)
                 self.send(sender, key, "/rnnlab/error", f"internal error: {type(err).__name__}")
 
-    def session(self, key: str):
+    def session(self, key: str, name: str | None = None):
+        name = name or self.names.get(key)
+        if name is not None:
+            return self.hub.sessions.named(name)[0]
         return self.hub.sessions.get(key) or self.hub.sessions.create(key)
 
+    def send_output(self, sender, key: str, out: dict) -> None:
+        self.send(sender, key, "/rnnlab/output", *output_args(out))
+        if "candidates" in out:
+            self.send(sender, key, "/rnnlab/candidates",
+                      *[v for c in out["candidates"] for v in (c["id"], c["token"], c["p"])])
+        if "state" in out:
+            self.send(sender, key, "/rnnlab/state", *out["state"])
+
+    @staticmethod
+    def output_extras(session, model) -> dict:
+        top = session.extras.get("top") if model.kind == "tokens" else None
+        return {"top": top, "state": session.extras.get("state")}
+
     async def dispatch(self, address: str, args: list, sender, key: str) -> None:
-        hub = self.hub
+        hub, name = self.hub, None
+        if address.startswith("/rnnlab/session/"):         # /rnnlab/session/NAME/VERB
+            parts = address.split("/")
+            if len(parts) != 5 or parts[4] not in VERBS:
+                raise InputError(f"{address[:80]}: write /rnnlab/session/NAME/VERB, VERB one of {', '.join(VERBS)}")
+            name, address = check_name(parts[3]), "/rnnlab/" + parts[4]
         if address == "/rnnlab/step":
-            session = self.session(key)
+            session = self.session(key, name)
             model = hub.model(session.default_model)
-            out = await hub.step(session, None, self.step_input(model, args))
-            self.send(sender, key, "/rnnlab/output", *output_args(out))
+            out = await hub.step(session, None, self.step_input(model, args), **self.output_extras(session, model))
+            self.send_output(sender, key, out)
         elif address == "/rnnlab/generate":
             n = whole(args[0], "n") if args else 16
             interval = args[1] if len(args) > 1 else 0
-            playing = asyncio.ensure_future(self.play(self.session(key), n, interval, sender, key))
+            playing = asyncio.ensure_future(self.play(self.session(key, name), n, interval, sender, key))
             self.generating.setdefault(key, set()).add(playing)
             try:
                 count = await playing
@@ -135,12 +172,12 @@ class OscProtocol(asyncio.DatagramProtocol):
                 playing.cancel()
             self.send(sender, key, "/rnnlab/ack", "stop")
         elif address == "/rnnlab/reset":
-            hub.reset(self.session(key))
+            hub.reset(self.session(key, name))
             self.send(sender, key, "/rnnlab/ack", "reset")
         elif address == "/rnnlab/model":
-            name = args[0] if args else None
-            model = hub.model(name if isinstance(name, str) else "")
-            self.session(key).default_model = model.name
+            wanted = args[0] if args else None
+            model = hub.model(wanted if isinstance(wanted, str) else "")
+            self.session(key, name).default_model = model.name
             self.send(sender, key, "/rnnlab/ack", "model", model.name)
         elif address == "/rnnlab/set":
             if len(args) != 2 or args[0] not in LIVE_SETTINGS:
@@ -148,8 +185,46 @@ class OscProtocol(asyncio.DatagramProtocol):
             value = args[1]
             if SETTING_TYPES[args[0]] is bool and value in (0, 1):      # OSC senders often have no booleans
                 value = bool(value)
-            self.session(key).configure({args[0]: value})
+            self.session(key, name).configure({args[0]: value})
             self.send(sender, key, "/rnnlab/ack", "set", args[0])
+        elif address == "/rnnlab/session":
+            if len(args) > 1 or (args and not isinstance(args[0], str)):
+                raise InputError("/rnnlab/session takes one name (s), or nothing to go back to this sender's own")
+            if args:
+                hub.sessions.named(args[0])              # checks the name, makes the session
+                self.names[key] = args[0]
+                self.names.move_to_end(key)
+                while len(self.names) > NAMES_KEPT:
+                    self.names.popitem(last=False)
+            else:
+                self.names.pop(key, None)
+            self.send(sender, key, "/rnnlab/ack", "session", *args)
+        elif address in ("/rnnlab/snapshot", "/rnnlab/restore"):
+            verb = address.rsplit("/", 1)[1]
+            if len(args) != 1 or not isinstance(args[0], str):
+                raise InputError(f"{address} takes one name (s)")
+            session = self.session(key, name)
+            if verb == "snapshot":
+                session.snapshot(args[0], hub.settings.max_snapshots)
+            else:
+                async with session.lock:
+                    session.restore(args[0])
+            self.send(sender, key, "/rnnlab/ack", verb, args[0])
+        elif address in ("/rnnlab/candidates", "/rnnlab/state"):
+            verb = address.rsplit("/", 1)[1]
+            most = MAX_TOP if verb == "candidates" else MAX_STATE
+            count = whole(args[0], verb) if len(args) == 1 else -1
+            if not 0 <= count <= most:
+                raise InputError(f"{address} takes one number from 0 (off) to {most}")
+            session = self.session(key, name)
+            if verb == "candidates" and count and hub.model(session.default_model).kind != "tokens":
+                raise InputError("/rnnlab/candidates is for token models")
+            extras_key = "top" if verb == "candidates" else "state"
+            if count:
+                session.extras[extras_key] = count
+            else:
+                session.extras.pop(extras_key, None)
+            self.send(sender, key, "/rnnlab/ack", verb, count)
         elif address == "/rnnlab/reply":
             port = whole(args[0], "the port") if len(args) == 1 else None
             if port is None or not 0 < port < 65536:
@@ -162,16 +237,18 @@ class OscProtocol(asyncio.DatagramProtocol):
         elif address == "/rnnlab/models":
             self.send(sender, key, "/rnnlab/models", *hub.models)
         else:
-            raise InputError(f"unknown address {address}; see /rnnlab/step, /rnnlab/generate, /rnnlab/stop, "
-                             "/rnnlab/reset, /rnnlab/model, /rnnlab/set, /rnnlab/reply, /rnnlab/models")
+            raise InputError(f"unknown address {address[:80]}; see /rnnlab/step, /rnnlab/generate, /rnnlab/stop, "
+                             "/rnnlab/reset, /rnnlab/model, /rnnlab/set, /rnnlab/reply, /rnnlab/models, "
+                             "/rnnlab/session, /rnnlab/snapshot, /rnnlab/restore, /rnnlab/candidates, /rnnlab/state")
 
     async def play(self, session, n, interval, sender, key: str) -> int:
         """Send n outputs of the model playing on its own; /rnnlab/stop cuts it short. Answers how many."""
         count = 0
         try:
-            async for out in self.hub.stream(session, None, n, interval):
+            extras = self.output_extras(session, self.hub.model(session.default_model))
+            async for out in self.hub.stream(session, None, n, interval, **extras):
                 count += 1
-                self.send(sender, key, "/rnnlab/output", *output_args(out))
+                self.send_output(sender, key, out)
         except asyncio.CancelledError:          # /rnnlab/stop from this sender
             pass
         return count

@@ -7,7 +7,12 @@ continuations; the server knows models only through this interface.
 
 from __future__ import annotations
 
+import torch
+
 from rnnlab.models.recurrent import State
+
+MAX_TOP = 50        # most candidates a step may ask for
+MAX_STATE = 64      # most state units a step may ask for
 
 
 class InputError(ValueError):
@@ -34,6 +39,16 @@ class ServedModel:
 
     def initial_state(self) -> State:
         return self.model.initial_state(1)
+
+    def candidates(self, params: torch.Tensor, settings, k: int) -> list[dict]:
+        """The k likeliest next outputs with their probabilities, most likely first (token models)."""
+        raise InputError(f"{self.name} is a {self.kind} model: it has no list of likeliest tokens")
+
+    def state_vector(self, state: State, units: int) -> list[float]:
+        """The first `units` units of the top layer's hidden state (h for an LSTM), for visuals."""
+        top = state[-1]
+        hidden = top[0] if isinstance(top, tuple) else top
+        return [round(float(v), 6) for v in hidden.reshape(-1)[:units].float().cpu()]
 
     def generate(self, prime, config, limit: int) -> dict:
         """A whole continuation from a fresh state (the engine's thread calls this)."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import queue
+import re
 import secrets
 import threading
 import time
@@ -39,6 +41,8 @@ class ServeSettings:
     session_idle_s: float = 600.0        # HTTP and OSC sessions are forgotten after this long unused
     max_interval_ms: int = 5000          # slowest allowed stream pacing
     max_batch: int = 64                  # one-step requests run together (1: one at a time)
+    max_named_sessions: int | None = None  # sessions named by clients (None: max_sessions); LRU evicted
+    max_snapshots: int = 16              # snapshots kept per session (the oldest goes first)
 
 
 def quantized(model: torch.nn.Module):
@@ -116,6 +120,26 @@ class Session:
     tracks: dict[str, Track] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)     # oldest first
+    extras: dict[str, int] = field(default_factory=dict)              # OSC: {"top": K, "state": N} on each output
+
+    def snapshot(self, name: str, limit: int) -> str | None:
+        """Keep this moment as `name`; answers the name of the snapshot dropped to stay within `limit`."""
+        check_name(name, "a snapshot name")
+        self.snapshots.pop(name, None)
+        dropped = None
+        while len(self.snapshots) >= max(1, limit):
+            dropped = next(iter(self.snapshots))
+            del self.snapshots[dropped]
+        self.snapshots[name] = snapshot_of(self)
+        return dropped
+
+    def restore(self, name: str) -> None:
+        check_name(name, "a snapshot name")
+        if name not in self.snapshots:
+            held = ", ".join(self.snapshots) or "none"
+            raise InputError(f"no snapshot {name!r} in this session (it holds: {held[:300]})")
+        restore_snapshot(self, self.snapshots[name])
 
     def track(self, model: ServedModel) -> Track:
         if model.name not in self.tracks:
@@ -134,16 +158,63 @@ class Session:
                                    if self.settings.seed is not None else None)
 
 
+def _clone_state(state: State) -> State:
+    return map_state(state, lambda t: t.clone())
+
+
+@dataclass
+class Snapshot:
+    """A session's moment: per model its state, pending prediction and random stream; its settings."""
+
+    tracks: dict[str, tuple]
+    settings: SamplingConfig
+    default_model: str
+
+
+NAME = re.compile(r"[A-Za-z0-9_.~-]{1,64}")
+
+
+def check_name(name, what: str = "a session name") -> str:
+    """A client's name for a session or a snapshot: 1 to 64 letters, digits, '_', '-', '.', '~'."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        shown = repr(name)[:40] if isinstance(name, str) else type(name).__name__
+        raise InputError(f"{what} is 1 to 64 characters among A-Z a-z 0-9 _ - . ~ (got {shown})")
+    return name
+
+
+def snapshot_of(session: "Session") -> Snapshot:
+    tracks = {name: (_clone_state(t.state), None if t.params is None else t.params.clone(),
+                     None if t.generator is None else t.generator.get_state())
+              for name, t in session.tracks.items()}
+    return Snapshot(tracks, dataclasses.replace(session.settings), session.default_model)
+
+
+def restore_snapshot(session: "Session", snap: Snapshot) -> None:
+    session.tracks.clear()
+    for name, (state, params, generator_state) in snap.tracks.items():
+        generator = None
+        if generator_state is not None:
+            generator = torch.Generator(device=_first_tensor(state).device)
+            generator.set_state(generator_state.clone())
+        session.tracks[name] = Track(_clone_state(state), None if params is None else params.clone(), generator)
+    session.settings = dataclasses.replace(snap.settings)
+    session.default_model = snap.default_model
+
+
 def _first_tensor(state: State) -> torch.Tensor:
     return state[0][0] if isinstance(state[0], tuple) else state[0]
 
 
 def kind_of(key: str) -> str:
-    """Which kind of client a session key belongs to: "ws", "osc" or "http"."""
-    return "ws" if key.startswith("ws:") else "osc" if key.startswith("osc:") else "http"
+    """Which kind of client a session key belongs to: "ws", "osc", "named" or "http"."""
+    for prefix, kind in (("ws:", "ws"), ("osc:", "osc"), ("name:", "named")):
+        if key.startswith(prefix):
+            return kind
+    return "http"
 
 
-KIND_NAMES = {"ws": "WebSocket", "osc": "OSC", "http": "HTTP"}
+KIND_NAMES = {"ws": "WebSocket", "osc": "OSC", "http": "HTTP", "named": "named"}
+EVICTED = ("osc", "named")          # pools that forget their least recently used session when full
 
 
 class SessionStore:
@@ -159,6 +230,8 @@ class SessionStore:
     def limit(self, kind: str) -> int:
         if kind == "osc" and self.settings.max_osc_sessions is not None:
             return self.settings.max_osc_sessions
+        if kind == "named" and self.settings.max_named_sessions is not None:
+            return self.settings.max_named_sessions
         return self.settings.max_sessions
 
     def count(self, kind: str) -> int:
@@ -170,7 +243,7 @@ class SessionStore:
         kind, limit = kind_of(key), self.limit(kind_of(key))
         same = [s for k, s in self.sessions.items() if kind_of(k) == kind]
         if len(same) >= limit:
-            if kind != "osc":
+            if kind not in EVICTED:
                 raise CapacityError(f"the server holds its limit of {limit} {KIND_NAMES[kind]} sessions; "
                                     "close one or try later")
             for old in sorted(same, key=lambda s: (s.lock.locked(), s.last_used))[:len(same) - limit + 1]:
@@ -186,6 +259,16 @@ class SessionStore:
             return None
         session.last_used = time.monotonic()
         return session
+
+    def named(self, name) -> tuple[Session, bool]:
+        """The session a client named (made if new: then True); it outlives the connections that use it
+        until idle for session_idle_s, or until the named pool, when full, forgets it as least recently used."""
+        key = "name:" + check_name(name)
+        self.expire()
+        session = self.get(key)
+        if session is not None:
+            return session, False
+        return self.create(key), True
 
     def drop(self, key: str) -> bool:
         return self.sessions.pop(key, None) is not None

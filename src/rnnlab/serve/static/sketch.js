@@ -1,6 +1,7 @@
-// rnnlab live page (p5.js, global mode). Two WebSocket connections to /ws, each with its own
-// recurrent state on the server: one streams text or note tokens, one continues mouse drawings.
-// What arrives and what was drawn is kept in window.rnnlabPage, so a test can compare the two.
+// rnnlab live page (p5.js, global mode). Two connections through the browser client /rnnlab.js,
+// each with its own recurrent state on the server: one streams text or note tokens, one continues
+// mouse drawings (each reconnects on its own should the server restart). What arrives and what was
+// drawn is kept in window.rnnlabPage, so a test can compare the two.
 
 const PANEL = 450, HEIGHT = 420, NOTE_STRIP = 90;
 const page = window.rnnlabPage = {
@@ -8,25 +9,20 @@ const page = window.rnnlabPage = {
   text: { model: null, received: "", drawn: "", notes: [] },
   strokes: { model: null, user: [], received: [], segments: [], drawnSegments: 0 },
 };
-let textSocket = null, strokeSocket = null, pen = null, userStart = null;
+let textModel = null, strokeModel = null, pen = null, userStart = null;
 
 function wsUrl() { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws"; }
 function status(line) { document.getElementById("status").textContent = line; }
+function complain(error) { status("server: " + error.message); }
 
-function connect(onMessage) {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(wsUrl());
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "hello") resolve(socket);
-      else if (message.type === "error") status("server: " + message.error);
-      else onMessage(message);
-    };
-    socket.onclose = () => status("connection closed");
-  });
+async function connect(onOutput) {
+  const model = await rnnlab.connect(wsUrl());
+  model.on("output", onOutput);
+  model.on("error", complain);
+  model.on("reconnecting", () => status("connection lost; reconnecting…"));
+  model.on("open", (event) => { if (event.reconnected) status("reconnected"); });
+  return model;
 }
-
-function send(socket, message) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(message)); }
 
 // ---- notes: event tokens such as Pitch_60, NOTE_ON_60 or note_on_60 become bars ----------------
 function notePitch(token) {
@@ -58,15 +54,15 @@ async function start() {
   const strokeModels = listing.models.filter((m) => m.kind === "strokes");
   fillSelect("token-model", tokenModels, (name) => (page.text.model = name));
   fillSelect("stroke-model", strokeModels, (name) => (page.strokes.model = name));
-  textSocket = await connect(onTextMessage);
-  strokeSocket = await connect(onStrokeMessage);
+  textModel = await connect(onTextMessage);
+  strokeModel = await connect(onStrokeMessage);
   document.getElementById("play").onclick = play;
   document.getElementById("clear-text").onclick = () => { page.text.received = ""; page.text.notes = []; };
   document.getElementById("clear-drawing").onclick = clearDrawing;
   const slider = document.getElementById("temperature");
   slider.oninput = () => {
     document.getElementById("temperature-value").textContent = slider.value;
-    for (const socket of [textSocket, strokeSocket]) send(socket, { type: "set", temperature: Number(slider.value) });
+    for (const model of [textModel, strokeModel]) model.set({ temperature: Number(slider.value) }).catch(complain);
   };
   slider.oninput();
   page.ready = true;
@@ -85,8 +81,8 @@ function fillSelect(id, models, choose) {
 // Public so a test (or the console) can drive the page: window.rnnlabPlay(200, 30).
 function play(n = 300, interval = 30) {
   if (!page.text.model) return status("no text or note model is served");
-  send(textSocket, { type: "reset", model: page.text.model });
-  send(textSocket, { type: "stream", model: page.text.model, n: typeof n === "number" ? n : 300, interval_ms: interval });
+  textModel.reset(page.text.model).catch(complain);
+  textModel.stream({ model: page.text.model, n: typeof n === "number" ? n : 300, interval }).catch(complain);
 }
 window.rnnlabPlay = play;
 
@@ -131,9 +127,9 @@ function sendDrawing(n = 60) {
   userStart = { x: previous.x, y: previous.y, down: true };
   pen = null;
   page.strokes.received = []; page.strokes.segments = [];
-  send(strokeSocket, { type: "reset", model: page.strokes.model });
-  send(strokeSocket, { type: "step", model: page.strokes.model, input: rows });
-  send(strokeSocket, { type: "stream", model: page.strokes.model, n, interval_ms: 15 });
+  strokeModel.reset(page.strokes.model).catch(complain);
+  strokeModel.feed(rows, { model: page.strokes.model }).catch(complain);
+  strokeModel.stream({ model: page.strokes.model, n, interval: 15 }).catch(complain);
 }
 window.rnnlabSendDrawing = sendDrawing;
 

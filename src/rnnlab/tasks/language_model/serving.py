@@ -74,6 +74,16 @@ class TokenModel(ServedModel):
     def feed(self, sampled: torch.Tensor) -> torch.Tensor:
         return sampled.view(1, 1)
 
+    def candidates(self, params: torch.Tensor, settings: SamplingConfig, k: int) -> list[dict]:
+        """The k likeliest next tokens, most likely first, with their probabilities at the session's
+        temperature (1 under greedy) before top_k / top_p trim the list."""
+        logits = params.float().view(-1)
+        if not settings.greedy:
+            logits = logits / settings.temperature
+        probs, ids = logits.softmax(-1).topk(min(k, logits.numel()))
+        return [{"id": int(i), "token": self.vocab.tokens[int(i)], "text": self.piece(self.vocab.tokens[int(i)]),
+                 "p": float(p)} for p, i in zip(probs.tolist(), ids.tolist())]
+
     def decode(self, sampled: torch.Tensor) -> dict:
         token_id = int(sampled.view(-1)[0])
         token = self.vocab.tokens[token_id]
