@@ -8,7 +8,8 @@
   gives the next token's logits and the state after it: what `LanguageModel.step_logits` does.
 - `vocab.json`: the tokens (id = position), how they join back into text (`level`: char, word,
   ja or events), the state tensors' names and shapes, the token to start from and `<unk>`'s id.
-- `meta.json`: where it came from (run, checkpoint, cell, sizes, opset, exporter).
+- `meta.json`: where it came from (the run folder's name, not its path: the folder may be published;
+  checkpoint, cell, sizes, opset, exporter).
 
 With `--page` the browser page (examples/browser) is copied beside them, and onnxruntime-web's
 files too when they are installed (`npm install` in examples/browser).
@@ -124,7 +125,7 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
                "state": [{"name": n, "shape": s} for n, s in zip(names, shapes)]}
     (folder / "vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     m = config.model
-    meta = {"format": FORMAT, "run": str(trained.run.path.resolve()), "checkpoint": which, "cell": m.cell,
+    meta = {"format": FORMAT, "run": trained.run.path.resolve().name, "checkpoint": which, "cell": m.cell,
             "layers": m.layers, "hidden": m.hidden, "embed": m.embed_size, "vocabulary": len(vocab),
             "opset": OPSET, "exporter": "torch.onnx (TorchScript)", "torch": torch.__version__}
     (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
