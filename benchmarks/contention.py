@@ -1,9 +1,9 @@
-"""Speed under contention: each workload at --threads 1, 2 and the default, with 0, 1 and 2 other
-busy processes on the machine.
+"""Speed under contention: each workload at 1 and 2 threads, PyTorch's default and rnnlab's (a thread
+tuner timing the work), with 0, 1 and 2 other busy processes on the machine.
 
 A busy process is a Python loop that never sleeps, as a browser tab or a compile would be. Each
-cell runs the workload in a fresh process for a fixed time and prints its rate; the default
-column is what a user gets without choosing. Workloads are synthetic (no data needed):
+cell runs the workload in a fresh process for a fixed time and prints its rate; the rnnlab
+default column is what a user gets without choosing. Workloads are synthetic (no data needed):
 
     serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary (ms/step)
     train-lm      training steps of a 2x200 LSTM language model, bptt 35, batch 20 (words/s)
@@ -28,8 +28,8 @@ WORKLOAD = r'''
 import json, sys, time
 import torch
 threads, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-if threads:
-    torch.set_num_threads(threads)
+from rnnlab.train.threads import timed, tuner_for
+tuner = tuner_for(threads) if threads >= 0 else None     # -1: PyTorch's own default, every core
 from rnnlab.config import ModelConfig, RunConfig, DataConfig, TrainConfig, Seq2SeqConfig
 torch.manual_seed(0)
 if kind == "serve-step":
@@ -68,7 +68,8 @@ else:
 step(); step()
 done, started = 0, time.perf_counter()
 while time.perf_counter() - started < seconds:
-    done += step()
+    with timed(tuner):
+        done += step()
 elapsed = time.perf_counter() - started
 print(json.dumps({"rate": done / elapsed, "threads": torch.get_num_threads()}))
 '''
@@ -93,10 +94,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per cell")
     parser.add_argument("--loads", type=int, nargs="+", default=[0, 1, 2], help="other busy processes")
     parser.add_argument("--workloads", nargs="+", default=list(UNITS), choices=list(UNITS))
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 0], help="0: the default")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, -1, 0],
+                        help="thread counts; -1: PyTorch's default (every core), 0: rnnlab's (tuned)")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} CPUs; {args.seconds:g} s per cell; 0 threads = the default")
-    headings = [f"threads {threads or 'default'}" for threads in args.threads]
+    print(f"{os.cpu_count()} CPUs; {args.seconds:g} s per cell; (n) = the thread count at the end")
+    headings = [{0: "rnnlab default", -1: "torch default"}.get(t, f"threads {t}") for t in args.threads]
     print(f"{'workload':12} {'busy':>4} " + " ".join(f"{heading:>16}" for heading in headings))
     for kind in args.workloads:
         for load in args.loads:

@@ -25,6 +25,7 @@ from rnnlab.scratch import commands as scratch
 from rnnlab.tasks import registry
 from rnnlab.tasks.dialogue import commands as dialogue
 from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
+from rnnlab.tasks.language_model import export
 from rnnlab.tasks.seq2seq import commands as seq2seq
 from rnnlab.tasks.word2vec import commands as word2vec
 
@@ -320,7 +321,7 @@ COMMANDS: dict[str, Command] = {
                        "picture of a model's gates and states over a text or a MIDI file"),
     "toy": Command(scratch.add_toy_arguments, scratch.cmd_toy, "toy tasks trained with the NumPy engine"),
     "export": Command(add_export_arguments,
-                      lambda args: __import__("rnnlab.tasks.language_model.export", fromlist=["x"]).cmd_export(args),
+                      export.cmd_export,
                       "write a text or MIDI-event run's one-step model as ONNX for a browser (onnxruntime-web)"),
 }
 

@@ -13,6 +13,7 @@ import torch
 
 from rnnlab.errors import RnnlabError
 from rnnlab.models.recurrent import select_state
+from rnnlab.train.threads import ThreadTuner, timed
 
 
 def setting(default, help: str, live: bool = True):
@@ -138,9 +139,10 @@ def prime(model, prime_ids: list[int], device) -> tuple[torch.Tensor, list]:
 
 @torch.no_grad()
 def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None,
-           on_token=None) -> list[int]:
+           on_token=None, threads: ThreadTuner | None = None) -> list[int]:
     """Token ids continuing the prime (prime not included); `on_token(id)` hears each as it is drawn
-    (not for beam search, whose tokens are known only at the end)."""
+    (not for beam search, whose tokens are known only at the end); `threads` times the steps to pick
+    the CPU thread count."""
     config.validate()
     if config.beam > 1:
         return beam_search(model, prime_ids, config.length, config.beam, device)
@@ -156,7 +158,8 @@ def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id:
             on_token(out[-1])
         if stop_id is not None and out[-1] == stop_id:
             break
-        logits, state = model.step_logits(token.view(1, 1), state)
+        with timed(threads):
+            logits, state = model.step_logits(token.view(1, 1), state)
     return out
 
 

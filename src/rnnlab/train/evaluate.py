@@ -8,6 +8,7 @@ import torch
 
 from rnnlab.data.streams import batchify, windows
 from rnnlab.errors import RnnlabError
+from rnnlab.train.threads import ThreadTuner, timed
 
 
 def usable_batch_size(tokens: int, requested: int) -> int:
@@ -18,8 +19,10 @@ def usable_batch_size(tokens: int, requested: int) -> int:
 
 
 @torch.no_grad()
-def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device) -> dict:
-    """Mean NLL (nats/token) and perplexity of `ids` read as `batch_size` parallel streams."""
+def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device,
+                    threads: ThreadTuner | None = None) -> dict:
+    """Mean NLL (nats/token) and perplexity of `ids` read as `batch_size` parallel streams; `threads`
+    times the windows to pick the CPU thread count (None: the count as it is)."""
     was_training = model.training
     model.eval()
     batch_size = usable_batch_size(ids.size(0), batch_size)
@@ -27,7 +30,8 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device
     state = model.initial_state(batch_size)
     total, count = 0.0, 0
     for _, inputs, targets in windows(data, bptt):
-        out = model(inputs.to(device), state, targets.to(device))
+        with timed(threads):
+            out = model(inputs.to(device), state, targets.to(device))
         total += out.nll_sum.item()
         count += out.tokens
         state = out.state

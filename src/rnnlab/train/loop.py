@@ -27,6 +27,7 @@ from rnnlab.train.callbacks import Callback
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement, broadcast_flag, gather_objects
 from rnnlab.train.optim import Schedule, make_optimizer
+from rnnlab.train.threads import timed, tuner_for
 
 
 EARLY_STOP_MARGIN = 1e-4        # relative gain an epoch must make to count as progress
@@ -104,6 +105,7 @@ class Trainer:
         self.schedule = Schedule(self.optimizer, config)
         self.progress = Progress()
         self.carry = None
+        self.threads = tuner_for(config.threads)         # --threads 0: timed, the faster count kept
 
     # ---- checkpoints -------------------------------------------------------------------
     def save(self, path) -> None:
@@ -184,16 +186,17 @@ class Trainer:
 
     def train_step(self, batch) -> StepResult:
         carry = detach_state(self.carry) if self.carry is not None else None       # truncated BPTT: cut the graph
-        result = self.objective.step(self.model, batch, carry, self.progress.step)
-        self.optimizer.zero_grad(set_to_none=True)
-        result.loss.backward()
-        if self.config.clip:
-            torch.nn.utils.clip_grad_norm_(self.raw_model.parameters(), self.config.clip)
-        for group in self.optimizer.param_groups:
-            group["lr"] *= result.lr_scale
-        self.optimizer.step()
-        for group in self.optimizer.param_groups:
-            group["lr"] /= result.lr_scale
+        with timed(self.threads):
+            result = self.objective.step(self.model, batch, carry, self.progress.step)
+            self.optimizer.zero_grad(set_to_none=True)
+            result.loss.backward()
+            if self.config.clip:
+                torch.nn.utils.clip_grad_norm_(self.raw_model.parameters(), self.config.clip)
+            for group in self.optimizer.param_groups:
+                group["lr"] *= result.lr_scale
+            self.optimizer.step()
+            for group in self.optimizer.param_groups:
+                group["lr"] /= result.lr_scale
         self.carry = result.carry
         self.progress.step += 1
         return result

@@ -8,6 +8,7 @@ from rnnlab.tasks.language_model.data import encode, read_splits
 from rnnlab.data.text import read_text_source
 from rnnlab.errors import RnnlabError
 from rnnlab.train.evaluate import evaluate_stream
+from rnnlab.train.threads import tuner_for
 
 
 def evaluate_run(trained, split: str = "test", data_file: str | None = None, batch_size: int = 1) -> dict:
@@ -22,7 +23,7 @@ def evaluate_run(trained, split: str = "test", data_file: str | None = None, bat
         raise RnnlabError(f"{source}: has {len(tokens)} tokens to evaluate; need at least 2")
     ids = encode(trained.vocab, tokens)
     unknown = int((ids == trained.vocab.unk_id).sum())
-    result = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device)
+    result = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device, tuner_for(0))
     result.update({"split": None if data_file else split, "data": source, "unknown_tokens": unknown,
                    "level": config.data.level})
     return result

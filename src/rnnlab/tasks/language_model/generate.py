@@ -7,6 +7,7 @@ import sys
 from rnnlab.data.tokenize import EOS
 from rnnlab.generate.sampling import SamplingConfig, sample, sampling_from_args
 from rnnlab.generate.stepper import fast_model
+from rnnlab.train.threads import tuner_for
 
 
 def prime_tokens(tokenizer, vocab, prime: str) -> list[str]:
@@ -42,7 +43,8 @@ def generate_text(trained, prime: str, config: SamplingConfig, precision: str = 
 
     if streaming:
         write(tokenizer.join(shown_prime))
-    ids = sample(model, prime_ids, config, trained.device, on_token=stream if streaming else None)
+    ids = sample(model, prime_ids, config, trained.device, on_token=stream if streaming else None,
+                 threads=tuner_for(0))
     text = tokenizer.join(shown_prime + vocab.decode(ids))
     if write is not None and not streaming:
         write(text)

@@ -1,0 +1,72 @@
+"""The thread tuner keeps the faster thread count, drops a hopeless one fast and looks again later."""
+
+from __future__ import annotations
+
+import torch
+
+from rnnlab.train.threads import ThreadTuner, timed, tuner_for
+
+
+class FakeClock:
+    """Time that moves by what the current thread count costs, as the load says."""
+
+    def __init__(self, cost: dict[int, float]):
+        self.cost, self.now, self.pending = cost, 0.0, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.pending
+        self.pending = 0.0
+        return self.now
+
+
+def run(tuner: ThreadTuner, clock: FakeClock, calls: int) -> list[int]:
+    used = []
+    for _ in range(calls):
+        with tuner.timed():
+            clock.pending = clock.cost[torch.get_num_threads()]
+            used.append(torch.get_num_threads())
+    return used
+
+
+def test_the_faster_count_is_kept_and_a_slow_one_costs_few_calls():
+    before = torch.get_num_threads()
+    try:
+        busy = FakeClock({1: 0.010, 2: 0.100})             # another program holds a core: 2 threads collapse
+        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=busy)
+        used = run(tuner, busy, 60)
+        assert tuner.best == 1 and used[-1] == 1
+        assert used.count(2) <= 1                          # dropped on its first call
+        idle = FakeClock({1: 0.010, 2: 0.006})
+        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=idle)
+        used = run(tuner, idle, 60)
+        assert tuner.best == 2 and used[-40:] == [2] * 40
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_it_looks_again_when_the_machine_changes():
+    before = torch.get_num_threads()
+    try:
+        clock = FakeClock({1: 0.010, 2: 0.006})
+        tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
+        run(tuner, clock, 30)
+        assert tuner.best == 2
+        clock.cost = {1: 0.010, 2: 0.100}                  # a busy program starts: 2 threads now far slower
+        used = run(tuner, clock, 40)
+        assert tuner.best == 1 and used[-20:] == [1] * 20
+        clock.cost = {1: 0.010, 2: 0.006}                  # it stops: found again at the next regular look
+        tuner.every = 20
+        used = run(tuner, clock, 80)
+        assert tuner.best == 2 and used[-10:] == [2] * 10
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_an_explicit_thread_count_is_set_once_and_not_tuned():
+    before = torch.get_num_threads()
+    try:
+        assert tuner_for(1) is None and torch.get_num_threads() == 1
+        with timed(None):
+            pass
+    finally:
+        torch.set_num_threads(before)
