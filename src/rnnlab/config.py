@@ -108,7 +108,7 @@ class TrainConfig:
     checkpoint_every: int = option(200, "also save the last checkpoint every N steps (0: epochs only)")
     activation_reg: float = option(0.0, "AR: L2 penalty on the last layer's outputs (AWD alpha)")
     temporal_reg: float = option(0.0, "TAR: L2 penalty on output differences over time (AWD beta)")
-    threads: int = option(0, "CPU threads (0: PyTorch default)")
+    threads: int = option(0, "CPU threads (0: rnnlab times the work and keeps the faster of one thread and every core)")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
     tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
