@@ -105,3 +105,30 @@ def test_it_reconnects_when_the_socket_drops_and_when_the_server_restarts(runs, 
         assert page.evaluate("model.connected") is True
         assert page.evaluate("model.generate({ prime: 'the ', length: 5 }).then((o) => o.tokens.length)") == 5
     assert not errors
+
+
+def test_the_p5_example_shows_the_next_tokens(runs, browser):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "examples" / "p5" / "next_tokens"
+    with live_server([runs["chars"]]) as (app, port, _osc):
+        html = (folder / "index.html").read_text(encoding="utf-8").replace("http://127.0.0.1:8765",
+                                                                          f"http://127.0.0.1:{port}")
+        sketch = (folder / "sketch.js").read_text(encoding="utf-8")
+        html = html.replace('<script src="sketch.js"></script>',
+                            f'<script>window.RNNLAB_SERVER = "ws://127.0.0.1:{port}/ws";\n{sketch}</script>')
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(30000)
+        page.goto(f"http://127.0.0.1:{port}/rnnlab.js")
+        page.set_content(html)
+        page.wait_for_function("typeof model !== 'undefined' && model && model.sessionName === 'next-tokens'")
+        page.keyboard.type("the c")
+        page.wait_for_function("window.nextTokens.outputs >= 5")
+        assert app.state.hub.sessions.get("name:next-tokens").settings.temperature == 0.8
+        page.wait_for_timeout(200)                                  # a frame or two drawn
+        bar = page.evaluate("Array.from(get(125, 69))")             # the likeliest token's bar is blue
+        assert bar[2] > 150 and bar[0] < 100, bar
+        assert not errors
+        page.close()

@@ -143,7 +143,7 @@
       message = Object.assign({}, message, { id });
       return new Promise((resolve, reject) => {
         this.pending.set(id, Object.assign({ resolve, reject, sent: false, outputs: [] }, extra || {}));
-        if (this.connected && !this.resuming) this._send(message);
+        if (this.connected && !this.resuming && this.socket.readyState === 1) this._send(message);
         else this.queue.push(message);
       });
     }

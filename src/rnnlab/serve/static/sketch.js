@@ -6,7 +6,7 @@
 const PANEL = 450, HEIGHT = 420, NOTE_STRIP = 90;
 const page = window.rnnlabPage = {
   ready: false, models: [],
-  text: { model: null, received: "", drawn: "", notes: [] },
+  text: { model: null, received: "", count: 0, drawn: "", notes: [] },
   strokes: { model: null, user: [], received: [], segments: [], drawnSegments: 0 },
 };
 let textModel = null, strokeModel = null, pen = null, userStart = null;
@@ -33,6 +33,7 @@ function notePitch(token) {
 function onTextMessage(message) {
   if (message.type !== "output" || message.model !== page.text.model) return;
   page.text.received += message.text;
+  page.text.count += 1;
   const pitch = message.pitch !== undefined ? message.pitch : notePitch(message.token);
   if (pitch !== null) page.text.notes.push({ pitch, step: page.text.notes.length });
 }
@@ -57,7 +58,9 @@ async function start() {
   textModel = await connect(onTextMessage);
   strokeModel = await connect(onStrokeMessage);
   document.getElementById("play").onclick = play;
-  document.getElementById("clear-text").onclick = () => { page.text.received = ""; page.text.notes = []; };
+  document.getElementById("clear-text").onclick = () => {
+    page.text.received = ""; page.text.count = 0; page.text.notes = [];
+  };
   document.getElementById("clear-drawing").onclick = clearDrawing;
   const slider = document.getElementById("temperature");
   slider.oninput = () => {
