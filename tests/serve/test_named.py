@@ -150,6 +150,10 @@ def test_top_and_state_over_http(client):
     assert out["candidates"][0]["id"] == out["id"] and len(out["candidates"]) == 4 and len(out["state"]) == 2
     bad = client.post("/step", json={"input": "the", "top": 99})
     assert bad.status_code == 422 and "from 1 to 50" in bad.json()["detail"]
+    for wrong in ({"top": 2.5}, {"state": "x"}, {"state": 0}, {"top": [1]}, {"model": "wave", "input": [1, 2],
+                                                                              "top": 2}):
+        response = client.post("/step", json={"input": "the", **wrong})
+        assert response.status_code == 422 and response.json()["detail"], (wrong, response.text)
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +210,30 @@ def test_osc_bad_session_messages_get_errors(server, address, args, reason):
     reply = client.ask(address, *args)
     assert reply[0] == "/rnnlab/error" and reason in reply[1][0], reply
     assert client.ask("/rnnlab/step", "a")[0] == "/rnnlab/output"
+
+
+def test_one_shot_osc_senders_share_a_session_through_bundles(server):
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    def bundle(*messages) -> bytes:
+        builder = OscBundleBuilder(IMMEDIATELY)
+        for address, *args in messages:
+            message = OscMessageBuilder(address)
+            for arg in args:
+                message.add_arg(arg)
+            builder.add_content(message.build())
+        return builder.build().dgram
+
+    port = server[2]
+    setup = OscClient(port)
+    setup.send_raw(bundle(("/rnnlab/session", "shared"), ("/rnnlab/set", "greedy", 1), ("/rnnlab/step", "the c"),
+                          ("/rnnlab/snapshot", "start")))
+    replies = [setup.receive() for _ in range(4)]
+    assert [a for a, _ in replies] == ["/rnnlab/ack", "/rnnlab/ack", "/rnnlab/output", "/rnnlab/ack"]
+    answers = []
+    for _ in range(2):                                  # two one-shot senders, each from a new port
+        once = OscClient(port)
+        once.send_raw(bundle(("/rnnlab/session", "shared"), ("/rnnlab/restore", "start"), ("/rnnlab/step", "a")))
+        answers.append([once.receive() for _ in range(3)][-1])
+    assert answers[0] == answers[1] and answers[0][0] == "/rnnlab/output"
