@@ -1,8 +1,8 @@
 """`rnnlab serve`: one process, HTTP JSON + WebSocket (FastAPI on uvicorn) and OSC over UDP.
 
 HTTP: GET /models, POST /generate, POST /step, POST /reset, OpenAPI docs at /docs, the p5.js
-page at /. WebSocket /ws: JSON messages, one recurrent state per connection, freed when it
-closes. OSC: see serve/osc.py. Only the run directories named at start are served; 127.0.0.1
+page at /, the browser client at /rnnlab.js. WebSocket /ws: JSON messages, one recurrent state per
+connection, freed when it closes, or a named session that outlives it. OSC: see serve/osc.py. Only the run directories named at start are served; 127.0.0.1
 unless --host says otherwise.
 """
 

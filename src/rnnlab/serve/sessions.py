@@ -218,10 +218,11 @@ EVICTED = ("osc", "named")          # pools that forget their least recently use
 
 
 class SessionStore:
-    """Sessions in one pool per kind of client (WebSocket, HTTP, OSC), so that one kind never locks out
-    the others. WebSocket sessions end with their socket; idle HTTP and OSC ones expire. A full HTTP or
-    WebSocket pool refuses new sessions; a full OSC pool forgets its least recently used sender (OSC has
-    no connections to close: a sender that sent once may never come back)."""
+    """Sessions in one pool per kind of client (WebSocket, HTTP, OSC, and sessions that clients named),
+    so that one kind never locks out the others. WebSocket sessions end with their socket; idle HTTP,
+    OSC and named ones expire. A full HTTP or WebSocket pool refuses new sessions; a full OSC or named
+    pool forgets its least recently used session (OSC has no connections to close: a sender that sent
+    once may never come back; a named session outlives the connections that used it)."""
 
     def __init__(self, settings: ServeSettings, default_model: str):
         self.settings, self.default_model = settings, default_model
