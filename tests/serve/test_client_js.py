@@ -46,10 +46,10 @@ def open_page(browser, port: int):
 def test_the_script_is_served_as_javascript(runs):
     import urllib.request
 
-    with live_server([runs["chars"]]) as (_, port, _osc):
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/rnnlab.js") as response:
-            assert response.headers["content-type"].startswith("text/javascript")
-            assert b"function connect(" in response.read()
+    with live_server([runs["chars"]]) as (_, port, _osc), \
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/rnnlab.js") as response:
+        assert response.headers["content-type"].startswith("text/javascript")
+        assert b"function connect(" in response.read()
 
 
 def test_generate_predict_feed_reset_stream_and_errors(runs, browser):

@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 import torch
 
 from rnnlab.errors import RnnlabError
-from rnnlab.serve.protocol import CapacityError, InputError, ServedModel
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.models.recurrent import State, map_state
-
-
+from rnnlab.serve.protocol import CapacityError, InputError, ServedModel
 
 
 @dataclass
@@ -71,6 +69,7 @@ def quantized(model: torch.nn.Module):
 def load_models(paths: list[str], device: str = "cpu", quantize: bool = False) -> dict[str, ServedModel]:
     """Open each run directory once; names are the folders' names, made unique."""
     from pathlib import Path
+
     from rnnlab.tasks.registry import task_of_run
 
     models: dict[str, ServedModel] = {}
@@ -182,14 +181,14 @@ def check_name(name, what: str = "a session name") -> str:
     return name
 
 
-def snapshot_of(session: "Session") -> Snapshot:
+def snapshot_of(session: Session) -> Snapshot:
     tracks = {name: (_clone_state(t.state), None if t.params is None else t.params.clone(),
                      None if t.generator is None else t.generator.get_state())
               for name, t in session.tracks.items()}
     return Snapshot(tracks, dataclasses.replace(session.settings), session.default_model)
 
 
-def restore_snapshot(session: "Session", snap: Snapshot) -> None:
+def restore_snapshot(session: Session, snap: Snapshot) -> None:
     session.tracks.clear()
     for name, (state, params, generator_state) in snap.tracks.items():
         generator = None
