@@ -249,6 +249,8 @@ def add_serve_arguments(p) -> None:
     p.add_argument("--max-request-bytes", type=int, default=65536, help="largest HTTP body / WebSocket message")
     p.add_argument("--max-batch", type=int, default=64, help="clients' one-step requests run as one batch (1: off)")
     p.add_argument("--quantize", action="store_true", help="int8 weights (CPU): much faster steps, tiny change in output")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for model steps (0: timed, the faster of one thread and every core kept)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="let web pages from ORIGIN (e.g. https://editor.p5js.org; * for any) call the server "
                         "from a browser; repeatable (default: only pages on localhost / 127.0.0.1)")

@@ -109,3 +109,17 @@ def test_an_engine_that_fails_answers_everyone_and_says_so(runs):
             hub.engine.call(lambda: 1).result(1)
     finally:
         hub.close()
+
+
+def test_the_engine_times_its_steps_per_model_and_batch_size(runs):
+    import torch
+
+    before = torch.get_num_threads()
+    hub = Hub(load_models([str(runs["chars"])]), ServeSettings(threads=1))
+    try:
+        session = hub.sessions.create()
+        assert asyncio.run(asyncio.wait_for(hub.step(session, None, "the"), 10))["type"] == "output"
+        assert list(hub.engine.tuners.values()) == [None] and torch.get_num_threads() == 1   # fixed: no tuner
+    finally:
+        hub.close()
+        torch.set_num_threads(before)

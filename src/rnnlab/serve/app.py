@@ -474,10 +474,13 @@ def cmd_serve(args) -> int:
              if value < 1]
     if small:
         raise RnnlabError(f"{', '.join(small)} must be at least 1")
+    if args.threads < 0:
+        raise RnnlabError("--threads must be 0 (timed) or a number of threads")
     allowed = getattr(args, "allow_origin", None) or []
     Origins(allowed)                                     # a malformed origin: one line, before loading models
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
-                             max_request_bytes=args.max_request_bytes, max_batch=args.max_batch)
+                             max_request_bytes=args.max_request_bytes, max_batch=args.max_batch,
+                             threads=args.threads)
     server: uvicorn.Server | None = None
     failures: list[BaseException] = []
 

@@ -38,7 +38,7 @@ class Hub:
         if not models:
             raise ValueError("serve at least one model")
         self.models, self.settings = models, settings or ServeSettings()
-        self.engine = Engine(self.settings.max_batch, on_failure)
+        self.engine = Engine(self.settings.max_batch, on_failure, self.settings.threads)
         self.sessions = SessionStore(self.settings, next(iter(models)))
 
     def model(self, name: str | None) -> ServedModel:

@@ -24,6 +24,7 @@ import torch
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.models.recurrent import State, map_state
+from rnnlab.train.threads import ThreadTuner, timed, tuner_for
 from rnnlab.serve.protocol import CapacityError, InputError, ServedModel
 
 
@@ -41,6 +42,7 @@ class ServeSettings:
     max_batch: int = 64                  # one-step requests run together (1: one at a time)
     max_named_sessions: int | None = None  # sessions named by clients (None: max_sessions); LRU evicted
     max_snapshots: int = 16              # snapshots kept per session (the oldest goes first)
+    threads: int = 0                     # CPU threads for model calls (0: timed, the faster count kept)
 
 
 def quantized(model: torch.nn.Module):
@@ -330,8 +332,10 @@ class Engine:
     that the server can say so and exit instead of hanging.
     """
 
-    def __init__(self, max_batch: int = 64, on_failure=None):
+    def __init__(self, max_batch: int = 64, on_failure=None, threads: int = 0):
         self.max_batch = max(1, max_batch)
+        self.threads = threads
+        self.tuners: dict[tuple, ThreadTuner | None] = {}    # (model, batch size class) -> its tuner
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.batches = 0                    # batched calls made (for tests and the benchmark)
         self.failure: BaseException | None = None
@@ -426,16 +430,25 @@ class Engine:
         for group in groups.values():
             self._guard(group, lambda g=group: self._batched(g))
 
+    def _tuner(self, model: ServedModel, batch: int) -> ThreadTuner | None:
+        """One tuner per model and batch size class: a lone client's step and twenty clients' batch
+        may want different thread counts."""
+        key = (model.name, min(batch.bit_length(), 6))
+        if key not in self.tuners:
+            self.tuners[key] = tuner_for(self.threads)
+        return self.tuners[key]
+
     def _batched(self, group: list[_Step]) -> list:
         model = group[0].model
-        if len(group) == 1:
-            params, state = model.model.step_logits(group[0].inputs, group[0].state)
-            states = [state]
-        else:
-            self.batches += 1
-            inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
-            params, state = model.model.step_logits(inputs, _stack([job.state for job in group]))
-            states = [_unstack(state, i) for i in range(len(group))]
+        with timed(self._tuner(model, sum(job.inputs.size(1) for job in group))):
+            if len(group) == 1:
+                params, state = model.model.step_logits(group[0].inputs, group[0].state)
+                states = [state]
+            else:
+                self.batches += 1
+                inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
+                params, state = model.model.step_logits(inputs, _stack([job.state for job in group]))
+                states = [_unstack(state, i) for i in range(len(group))]
         samples = self._samples(model, params, group)
         return [(params[i:i + 1], states[i], samples[i]) for i in range(len(group))]
 
