@@ -501,11 +501,14 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--vocab", type=int, default=10000)
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds a reply may take before it counts as an error")
-    parser.add_argument("--warmup", type=float, default=10.0, help="seconds before the RSS reference value")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds before the RSS reference value (default: a quarter of the run, at least 10)")
     parser.add_argument("--rss-tolerance", type=float, default=5.0, help="percent the last RSS may exceed the reference")
     parser.add_argument("--quantize", action="store_true", help="serve with int8 weights")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if args.warmup is None:
+        args.warmup = max(10.0, args.seconds / 4)
     if not 1 <= args.seconds <= 3600 or not 1 <= args.clients <= 60:
         parser.error("--seconds 1..3600, --clients 1..60 (the server holds 64 sessions per kind)")
 
