@@ -111,15 +111,30 @@ def test_an_engine_that_fails_answers_everyone_and_says_so(runs):
         hub.close()
 
 
-def test_the_engine_times_its_steps_per_model_and_batch_size(runs):
+def test_the_engine_picks_threads_where_the_model_runs(runs):
+    """--threads N is set on the engine's thread; by default each model and batch size class gets
+    a tuner that times the steps (one per class, so a batch of many clients is timed apart)."""
     import torch
 
-    before = torch.get_num_threads()
-    hub = Hub(load_models([str(runs["chars"])]), ServeSettings(threads=1))
+    from rnnlab.train.threads import ThreadTuner, usable_cores
+
+    fixed = Hub(load_models([str(runs["chars"])]), ServeSettings(threads=1))
     try:
-        session = hub.sessions.create()
-        assert asyncio.run(asyncio.wait_for(hub.step(session, None, "the"), 10))["type"] == "output"
-        assert list(hub.engine.tuners.values()) == [None] and torch.get_num_threads() == 1   # fixed: no tuner
+        session = fixed.sessions.create()
+        assert asyncio.run(asyncio.wait_for(fixed.step(session, None, "the"), 10))["type"] == "output"
+        assert list(fixed.engine.tuners.values()) == [None]                  # a fixed count: no tuner
+        assert fixed.engine.call(torch.get_num_threads).result(10) == 1     # set where the model runs
     finally:
-        hub.close()
-        torch.set_num_threads(before)
+        fixed.close()
+    timed = Hub(load_models([str(runs["chars"])]))
+    try:
+        session = timed.sessions.create()
+        for _ in range(3):
+            asyncio.run(asyncio.wait_for(timed.step(session, None, "a"), 10))
+        tuners = list(timed.engine.tuners.values())
+        assert len(tuners) == 1
+        assert isinstance(tuners[0], ThreadTuner) if usable_cores() > 1 else tuners == [None]
+        if usable_cores() > 1:
+            assert len(tuners[0].seen) == 3                                  # every step was timed
+    finally:
+        timed.close()
