@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -90,15 +89,6 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _limit_file_size(pid: int, max_bytes: int) -> None:
-    """The process may not write a file larger than max_bytes (Linux; elsewhere polling alone bounds it)."""
-    try:
-        import resource
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-    except (ImportError, AttributeError, ValueError, OSError):
-        pass
-
-
 def _run_bounded(command: list[str], output: Path, timeout: float, max_bytes: int) -> str | None:
     """Run command until it exits, runs past `timeout` or writes `output` past `max_bytes`; None if it
     finished well, else the reason in a few words."""
@@ -107,14 +97,11 @@ def _run_bounded(command: list[str], output: Path, timeout: float, max_bytes: in
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=messages, stderr=messages)
         except OSError as err:
             return f"{type(err).__name__}: {err.strerror or err}"
-        _limit_file_size(process.pid, max_bytes)
         reason = _wait_bounded(process, output, timeout, max_bytes)
         messages.seek(0)
         lines = messages.read().strip().splitlines()
     if reason is not None or process.returncode == 0:
         return reason
-    if process.returncode == -getattr(signal, "SIGXFSZ", 0):          # killed by the size limit
-        return f"the WAV grew past {max_bytes / 1e6:,.0f} MB, far longer than the song"
     return lines[-1][:120] if lines else f"exit {process.returncode}"
 
 
