@@ -1,141 +1,35 @@
 """`rnnlab serve`: one process, HTTP JSON + WebSocket (FastAPI on uvicorn) and OSC over UDP.
 
-HTTP: GET /models, POST /generate, POST /step, POST /reset, OpenAPI docs at /docs, the p5.js
-page at /, the browser client at /rnnlab.js. WebSocket /ws: JSON messages, one recurrent state per
-connection, freed when it closes, or a named session that outlives it. OSC: see serve/osc.py. Only the run directories named at start are served; 127.0.0.1
-unless --host says otherwise.
+HTTP here: GET /models, POST /generate, POST /step, POST /reset, OpenAPI docs at /docs, the p5.js
+page at /, the browser client at /rnnlab.js; request bodies in requests.py, allowed pages in
+origins.py, the WebSocket /ws in websocket.py, OSC in osc.py. Only the run directories named at
+start are served; 127.0.0.1 unless --host says otherwise.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import ipaddress
 import json
-import re
 import secrets
 import sys
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from rnnlab.errors import RnnlabError
-from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES, SamplingConfig
+from rnnlab.generate.sampling import LIVE_SETTINGS
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.protocol import CapacityError, InputError, check_text
-from rnnlab.serve.sessions import EngineFailed, ServeSettings, load_models
+from rnnlab.serve.protocol import CapacityError, InputError
+from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.origins import Origins
+from rnnlab.serve.requests import GenerateRequest, ResetRequest, SafeJSONResponse, StepRequest
+from rnnlab.serve.websocket import Connection
 
 STATIC = Path(__file__).with_name("static")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def valid_unicode(cls, data):
-        try:
-            check_text(data)
-        except InputError as err:
-            raise ValueError(str(err)) from None
-        return data
-
-
-class SafeJSONResponse(JSONResponse):
-    """JSON that always encodes: text a client sent back in an error (a lone surrogate) becomes '?'."""
-
-    def render(self, content) -> bytes:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
-                          separators=(",", ":")).encode("utf-8", "replace")
-
-
-def _setting_fields() -> dict:
-    """GenerateRequest's sampling fields, from SamplingConfig's live settings."""
-    found = {f.name: f for f in dataclasses.fields(SamplingConfig)}
-    return {name: (SETTING_TYPES[name] | None if name == "seed" else SETTING_TYPES[name],
-                   Field(found[name].default, description=found[name].metadata["help"])) for name in LIVE_SETTINGS}
-
-
-class GenerateBase(Strict):
-    model: str | None = Field(None, description="a name from GET /models (default: the first)")
-    prime: str | list[int] | list[list[int]] | list[list[float]] | None = Field(
-        None, description="text, token ids, vectors for a series model, or chords (lists of MIDI pitches) for "
-                          "a piano-roll model; empty: start fresh")
-    length: int = Field(200, description="steps to generate (bounded by the server's --max-length)")
-
-
-GenerateRequest = create_model("GenerateRequest", __base__=GenerateBase, **_setting_fields())
-
-
-class StepRequest(Strict):
-    input: Any = Field(..., description="text, a token id or ids; a vector (or vectors) for series models; a "
-                                         "chord (a list of MIDI pitches, [] a rest) for piano-roll models")
-    session: str | None = Field(None, description="from an earlier reply; omitted: a new session")
-    model: str | None = None
-    settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")
-    top: int | None = Field(None, description="also answer the K likeliest next tokens (1..50, token models)")
-    state: int | None = Field(None, description="also answer the first N units of the top layer's hidden state "
-                                                "(1..64)")
-
-
-class ResetRequest(Strict):
-    session: str
-    model: str | None = None
-    close: bool = Field(False, description="forget the session altogether")
-
-
-LOCAL_PAGES = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"     # allowed without --allow-origin
-
-
-def origin_of(text: str) -> str:
-    """An --allow-origin value as browsers send it in Origin: scheme://host[:port], no path; or * or null."""
-    origin = text.strip().rstrip("/")
-    if origin in ("*", "null"):
-        return origin
-    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/\s?#@]+)", origin)
-    if not match:
-        raise RnnlabError(f"--allow-origin {text!r}: give a page's origin, scheme://host[:port] such as "
-                          "https://editor.p5js.org (or * for any page)")
-    return f"{match.group(1).lower()}://{match.group(2).lower()}"
-
-
-class Origins:
-    """Which web pages may call the server from a browser: pages on this machine's loopback (any port),
-    the server's own page, and the origins given with --allow-origin (* for any)."""
-
-    def __init__(self, extra: list[str] | None = None, bind_host: str = "127.0.0.1"):
-        self.listed = [origin_of(o) for o in extra or []]
-        self.any = "*" in self.listed
-        self.bind_host = bind_host.lower()
-
-    def allows(self, origin: str | None, host: str | None = None) -> bool:
-        if origin is None:                         # not a browser page (Processing, Python, curl): fine
-            return True
-        if self.any or origin in self.listed or re.fullmatch(LOCAL_PAGES, origin):
-            return True
-        if host is None or origin.split("://", 1)[-1] != host.lower():
-            return False
-        name = host.lower().rsplit(":", 1)[0] if not host.endswith("]") else host.lower()
-        name = name.strip("[]")
-        try:                                       # the server's own page, by address (a name could be a
-            ipaddress.ip_address(name)             # DNS-rebinding page) or by the name it was started with
-            return True
-        except ValueError:
-            return name == self.bind_host
-
-    def middleware(self, app: FastAPI) -> None:
-        app.add_middleware(CORSMiddleware, allow_origins=["*"] if self.any else self.listed,
-                           allow_origin_regex=None if self.any else LOCAL_PAGES, allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"], allow_private_network=True)
 
 
 def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
@@ -308,140 +202,6 @@ class BoundedBody:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": content})
-
-
-class Connection:
-    """One WebSocket client: reads JSON messages in order, replies, runs at most one stream."""
-
-    def __init__(self, hub: Hub, socket: WebSocket, session):
-        self.hub, self.socket, self.session = hub, socket, session
-        self.own = session                       # the connection's unnamed session, freed when it closes
-        self.send_lock = asyncio.Lock()
-        self.streaming: asyncio.Task | None = None
-
-    async def send(self, message: dict, request: dict | None = None) -> None:
-        """Send `message`; a reply to a request that carried an "id" repeats it as "request_id", and as
-        "id" too where the reply has no token id of its own (as before "request_id" existed)."""
-        if request:
-            message = {**message, "request_id": request["id"]}
-            message.setdefault("id", request["id"])
-        async with self.send_lock:
-            await self.socket.send_text(json.dumps(message, ensure_ascii=False))
-
-    async def serve(self) -> None:
-        await self.send({"type": "hello", "session": self.session.id, "models": list(self.hub.models),
-                         "default": self.session.default_model})
-        while True:
-            try:
-                raw = await self.socket.receive()
-            except WebSocketDisconnect:
-                return
-            if raw["type"] == "websocket.disconnect":
-                return
-            text = raw.get("text")
-            if text is None:
-                text = (raw.get("bytes") or b"").decode("utf-8", "replace")
-            await self.handle(text)
-
-    async def handle(self, text: str) -> None:
-        limit = self.hub.settings.max_request_bytes
-        if len(text.encode("utf-8")) > limit:
-            return await self.send({"type": "error", "error": f"message over the limit of {limit} bytes"})
-        try:
-            message = json.loads(text, parse_constant=_not_json)
-        except ValueError as err:
-            return await self.send({"type": "error", "error": f"invalid JSON: {err}"})
-        except RecursionError:
-            return await self.send({"type": "error", "error": "invalid JSON: nested too deeply"})
-        try:
-            check_text(message)
-        except InputError as err:
-            return await self.send({"type": "error", "error": str(err)})
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            return await self.send({"type": "error", "error": 'a message is a JSON object with a "type"'})
-        reply_id = {"id": message["id"]} if "id" in message else None
-        try:
-            await self.dispatch(message, reply_id)
-        except InputError as err:
-            await self.send({"type": "error", "error": str(err)}, reply_id)
-        except (WebSocketDisconnect, EngineFailed):
-            raise
-        except Exception as err:                   # a bug of ours: say so, keep the connection
-            print(f"rnnlab serve: a WebSocket message failed: {err!r}", file=sys.stderr)
-            await self.send({"type": "error", "error": f"internal error: {type(err).__name__}"}, reply_id)
-
-    async def dispatch(self, message: dict, reply_id: dict | None) -> None:
-        kind, model = message["type"], message.get("model")
-        if kind != "stop" and self.streaming and not self.streaming.done() and kind in (
-                "step", "stream", "reset", "session", "restore"):
-            self.stop_stream()                          # a new request ends a running stream
-        self.session.last_used = time.monotonic()      # a named session in use does not expire
-        if kind == "step":
-            if "input" not in message:
-                raise InputError('a step message needs an "input"')
-            await self.send(await self.hub.step(self.session, model, message["input"], message.get("top"),
-                                                message.get("state")), reply_id)
-        elif kind == "stream":
-            self.hub.check_extras(self.hub.model(model or self.session.default_model), message.get("top"),
-                                  message.get("state"))
-            self.hub.check_length(message.get("n", 0))
-            self.streaming = asyncio.create_task(self.stream(message, reply_id))
-        elif kind == "stop":
-            self.stop_stream()
-            await self.send({"type": "stopped"}, reply_id)
-        elif kind == "reset":
-            self.hub.reset(self.session, model)
-            await self.send({"type": "reset"}, reply_id)
-        elif kind == "set":
-            self.session.configure({k: v for k, v in message.items() if k not in ("type", "id", "model")})
-            await self.send({"type": "settings", **self.session.settings.live()}, reply_id)
-        elif kind == "generate":
-            settings = {k: message[k] for k in LIVE_SETTINGS if k in message}
-            out = await self.hub.generate(model, message.get("prime"), message.get("length", 200), settings)
-            await self.send({"type": "generated", **out}, reply_id)
-        elif kind == "models":
-            await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()]}, reply_id)
-        elif kind == "session":
-            name = message.get("name")
-            if name is None:                            # back to this connection's own session
-                self.session, created = self.own, False
-            else:
-                self.session, created = self.hub.sessions.named(name)
-            await self.send({"type": "session", "name": name, "created": created,
-                             "models": sorted(self.session.tracks), "snapshots": list(self.session.snapshots),
-                             "settings": self.session.settings.live()}, reply_id)
-        elif kind == "snapshot":
-            dropped = self.session.snapshot(message.get("name"), self.hub.settings.max_snapshots)
-            await self.send({"type": "snapshot", "name": message["name"], "dropped": dropped}, reply_id)
-        elif kind == "restore":
-            async with self.session.lock:
-                self.session.restore(message.get("name"))
-            await self.send({"type": "restored", "name": message["name"],
-                             "settings": self.session.settings.live()}, reply_id)
-        else:
-            raise InputError(f"unknown message type {kind!r}; use step, stream, stop, reset, set, generate, models, "
-                             "session, snapshot or restore")
-
-    async def stream(self, message: dict, reply_id: dict | None) -> None:
-        count = 0
-        try:
-            async for out in self.hub.stream(self.session, message.get("model"), message.get("n"),
-                                             message.get("interval_ms", 0), message.get("top"), message.get("state")):
-                count += 1
-                await self.send(out, reply_id)
-            await self.send({"type": "done", "n": count}, reply_id)
-        except InputError as err:
-            await self.send({"type": "error", "error": str(err)}, reply_id)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-
-    def stop_stream(self) -> None:
-        if self.streaming and not self.streaming.done():
-            self.streaming.cancel()
-
-
-def _not_json(name: str):
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def check_ports(host: str, port: int, osc_port: int) -> None:
