@@ -42,6 +42,19 @@ def make_run(folder: Path, hidden: int, layers: int, vocab: int) -> Path:
     return folder
 
 
+def wait_for_server(server: subprocess.Popen, port: int, seconds: float = 120) -> bool:
+    """True once the server listens on `port`; False if it exits or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                return False
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -98,15 +111,8 @@ def main() -> None:
                                   + (["--quantize"] if args.quantize else []), env=env,
                                   stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start")
-                    time.sleep(0.2)
+            if not wait_for_server(server, port):
+                raise SystemExit("the server did not start")
             print(f"{args.layers}x{args.hidden} LSTM, vocabulary {args.vocab:,}, {os.cpu_count()} CPUs, "
                   f"max batch {args.max_batch}{', int8' if args.quantize else ''}; load average before: {os.getloadavg()[0]:.2f}")
             for clients in args.clients:

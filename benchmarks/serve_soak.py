@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_latency import free_port, make_run, percentile
+from serve_latency import free_port, make_run, percentile, wait_for_server
 
 KINDS = ("ws-step", "ws-stream", "osc", "http")
 
@@ -520,16 +520,9 @@ def main() -> int:
                                   stdout=log, stderr=subprocess.STDOUT)
         sampler = Sampler(server.pid)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        log.seek(0)
-                        raise SystemExit("the server did not start:\n" + log.read()[-2000:])
-                    time.sleep(0.2)
+            if not wait_for_server(server, port):
+                log.seek(0)
+                raise SystemExit("the server did not start:\n" + log.read()[-2000:])
             soak = Soak(args, port, osc_port)
             load_before = os.getloadavg()
             print(f"{args.layers}x{args.hidden} LSTM, vocabulary {args.vocab:,}{', int8' if args.quantize else ''}; "
