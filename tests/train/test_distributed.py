@@ -12,6 +12,7 @@ import torch
 from rnnlab.cli import main
 from rnnlab.data.streams import batchify
 from rnnlab.train.distributed import Placement, deal
+from tests.tasks.dialogue.chat_corpus import LINES, write_chat_corpus
 from tests.tasks.seq2seq.seq2seq_tasks import reversal_pairs
 
 
@@ -109,21 +110,10 @@ def test_seq2seq_trains_and_resumes_under_two_processes_on_the_whole_epoch(tmp_p
     assert len(decoded) == 2 and all(set(line) <= set("abcdef") for line in decoded), decoded
 
 
-LINES = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
-         "do you like tea", "i like tea", "me too"]
-
-
 @pytest.fixture
 def chat(tmp_path):
     """80 training responses with two utterances of context (the dialogue tests' corpus)."""
-    folder = tmp_path / "chat" / "dialogues" / "A_first_time"
-    folder.mkdir(parents=True)
-    for group in range(10):
-        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": LINES[i % len(LINES)], "mention_to": []}
-                      for i in range(12)]
-        (folder / f"A{group:03d}01.json").write_text(json.dumps({"dialogue_id": f"A{group:03d}01",
-                                                                  "utterances": utterances}), encoding="utf-8")
-    return folder.parent
+    return write_chat_corpus(tmp_path / "chat")
 
 
 def test_dialogue_trains_under_two_processes(tmp_path, chat, capsys):

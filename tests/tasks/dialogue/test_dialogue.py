@@ -10,6 +10,7 @@ import torch
 from rnnlab.cli import main
 from rnnlab.tasks.dialogue.data import read_dialogue_file, split_by_group
 from rnnlab.tasks.dialogue.model import gaussian_kl
+from tests.tasks.dialogue.chat_corpus import LINES, write_chat_corpus
 
 TINY = ["--task", "dialogue", "--level", "word", "--layers", "1", "--hidden", "16", "--embed", "8",
         "--batch-size", "8", "--epochs", "2", "--threads", "1", "--context-size", "2"]
@@ -18,22 +19,12 @@ TINY = ["--task", "dialogue", "--level", "word", "--layers", "1", "--hidden", "1
 # Enough updates for every kind to learn the (deterministic) next line: 6 epochs at a higher rate; vhred
 # with a small latent whose KL weight reaches 1 within the run (the scored perplexity is the full bound).
 LEARN = [*TINY, "--epochs", "6", "--lr", "0.02", "--latent", "8", "--kl-anneal-steps", "20"]
-LINES = ["hello there", "hello how are you", "fine thanks and you", "good , it is cold", "yes very cold",
-         "do you like tea", "i like tea", "me too"]
 WORDS = {word for line in LINES for word in line.split()}
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("chat") / "dialogues" / "A_first_time"
-    folder.mkdir(parents=True)
-    lines = LINES
-    for group in range(10):
-        utterances = [{"utterance_id": i, "interlocutor_id": "x", "text": lines[i % len(lines)], "mention_to": []}
-                      for i in range(12)]
-        (folder / f"A{group:03d}01.json").write_text(json.dumps({"dialogue_id": f"A{group:03d}01",
-                                                                  "utterances": utterances}), encoding="utf-8")
-    return folder.parent
+    return write_chat_corpus(tmp_path_factory.mktemp("chat"))
 
 
 def test_split_by_speaker_group_keeps_groups_apart():
