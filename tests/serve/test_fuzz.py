@@ -68,14 +68,28 @@ def test_websocket_survives_any_messages(client, texts):
         assert reply.get("request_id") == "check" and reply["type"] == "output", reply
 
 
+names = st.sampled_from(["desk", "s1", "x" * 65, "a b", "", "name:desk"]) | values
+http_fields = {**fields, "name": names, "snapshot": names, "session": names, "settings": values, "close": values}
+
+
 @FUZZ
-@given(body=st.fixed_dictionaries({}, optional=fields).map(json.dumps) | values.map(json.dumps),
-       path=st.sampled_from(["/step", "/generate", "/reset"]))
+@given(body=st.fixed_dictionaries({}, optional=http_fields).map(json.dumps) | values.map(json.dumps),
+       path=st.sampled_from(["/step", "/generate", "/reset", "/session", "/snapshot", "/restore"]))
 def test_http_never_answers_5xx(client, body, path):
     response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["detail"]                      # a reason, in JSON
+
+
+@FUZZ
+@given(name=any_text | names.map(str))
+def test_http_session_listing_never_answers_5xx(client, name):
+    from urllib.parse import quote
+
+    response = client.get("/sessions/" + quote(name.encode("utf-8", "surrogatepass"), safe=""))
+    assert response.status_code < 500, response.text
+    assert response.status_code in (200, 404, 422) or name in ("", ".", ".."), (name, response.status_code)
 
 
 osc_args = st.lists(st.integers(-2 ** 31, 2 ** 31 - 1) | st.integers(-3, 70)

@@ -237,3 +237,127 @@ def test_one_shot_osc_senders_share_a_session_through_bundles(server):
         once.send_raw(bundle(("/rnnlab/session", "shared"), ("/rnnlab/restore", "start"), ("/rnnlab/step", "a")))
         answers.append([once.receive() for _ in range(3)][-1])
     assert answers[0] == answers[1] and answers[0][0] == "/rnnlab/output"
+
+
+# ---- named sessions and snapshots over HTTP ------------------------------------------------------------
+def greedy_run(client, target: dict, first, n: int) -> list[str]:
+    """n greedy steps over HTTP, each feeding back the token the one before sampled."""
+    tokens, token = [], first
+    for _ in range(n):
+        out = client.post("/step", json={**target, "input": token})
+        assert out.status_code == 200, out.text
+        token = out.json()["id"]
+        tokens.append(out.json()["token"])
+    return tokens
+
+
+def test_http_snapshot_then_restore_repeats_the_greedy_continuation(client, hub):
+    made = client.post("/session", json={"name": "desk", "settings": {"greedy": True}}).json()
+    assert made == {"name": "desk", "created": True, "models": [], "snapshots": [],
+                    "settings": {**made["settings"], "greedy": True}}
+    first = client.post("/step", json={"name": "desk", "input": "the d"}).json()
+    assert first["name"] == "desk" and "session" not in first and first["type"] == "output"
+    taken = client.post("/snapshot", json={"name": "desk", "snapshot": "verse"})
+    assert taken.status_code == 200 and taken.json() == {"name": "desk", "snapshot": "verse", "dropped": None,
+                                                         "snapshots": ["verse"]}
+    after = greedy_run(client, {"name": "desk"}, first["id"], 10)
+    client.post("/step", json={"name": "desk", "input": "zzz", "settings": {"greedy": False, "temperature": 2.0}})
+    restored = client.post("/restore", json={"name": "desk", "snapshot": "verse"}).json()
+    assert restored == {"name": "desk", "restored": "verse", "settings": {**restored["settings"], "greedy": True}}
+    assert greedy_run(client, {"name": "desk"}, first["id"], 10) == after
+    listing = client.get("/sessions/desk").json()
+    assert listing == {"name": "desk", "models": ["chars"], "snapshots": ["verse"], "settings": restored["settings"]}
+    # an anonymous HTTP session has snapshots of its own too, addressed by its id
+    own = client.post("/step", json={"input": "the c", "settings": {"greedy": True}}).json()
+    target = {"session": own["session"]}
+    assert client.post("/snapshot", json={**target, "snapshot": "a"}).json()["session"] == own["session"]
+    mine = greedy_run(client, target, own["id"], 6)
+    assert client.post("/restore", json={**target, "snapshot": "a"}).status_code == 200
+    assert greedy_run(client, target, own["id"], 6) == mine
+    assert client.post("/restore", json={"name": "desk", "snapshot": "a"}).status_code == 404   # not desk's
+
+
+def test_a_websocket_snapshot_restores_over_http_and_back(client):
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        ask(ws, {"type": "session", "name": "stage"})
+        ask(ws, {"type": "set", "seed": 5, "temperature": 1.3})
+        ask(ws, {"type": "step", "input": "on the"})
+        assert ask(ws, {"type": "snapshot", "name": "ws-made"})["type"] == "snapshot"
+        inputs = list("the cat sat")
+        after = [ask(ws, {"type": "step", "input": x})["token"] for x in inputs]
+    assert client.get("/sessions/stage").json()["snapshots"] == ["ws-made"]
+    assert client.post("/restore", json={"name": "stage", "snapshot": "ws-made"}).json()["settings"]["seed"] == 5
+    # the seeded random stream came back too: the same inputs over HTTP sample the same tokens
+    assert [client.post("/step", json={"name": "stage", "input": x}).json()["token"] for x in inputs] == after
+    client.post("/step", json={"name": "stage", "input": "x"})
+    assert client.post("/snapshot", json={"name": "stage", "snapshot": "http-made"}).status_code == 200
+    later = [client.post("/step", json={"name": "stage", "input": "a"}).json()["token"] for _ in range(5)]
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        joined = ask(ws, {"type": "session", "name": "stage"})
+        assert not joined["created"] and joined["snapshots"] == ["ws-made", "http-made"]
+        assert ask(ws, {"type": "restore", "name": "http-made"})["type"] == "restored"
+        assert [ask(ws, {"type": "step", "input": "a"})["token"] for _ in range(5)] == later
+
+
+def test_http_named_pool_and_snapshots_evict_as_documented(client, hub):
+    for name in ("a", "b", "a", "c"):                                # room for 2: "b" was used least recently
+        assert client.post("/session", json={"name": name}).status_code == 200
+    assert client.get("/sessions/a").status_code == 200 and client.get("/sessions/c").status_code == 200
+    gone = client.get("/sessions/b")
+    assert gone.status_code == 404 and "no session named 'b'" in gone.json()["detail"]
+    assert client.post("/step", json={"name": "b", "input": "a"}).status_code == 200    # made again by a step
+    assert hub.sessions.count("named") == 2 and client.get("/sessions/a").status_code == 404
+    client.post("/step", json={"name": "c", "input": "the"})
+    dropped = [client.post("/snapshot", json={"name": "c", "snapshot": f"s{i}"}).json()["dropped"] for i in range(4)]
+    assert dropped == [None, None, None, "s0"]                       # 3 per session: the oldest goes
+    assert client.get("/sessions/c").json()["snapshots"] == ["s1", "s2", "s3"]
+    again = client.post("/snapshot", json={"name": "c", "snapshot": "s1"}).json()     # a name again replaces it
+    assert again["dropped"] is None and again["snapshots"] == ["s2", "s3", "s1"]
+    missing = client.post("/restore", json={"name": "c", "snapshot": "s0"})
+    assert missing.status_code == 404 and "no snapshot 's0'" in missing.json()["detail"] and "s2" in missing.text
+    closed = client.post("/reset", json={"name": "c", "close": True}).json()
+    assert closed == {"name": "c", "reset": True, "closed": True} and client.get("/sessions/c").status_code == 404
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/session", {"name": ""}),
+    ("post", "/session", {"name": "a b"}),
+    ("post", "/session", {"name": "x" * 65}),
+    ("post", "/session", {"name": 5}),
+    ("post", "/session", {}),
+    ("post", "/session", {"name": "ok", "settings": {"temperature": -1}}),
+    ("post", "/step", {"name": "../x", "input": "a"}),
+    ("post", "/step", {"name": "ok", "session": "abc", "input": "a"}),
+    ("post", "/snapshot", {"name": "ok", "snapshot": "é"}),
+    ("post", "/snapshot", {"snapshot": "s"}),
+    ("post", "/restore", {"name": "ok", "snapshot": ["s"]}),
+    ("post", "/reset", {}),
+    ("get", "/sessions/a%20b", None),
+    ("get", "/sessions/" + "x" * 65, None),
+])
+def test_bad_names_over_http_are_422_with_a_reason(client, method, path, body):
+    response = getattr(client, method)(path, **({} if body is None else {"json": body}))
+    assert response.status_code == 422 and response.json()["detail"], response.text
+    assert client.get("/sessions/ok").status_code == 404                 # nothing was made by a refused request
+
+
+@pytest.mark.parametrize("path, body, reason", [
+    ("/snapshot", {"name": "nobody", "snapshot": "s"}, "no session named 'nobody'"),
+    ("/restore", {"name": "nobody", "snapshot": "s"}, "no session named 'nobody'"),
+    ("/restore", {"session": "not-a-session", "snapshot": "s"}, "no session 'not-a-session'"),
+    ("/reset", {"name": "nobody"}, "no session named 'nobody'"),
+    ("/step", {"session": "name:nobody", "input": "a"}, "no session 'name:nobody'"),
+])
+def test_unknown_sessions_over_http_are_404(client, path, body, reason):
+    response = client.post(path, json=body)
+    assert response.status_code == 404 and reason in response.json()["detail"]
+
+
+def test_named_session_routes_are_in_the_openapi_schema(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/session", "/sessions/{name}", "/snapshot", "/restore"} <= schema["paths"].keys()
+    bodies = schema["components"]["schemas"]
+    assert {"SessionRequest", "SnapshotRequest"} <= bodies.keys()
+    assert bodies["SnapshotRequest"]["properties"]["snapshot"]["pattern"] == "^[A-Za-z0-9_.~-]{1,64}$"

@@ -1,8 +1,9 @@
 """`rnnlab serve`: one process, HTTP JSON + WebSocket (FastAPI on uvicorn) and OSC over UDP.
 
-HTTP here: GET /models, POST /generate, POST /step, POST /reset, OpenAPI docs at /docs, the p5.js
-page at /, the browser client at /rnnlab.js; request bodies in requests.py, allowed pages in
-origins.py, the WebSocket /ws in websocket.py, OSC in osc.py. Only the run directories named at
+HTTP here: GET /models, POST /generate, POST /step, POST /reset, named sessions and snapshots (POST
+/session, GET /sessions/NAME, POST /snapshot, POST /restore), OpenAPI docs at /docs, the p5.js page
+at /, the browser client at /rnnlab.js; request bodies in requests.py, allowed pages in origins.py,
+the WebSocket /ws in websocket.py, OSC in osc.py. Only the run directories named at
 start are served; 127.0.0.1 unless --host says otherwise.
 """
 
@@ -24,9 +25,17 @@ from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import LIVE_SETTINGS
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import CapacityError, InputError
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.sessions import ServeSettings, Session, check_name, load_models
 from rnnlab.serve.origins import Origins
-from rnnlab.serve.requests import GenerateRequest, ResetRequest, SafeJSONResponse, StepRequest
+from rnnlab.serve.requests import (
+    GenerateRequest,
+    ResetRequest,
+    SafeJSONResponse,
+    SessionRequest,
+    SnapshotRequest,
+    StepRequest,
+    Target,
+)
 from rnnlab.serve.websocket import Connection
 
 STATIC = Path(__file__).with_name("static")
@@ -92,36 +101,98 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
         settings = {k: getattr(request, k) for k in LIVE_SETTINGS}
         return await hub.generate(request.model, request.prime, request.length, settings)
 
+    def target(request: Target | None = None, name: str | None = None) -> tuple[Session, dict]:
+        """The session a request names (an HTTP session's id or a session name) and how replies name it;
+        404 when there is no such session."""
+        name = request.name if request is not None else check_name(name)
+        if name is not None:
+            hub.sessions.expire()
+            session = hub.sessions.get("name:" + name, "named")
+            if session is None:
+                raise HTTPException(404, f"no session named {name!r} (never made, idle too long, or forgotten "
+                                         "as the least recently used when the named pool was full)")
+            return session, {"name": name}
+        session = hub.sessions.get(request.session, "http")
+        if session is None:
+            raise HTTPException(404, f"no session {request.session!r} (it expired or was closed)")
+        return session, {"session": session.id}
+
+    def held(session: Session) -> dict:
+        return {"models": sorted(session.tracks), "snapshots": list(session.snapshots),
+                "settings": session.settings.live()}
+
     @app.post("/step")
     async def step(request: StepRequest) -> dict:
-        """Feed input to a session's model; answer with a sample of what comes next."""
-        if request.session is None:
+        """Feed input to a session's model; answer with a sample of what comes next. A `name` steps that
+        named session (made if new); neither `name` nor `session`: a new HTTP session."""
+        fresh = request.session is None and request.name is None
+        if fresh:
             session = hub.sessions.create()
+            reply = {"session": session.id}
+        elif request.name is not None:
+            session, _ = hub.sessions.named(request.name)
+            reply = {"name": request.name}
         else:
-            session = hub.sessions.get(request.session, "http")
-            if session is None:
-                raise HTTPException(404, f"no session {request.session!r} (it expired or was closed)")
+            session, reply = target(request)
         try:
             if request.settings:
                 session.configure(request.settings)
             out = await hub.step(session, request.model, request.input, request.top, request.state)
         except Exception:
-            if request.session is None:            # a refused first step leaves no session behind
+            if fresh:                              # a refused first step leaves no session behind
                 hub.sessions.drop(session.id)
             raise
-        return {"session": session.id, **out}
+        return {**reply, **out}
 
     @app.post("/reset")
     async def reset(request: ResetRequest) -> dict:
         """Forget a session's recurrent state (one model, or all); `close` ends the session."""
-        session = hub.sessions.get(request.session, "http")
-        if session is None:
-            raise HTTPException(404, f"no session {request.session!r}")
+        session, reply = target(request)
         if request.close:
             hub.sessions.drop(session.id)
         else:
             hub.reset(session, request.model)
-        return {"session": session.id, "reset": True, "closed": request.close}
+        return {**reply, "reset": True, "closed": request.close}
+
+    @app.post("/session")
+    async def named_session(request: SessionRequest) -> dict:
+        """Make or join a named session, the one WebSocket and OSC clients reach by the same name; answers
+        which models it has a state for, its snapshots and its settings (`settings` changes them first)."""
+        session, created = hub.sessions.named(request.name)
+        if request.settings:
+            try:
+                session.configure(request.settings)
+            except InputError:
+                if created:
+                    hub.sessions.drop(session.id)
+                raise
+        return {"name": request.name, "created": created, **held(session)}
+
+    @app.get("/sessions/{name}")
+    async def session_info(name: str) -> dict:
+        """A named session's models, snapshots (oldest first) and settings; 404 if there is none."""
+        session, reply = target(name=name)
+        return {**reply, **held(session)}
+
+    @app.post("/snapshot")
+    async def snapshot(request: SnapshotRequest) -> dict:
+        """Keep the session's moment as `snapshot`: per model its recurrent state, pending prediction and
+        random stream, and its settings. A session keeps --max-snapshots; the oldest goes (`dropped`)."""
+        session, reply = target(request)
+        async with session.lock:
+            dropped = session.snapshot(request.snapshot, hub.settings.max_snapshots)
+        return {**reply, "snapshot": request.snapshot, "dropped": dropped, "snapshots": list(session.snapshots)}
+
+    @app.post("/restore")
+    async def restore(request: SnapshotRequest) -> dict:
+        """Go back to a snapshot: the same greedy (or seeded) steps then repeat what followed it."""
+        session, reply = target(request)
+        if request.snapshot not in session.snapshots:
+            holds = ", ".join(session.snapshots) or "none"
+            raise HTTPException(404, f"no snapshot {request.snapshot!r} in this session (it holds: {holds[:300]})")
+        async with session.lock:
+            session.restore(request.snapshot)
+        return {**reply, "restored": request.snapshot, "settings": session.settings.live()}
 
     @app.websocket("/ws")
     async def websocket(socket: WebSocket):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES, SamplingConfig
 from rnnlab.serve.protocol import InputError, check_text
+from rnnlab.serve.sessions import NAME
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -52,10 +53,33 @@ class GenerateBase(Strict):
 GenerateRequest = create_model("GenerateRequest", __base__=GenerateBase, **_setting_fields())
 
 
-class StepRequest(Strict):
+Name = Annotated[str, Field(pattern=f"^{NAME.pattern}$", min_length=1, max_length=64,
+                            description="1 to 64 of A-Z a-z 0-9 _ - . ~")]
+
+
+class Target(Strict):
+    """Which session a request is for: an HTTP session by the id an earlier reply gave, or a named one."""
+
+    session: str | None = Field(None, description="from an earlier reply")
+    name: Name | None = Field(None, description="a named session, shared with WebSocket and OSC clients that name "
+                                                "it (made by /step or /session when new)")
+
+    needed: ClassVar[bool] = True        # False: neither means a new HTTP session (/step)
+
+    @model_validator(mode="after")
+    def one_target(self):
+        if self.session is not None and self.name is not None:
+            raise ValueError("give a session or a name, not both")
+        if self.needed and self.session is None and self.name is None:
+            raise ValueError("say which session: a session (from an earlier reply) or a name")
+        return self
+
+
+class StepRequest(Target):
     input: Any = Field(..., description="text, a token id or ids; a vector (or vectors) for series models; a "
                                          "chord (a list of MIDI pitches, [] a rest) for piano-roll models")
-    session: str | None = Field(None, description="from an earlier reply; omitted: a new session")
+    session: str | None = Field(None, description="from an earlier reply; omitted (and no name): a new session")
+    needed: ClassVar[bool] = False
     model: str | None = None
     settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")
     top: int | None = Field(None, description="also answer the K likeliest next tokens (1..50, token models)")
@@ -63,7 +87,16 @@ class StepRequest(Strict):
                                                 "(1..64)")
 
 
-class ResetRequest(Strict):
-    session: str
+class ResetRequest(Target):
     model: str | None = None
     close: bool = Field(False, description="forget the session altogether")
+
+
+class SessionRequest(Strict):
+    name: Name = Field(..., description="the session's name: made if new, joined if not")
+    settings: dict[str, Any] | None = Field(None, description="temperature, top_k, top_p, greedy, seed")
+
+
+class SnapshotRequest(Target):
+    snapshot: Name = Field(..., description="the snapshot's name (kept per session; the same name again "
+                                            "replaces it)")
