@@ -245,6 +245,11 @@ def add_serve_arguments(p) -> None:
     p.add_argument("--osc-port", type=int, default=57120, help="OSC (UDP) port (0: no OSC)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--max-sessions", type=int, default=64, help="recurrent states held at once")
+    p.add_argument("--max-osc-sessions", type=int, default=None, help="OSC senders remembered at once, the least "
+                   "recently used forgotten (default: --max-sessions)")
+    p.add_argument("--max-named-sessions", type=int, default=None, help="sessions clients named, the least recently "
+                   "used forgotten (default: --max-sessions)")
+    p.add_argument("--max-snapshots", type=int, default=16, help="snapshots kept per session, the oldest dropped")
     p.add_argument("--max-length", type=int, default=2000, help="longest generation or stream, in steps")
     p.add_argument("--max-request-bytes", type=int, default=65536, help="largest HTTP body / WebSocket message")
     p.add_argument("--max-batch", type=int, default=64, help="clients' one-step requests run as one batch (1: off)")

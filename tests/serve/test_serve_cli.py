@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from rnnlab.cli import main
 
 
@@ -63,3 +65,32 @@ def test_serve_process_binds_loopback_and_answers(runs):
         server.terminate()
         server.wait(10)
     assert f"OSC udp 127.0.0.1:{osc_port}" in server.stderr.read()
+
+
+def test_serve_pool_and_snapshot_flags_reach_the_settings(runs, monkeypatch):
+    import uvicorn
+
+    seen = []
+
+    def run(server, *args, **kwargs):                     # the server as built, not started
+        hub = server.config.app.state.hub
+        seen.append(hub.settings)
+        hub.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    base = ["serve", str(runs["chars"]), "--port", str(free_port()), "--osc-port", "0"]
+    assert main(base + ["--max-sessions", "9", "--max-osc-sessions", "3", "--max-named-sessions", "5",
+                        "--max-snapshots", "2"]) == 0
+    assert main(base + ["--max-sessions", "9"]) == 0
+    flagged, default = seen
+    assert (flagged.max_sessions, flagged.max_osc_sessions, flagged.max_named_sessions, flagged.max_snapshots) == (
+        9, 3, 5, 2)
+    assert (default.max_osc_sessions, default.max_named_sessions, default.max_snapshots) == (None, None, 16)
+
+
+@pytest.mark.parametrize("flag", ["--max-osc-sessions", "--max-named-sessions", "--max-snapshots"])
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_serve_refuses_a_pool_or_snapshot_limit_below_one(runs, capsys, flag, value):
+    assert main(["serve", str(runs["chars"]), "--port", str(free_port()), "--osc-port", "0", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert err == f"rnnlab: error: {flag} must be at least 1\n"

@@ -300,9 +300,13 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     check_ports(args.host, args.port, args.osc_port)
+    pools = {"max_osc_sessions": getattr(args, "max_osc_sessions", None),       # None: as many as --max-sessions
+             "max_named_sessions": getattr(args, "max_named_sessions", None),
+             "max_snapshots": getattr(args, "max_snapshots", None)}
     small = [flag for flag, value in (("--max-sessions", args.max_sessions), ("--max-length", args.max_length),
-                                      ("--max-request-bytes", args.max_request_bytes), ("--max-batch", args.max_batch))
-             if value < 1]
+                                      ("--max-request-bytes", args.max_request_bytes), ("--max-batch", args.max_batch),
+                                      *(("--" + key.replace("_", "-"), value) for key, value in pools.items()))
+             if value is not None and value < 1]
     if small:
         raise RnnlabError(f"{', '.join(small)} must be at least 1")
     if args.threads < 0:
@@ -311,7 +315,7 @@ def cmd_serve(args) -> int:
     Origins(allowed)                                     # a malformed origin: one line, before loading models
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch,
-                             threads=args.threads)
+                             threads=args.threads, **{k: v for k, v in pools.items() if v is not None})
     server: uvicorn.Server | None = None
     failures: list[BaseException] = []
 
