@@ -3,6 +3,7 @@
     python benchmarks/serve_latency.py                      # 2x650 LSTM, 10k vocabulary, 1 and 20 clients
     python benchmarks/serve_latency.py --clients 1 20 --steps 200 --max-batch 1   # batching off
     python benchmarks/serve_latency.py --quantize                                  # int8 weights
+    python benchmarks/serve_latency.py --busy 1                                    # one other busy process
 
 Builds a run directory with untrained weights of the given size (latency does not depend on
 what the weights say), starts `rnnlab serve` as its own process, and times round trips of
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="server's torch threads (0: default)")
     parser.add_argument("--quantize", action="store_true", help="serve with int8 weights")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="other busy processes (Python loops that never sleep) running while it measures")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,11 +113,12 @@ def main() -> None:
                                    "--max-sessions", str(max(args.clients) + 4)]
                                   + (["--quantize"] if args.quantize else []), env=env,
                                   stderr=subprocess.DEVNULL)
+        others = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
         try:
             if not wait_for_server(server, port):
                 raise SystemExit("the server did not start")
             print(f"{args.layers}x{args.hidden} LSTM, vocabulary {args.vocab:,}, {os.cpu_count()} CPUs, "
-                  f"max batch {args.max_batch}{', int8' if args.quantize else ''}; load average before: {os.getloadavg()[0]:.2f}")
+                  f"max batch {args.max_batch}{', int8' if args.quantize else ''}, {args.busy} other busy process(es); load average before: {os.getloadavg()[0]:.2f}")
             for clients in args.clients:
                 started = time.perf_counter()
                 times = asyncio.run(measure(port, clients, args.steps, args.vocab))
@@ -123,6 +127,8 @@ def main() -> None:
                       f"p99 {1000 * percentile(times, 99):6.2f} ms, mean {1000 * statistics.fmean(times):6.2f} ms, "
                       f"{len(times) / wall:7.1f} steps/s in all; load average {os.getloadavg()[0]:.2f}")
         finally:
+            for process in others:
+                process.kill()
             server.terminate()
             server.wait(10)
 

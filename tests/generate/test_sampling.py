@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnlab.config import ModelConfig
-from rnnlab.generate.sampling import SamplingConfig, beam_search, filter_logits, sample
+from rnnlab.generate.sampling import SamplingConfig, beam_search, draw, filter_logits, sample
 from rnnlab.tasks.language_model.model import LanguageModel
 
 
@@ -33,6 +33,29 @@ def sequence_logprob(model, prime, tokens):
         total += logits.log_softmax(-1)[0, t].item()
         logits, state = model.step_logits(torch.tensor([[t]]), state)
     return total
+
+
+def test_draw_follows_the_probabilities_and_never_picks_an_impossible_token():
+    torch.manual_seed(0)
+    probs = torch.softmax(3 * torch.randn(4, 30), -1)
+    probs[:, [0, 11, 29]] = 0                                   # first, middle and last: never drawn
+    probs[3] = 0
+    probs[3, 29] = 1                                            # only the last one is possible
+    generator = torch.Generator().manual_seed(7)
+    draws = torch.stack([draw(probs, generator) for _ in range(20000)])      # (20000, 4)
+    counts = torch.stack([torch.bincount(draws[:, row], minlength=30) for row in range(4)]).float()
+    assert counts[:, [0, 11]].sum() == 0 and counts[:3, 29].sum() == 0
+    assert counts[3, 29] == 20000
+    frequencies = counts / 20000
+    assert torch.allclose(frequencies, probs / probs.sum(-1, keepdim=True), atol=0.012)
+
+
+def test_draw_is_repeatable_with_a_seed():
+    probs = torch.softmax(torch.randn(5, 1000), -1)
+    first = [draw(probs, torch.Generator().manual_seed(3)) for _ in range(2)]
+    assert torch.equal(first[0], first[1])
+    others = torch.stack([draw(probs, torch.Generator().manual_seed(seed)) for seed in range(4, 24)])
+    assert (others != first[0]).any(-1).sum() >= 15           # other seeds, other draws
 
 
 def test_beam_finds_the_best_sequence_of_length_three():

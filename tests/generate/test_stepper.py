@@ -21,9 +21,13 @@ def test_fp32_stepper_matches_the_model(config):
     stepper = Stepper(model, "fp32")
     ids = torch.randint(0, 30, (7, 2))      # (time, batch)
     expected, expected_state = model.step_logits(ids, model.initial_state(2))
-    got, state = stepper.step_logits(ids, stepper.initial_state(2))
+    state = stepper.initial_state(2)
+    for token in ids:                       # one token at a time: the packed weights
+        got, state = stepper.step_logits(token.view(1, 2), state)
     assert torch.allclose(got, expected, atol=1e-5)
-    again, _ = stepper.step_logits(ids[:1], state)
+    whole, whole_state = stepper.step_logits(ids, stepper.initial_state(2))     # a prime: the model's layers
+    assert torch.allclose(whole, expected, atol=1e-5)
+    again, _ = stepper.step_logits(ids[:1], whole_state)
     reference, _ = model.step_logits(ids[:1], expected_state)
     assert torch.allclose(again, reference, atol=1e-5)
 

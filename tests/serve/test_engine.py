@@ -138,3 +138,20 @@ def test_the_engine_picks_threads_where_the_model_runs(runs):
             assert len(tuners[0].seen) == 3                                  # every step was timed
     finally:
         timed.close()
+
+
+def test_a_served_language_model_steps_through_packed_weights_as_the_model_would(runs):
+    import torch
+
+    from rnnlab.generate.stepper import Stepper
+    from rnnlab.tasks.registry import task_of_run
+
+    served = load_models([str(runs["chars"])])["chars"]
+    assert isinstance(served.model, Stepper)
+    model = task_of_run(str(runs["chars"])).open_run(str(runs["chars"]), "best", "cpu").model.eval()
+    ids = torch.tensor([[3], [5], [1], [4]])
+    expected, _ = model.step_logits(ids, model.initial_state(1))
+    state = served.model.initial_state(1)
+    for token in ids:
+        got, state = served.model.step_logits(token.view(1, 1), state)
+    assert torch.allclose(got, expected, atol=1e-5)

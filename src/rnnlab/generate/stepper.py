@@ -8,6 +8,8 @@ a scale per output row, the input quantised on the fly) stores a quarter of the 
 `"bf16"` half (but PyTorch's bf16 matrix-vector products are slow on many CPUs). Both are opt-in:
 `fast_model` measures them against fp32 first.
 Same contract as the model: `initial_state(batch)`, `step_logits(inputs (time, batch), state)`.
+An fp32 stepper hands inputs of more than one step (a prime) to the model itself, whose recurrent
+layers take the whole sequence in one call: the same arithmetic, far fewer calls.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class Stepper:
         self.decoder = Product(head.decoder.weight, head.decoder.bias, precision)
         self.cell = model.config.cell
         self.device = self.embedding.device
+        self.sequence_model = model if precision == "fp32" else None
 
     def initial_state(self, batch_size: int):
         """Same layout as the model's state: per layer (1, batch, hidden), (h, c) for LSTM."""
@@ -112,6 +115,8 @@ class Stepper:
     @torch.no_grad()
     def step_logits(self, inputs: torch.Tensor, state):
         """Feed inputs (time, batch) one step at a time; logits (batch, vocab) of the last."""
+        if inputs.size(0) > 1 and self.sequence_model is not None and not self.sequence_model.training:
+            return self.sequence_model.step_logits(inputs, state)
         state = map_state(state, lambda t: t[0])            # (batch, hidden)
         for token in inputs:
             x = F.embedding(token, self.embedding)           # (batch, embed)
