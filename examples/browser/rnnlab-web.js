@@ -3,7 +3,11 @@
 //
 //   import { loadModel } from './rnnlab-web.js';
 //   const model = await loadModel('./');            // the folder holding model.onnx and vocab.json
-//   const text = await model.generate('the ', { length: 200, temperature: 0.8 });
+//   const text = await model.generate('the ', { length: 200, temperature: 0.8, top_k: 40, top_p: 0.95, seed: 1 });
+//
+// Sampling is rnnlab's (`rnnlab generate`, the server's settings): temperature, top_k, top_p, greedy,
+// and a seed that repeats the page's own output (its generator is not PyTorch's: the same seed gives
+// the same text here, not the server's text).
 //
 // onnxruntime-web is looked for in ./ort/ (what `rnnlab export --page` copies) and then in
 // ./node_modules/onnxruntime-web/dist/ (`npm install` beside this file).
@@ -136,15 +140,23 @@ export class LanguageModel {
     return Array.from(softmax(await this.prime(text), temperature));
   }
 
-  // The prime followed by `length` sampled tokens; onPiece(piece) is called as each is chosen.
-  async generate(text, { length = 200, temperature = 1, seed = null, onPiece = null } = {}) {
-    const random = seed === null ? Math.random : mulberry32(seed);
+  // The next-token distribution after `text` as sampling sees it: temperature, top_k, top_p, greedy.
+  async distribution(text, settings = {}) {
+    return Array.from(distribution(await this.prime(text), settings));
+  }
+
+  // The prime followed by `length` sampled tokens; onPiece(piece) is called as each is chosen, and
+  // onToken(id, probabilities) with the distribution it was drawn from. Settings as `distribution`.
+  async generate(text, { length = 200, seed = null, onPiece = null, onToken = null, ...settings } = {}) {
+    const random = seed === null || seed === undefined ? Math.random : mulberry32(seed);
     const ids = this.encode(text);
     let logits = await this.prime(text);
     let previous = text ? this.tokens[ids[ids.length - 1]] : null;
     let out = text;
     for (let i = 0; i < length; i++) {
-      const id = sample(logits, temperature, random);
+      const probs = distribution(logits, settings);
+      const id = draw(probs, random);
+      if (onToken) onToken(id, probs);
       const token = this.tokens[id];
       const piece = this.piece(token, previous);
       out += piece;
@@ -167,18 +179,88 @@ export function softmax(logits, temperature = 1) {
   return out;
 }
 
-export function sample(logits, temperature, random = Math.random) {
-  const probs = softmax(logits, temperature);
-  let r = random();
-  for (let i = 0; i < probs.length; i++) {
-    r -= probs[i];
-    if (r <= 0) return i;
-  }
-  return probs.length - 1;
+// Settings as rnnlab checks them (sampling.py and the server): a wrong one throws, naming it.
+export function checkSettings({ temperature = 1, top_k = 0, top_p = 1, greedy = false } = {}) {
+  if (!(temperature >= 1e-6 && temperature < Infinity)) throw new RangeError(`temperature must be a positive number, got ${temperature}`);
+  if (!Number.isInteger(top_k) || top_k < 0) throw new RangeError(`top_k must be a whole number, 0 or more, got ${top_k}`);
+  if (!(top_p >= 1e-6 && top_p <= 1)) throw new RangeError(`top_p must be in (0, 1], got ${top_p}`);
+  return { temperature, top_k, top_p, greedy: Boolean(greedy) };
 }
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
+// The index of the largest value, the first of equals (as torch.argmax).
+export function argmax(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+function keptSoftmax(scaled, keep) {
+  let top = -Infinity;
+  for (let i = 0; i < scaled.length; i++) if (keep[i]) top = Math.max(top, scaled[i]);
+  const out = new Float64Array(scaled.length);
+  let sum = 0;
+  for (let i = 0; i < scaled.length; i++) if (keep[i]) sum += (out[i] = Math.exp(scaled[i] - top));
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+// What rnnlab samples from (filter_logits and choose in src/rnnlab/generate/sampling.py): the logits
+// divided by the temperature; top_k (0: off) keeps the k largest, and every one equal to the k-th;
+// top_p (1: off) then keeps, most likely first, the tokens whose predecessors' probability (after
+// top-k, renormalised) is still under top_p, so the first always stays (equal probabilities in order
+// of id); the kept ones renormalised. greedy: everything on the most likely token.
+export function distribution(logits, settings = {}) {
+  const { temperature, top_k, top_p, greedy } = checkSettings(settings);
+  const n = logits.length;
+  if (greedy) {
+    const out = new Float64Array(n);
+    out[argmax(logits)] = 1;
+    return out;
+  }
+  const scaled = Float64Array.from(logits, (v) => v / temperature);
+  const keep = new Uint8Array(n).fill(1);
+  if (top_k > 0 && top_k < n) {
+    const kth = Float64Array.from(scaled).sort()[n - top_k];            // ascending: the k-th largest
+    for (let i = 0; i < n; i++) if (scaled[i] < kth) keep[i] = 0;
+  }
+  if (top_p < 1) {
+    const probs = keptSoftmax(scaled, keep);
+    const order = Array.from(probs.keys()).filter((i) => keep[i]).sort((a, b) => probs[b] - probs[a] || a - b);
+    let before = 0;
+    for (const i of order) {
+      if (before >= top_p) keep[i] = 0;
+      before += probs[i];
+    }
+  }
+  return keptSoftmax(scaled, keep);
+}
+
+// One index drawn with probability probs[i] (inverse transform: one uniform number from `random`,
+// a function giving [0, 1)); a token of probability 0 is never drawn.
+export function draw(probs, random = Math.random) {
+  let total = 0;
+  for (const p of probs) total += p;
+  const point = random() * total;
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    if (!(probs[i] > 0)) continue;
+    cumulative += probs[i];
+    last = i;
+    if (point < cumulative) return i;
+  }
+  return last;                                  // rounding at the very top of the range
+}
+
+// A token id sampled from logits: sample(logits, {temperature, top_k, top_p, greedy}, random); a number
+// in place of the settings is a temperature.
+export function sample(logits, settings = {}, random = Math.random) {
+  return draw(distribution(logits, typeof settings === 'number' ? { temperature: settings } : settings), random);
+}
+
+// A seedable generator of numbers in [0, 1) (mulberry32: the seed's low 32 bits).
+export function mulberry32(seed) {
+  let a = Number(seed) >>> 0;
   return () => {
     a = (a + 0x6D2B79F5) >>> 0;
     let t = a;

@@ -118,3 +118,116 @@ def test_generate_button_writes_the_prime_and_sampled_text(page):
     text = tab.inner_text("#output")
     assert text.startswith("the ") and len(text.replace("<unk>", "?")) == len("the ") + 25   # a character a token
     assert not errors
+
+
+# ---- sampling in the page: temperature, top-k, top-p, greedy, as rnnlab samples ------------------------
+def python_distribution(logits, settings: dict) -> np.ndarray:
+    """What rnnlab draws from (sampling.choose): the settings checked as the server checks them."""
+    from rnnlab.generate.sampling import SamplingConfig, filter_logits
+
+    config = SamplingConfig().changed(settings)
+    scores = torch.tensor(logits, dtype=torch.float32).view(1, -1)
+    if config.greedy:
+        return torch.nn.functional.one_hot(scores.argmax(-1), scores.size(-1))[0].double().numpy()
+    return filter_logits(scores / config.temperature, config.top_k, config.top_p).softmax(-1)[0].double().numpy()
+
+
+SAMPLING = [{"top_k": 3}, {"top_p": 0.6, "temperature": 2.0}, {"top_k": 6, "top_p": 0.8, "temperature": 1.5},
+            {"top_p": 0.9, "temperature": 1.6}, {"temperature": 0.5}, {"top_k": 1}, {"greedy": True}]
+
+
+@pytest.mark.parametrize("which, query, prime", [("chars", "", "the ca"), ("words", "?model=words/", "the cat\nthe dog")])
+def test_page_filters_the_next_token_distribution_as_rnnlab_does(page, exported, which, query, prime):
+    tab, url, errors = page
+    open_page(tab, url + query)
+    logits = tab.evaluate("(prime) => window.rnnlabWeb.logits(prime)", prime)
+    ids, pytorch = pytorch_probabilities(exported[1][which], prime)
+    np.testing.assert_allclose(torch.tensor(logits).double().softmax(-1).numpy(), pytorch, atol=1e-4)  # same model
+    vocabulary = len(logits)
+    for settings in SAMPLING:
+        got = np.array(tab.evaluate("([prime, s]) => window.rnnlabWeb.distribution(prime, s)", [prime, settings]))
+        expected = python_distribution(logits, settings)
+        kept = expected > 0
+        assert ((got > 0) == kept).all(), (settings, np.flatnonzero(got), np.flatnonzero(kept))
+        np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=str(settings))
+        assert abs(got.sum() - 1) < 1e-9
+        if "top_p" in settings:                                     # a real cut: not one token, not all
+            assert 1 < kept.sum() < min(vocabulary, settings.get("top_k", vocabulary) + 1), settings
+        elif "top_k" in settings:
+            assert kept.sum() == settings["top_k"]
+    assert not errors
+
+
+def test_page_filter_keeps_ties_and_refuses_bad_settings_as_rnnlab(page):
+    tab, url, errors = page
+    open_page(tab, url)
+    logits = [1.0, 2.0, 2.0, 0.5, 2.0, -1.0, 0.25]
+    for settings in ({"top_k": 2}, {"top_k": 4}, {"greedy": True}, {"top_k": 7}, {"top_k": 50}, {"top_p": 0.05},
+                     {"top_p": 0.999, "temperature": 3.0}, {"top_k": 5, "top_p": 0.95, "temperature": 0.3}):
+        got = np.array(tab.evaluate("([l, s]) => window.rnnlabWeb.filter(l, s)", [logits, settings]))
+        np.testing.assert_allclose(got, python_distribution(logits, settings), atol=1e-6, err_msg=str(settings))
+    assert tab.evaluate("window.rnnlabWeb.filter([1, 2, 2, 0.5, 2], {top_k: 2})")[:3] == [0, 1 / 3, 1 / 3]
+    for bad, reason in (({"top_p": 0}, "top_p must be in (0, 1]"), ({"temperature": 0}, "temperature must be"),
+                        ({"top_k": -1}, "top_k must be"), ({"top_k": 1.5}, "top_k must be")):
+        message = tab.evaluate("""(s) => { try { window.rnnlabWeb.filter([1, 2], s); return null; }
+                                           catch (error) { return error.message; } }""", bad)
+        assert message and reason in message, (bad, message)
+    assert not errors
+
+
+def test_page_samples_only_kept_tokens_and_seeds_repeat(page, exported):
+    tab, url, errors = page
+    open_page(tab, url)
+    prime = "the "
+    logits = tab.evaluate("(prime) => window.rnnlabWeb.logits(prime)", prime)
+    for settings in ({"top_k": 4}, {"top_p": 0.7, "temperature": 1.3}, {"top_k": 8, "top_p": 0.9}):
+        expected = python_distribution(logits, settings)
+        drawn = tab.evaluate("([p, s]) => window.rnnlabWeb.samples(p, s, 7, 4000)", [prime, settings])
+        counts = np.bincount(drawn, minlength=len(expected)) / len(drawn)
+        assert set(drawn) <= set(np.flatnonzero(expected > 0).tolist()), settings      # only kept tokens
+        np.testing.assert_allclose(counts, expected, atol=0.04, err_msg=str(settings))   # at their rates
+        assert all(counts[i] > 0 for i in np.flatnonzero(expected > 0.02))
+        again = tab.evaluate("([p, s]) => window.rnnlabWeb.samples(p, s, 7, 4000)", [prime, settings])
+        other = tab.evaluate("([p, s]) => window.rnnlabWeb.samples(p, s, 8, 4000)", [prime, settings])
+        assert again == drawn and other != drawn
+    # whole generations: every token drawn from inside its step's kept set, a seed repeats the text
+    run = """async ([prime, options]) => {
+        const outside = [], kept = [];
+        const text = await window.rnnlabWeb.generate(prime, { ...options, length: 40, onToken: (id, probs) => {
+            if (!(probs[id] > 0)) outside.push(id);
+            kept.push(probs.filter((p) => p > 0).length); } });
+        return { text, outside, kept }; }"""
+    first = tab.evaluate(run, [prime, {"top_k": 3, "temperature": 1.5, "seed": 11}])
+    assert first["outside"] == [] and max(first["kept"]) <= 3 and len(first["text"]) > len(prime)
+    assert tab.evaluate(run, [prime, {"top_k": 3, "temperature": 1.5, "seed": 11}]) == first
+    nucleus = tab.evaluate(run, [prime, {"top_p": 0.5, "seed": 2}])
+    assert nucleus["outside"] == [] and min(nucleus["kept"]) >= 1
+    greedy = tab.evaluate(run, [prime, {"greedy": True}])
+    assert tab.evaluate(run, [prime, {"top_k": 1, "seed": 5}])["text"] == greedy["text"]
+    assert set(greedy["kept"]) == {1}
+    assert not errors
+
+
+def test_page_form_samples_with_its_settings_and_says_what_is_wrong(page):
+    tab, url, errors = page
+    open_page(tab, url)
+
+    def press(**fields) -> str:
+        for name, value in {"prime": "the ", "length": "20", "temperature": "1", "top_k": "0", "top_p": "1",
+                            "seed": "", **fields}.items():
+            tab.fill(f"#{name}", value)
+        tab.click("#generate")
+        tab.wait_for_function("!document.getElementById('generate').disabled", timeout=60000)
+        return tab.inner_text("#output")
+
+    tab.check("#greedy")
+    greedy = press()
+    tab.uncheck("#greedy")
+    assert press(top_k="1", temperature="2") == greedy                     # top-k 1 is greedy
+    seeded = press(top_p="0.8", seed="42")
+    assert press(top_p="0.8", seed="42") == seeded and tab.inner_text("#problem") == ""
+    before = tab.inner_text("#output")
+    tab.fill("#top_p", "0")
+    tab.click("#generate")
+    assert "top_p must be in (0, 1]" in tab.inner_text("#problem") and tab.inner_text("#output") == before
+    assert not errors
