@@ -76,12 +76,13 @@ def run_book(case: str, epochs: int, book_dir: Path, threads: int) -> list[dict]
 
 
 def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, book_padding: bool,
-               lr: float = 0.0) -> list[dict]:
+               lr: float = 1e-3) -> list[dict]:
     from rnnlab.config import build_config
     from rnnlab.tasks.registry import train
 
     _, _, corpus, preset, extra = CASES[case]
-    options = {"epochs": epochs, "threads": threads, **({"lr": lr} if lr else {})}
+    # the book's settings by default (lr 1e-3, no schedule); lr 0: the preset's own recipe
+    options = {"epochs": epochs, "threads": threads, **({"lr": lr, "schedule": "none"} if lr else {})}
     config = build_config(preset, {"data": {"corpus": corpus}, "train": options,
                                    "seq2seq": {**extra, "dev_limit": 0, "bf16": bf16, "book_padding": book_padding}})
     records = train(config, folder / case, log=lambda line: None)
@@ -110,7 +111,8 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["add-peeky", "date-attn"], choices=sorted(CASES))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="rnnlab's CPU threads")
-    parser.add_argument("--lr", type=float, default=0.0, help="rnnlab's learning rate (0: the preset's, the book's 1e-3)")
+    parser.add_argument("--lr", type=float, default=1e-3,
+                        help="rnnlab's learning rate, no schedule (default: the book's 1e-3; 0: the preset's lr and schedule)")
     parser.add_argument("--bf16", action="store_true", help="rnnlab trains under bfloat16 autocast")
     parser.add_argument("--book-padding", action=argparse.BooleanOptionalAction, default=True,
                         help="rnnlab keeps the book's padding spaces (as its default)")
