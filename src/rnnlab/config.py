@@ -137,6 +137,19 @@ class Seq2SeqConfig:
                                 "them: the padding serves as a place to look when no character matters)")
     bf16: bool = option(False, "train under bfloat16 autocast (faster on CPUs with AVX-512 BF16 and on GPUs)")
     dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
+    subword: str = option("none", "none: the corpus's own tokens (--level); unigram or bpe: SentencePiece "
+                          "models of each side, trained on the training split and kept in the run "
+                          "directory", ("none", "unigram", "bpe"))
+    subword_vocab: int = option(8000, "--subword: SentencePiece vocabulary size of each side")
+    normalize_source: bool = option(False, "translate: lowercase a raw source and split off its punctuation "
+                                    "(`Where's it?` -> `where 's it ?`), as the corpus is written")
+    label_smoothing: float = option(0.0, "train on (1 - e) NLL + e * the mean NLL over every output token "
+                                    "(the logged losses stay plain NLL)")
+    bucket: int = option(0, "group batches by length: pools of this many batches sorted by source and target "
+                         "length, the batches then shuffled (0: off, random batches)")
+    anneal: float = option(0.0, "with --max-minutes: decay the learning rate linearly to 1/50 over this final "
+                           "fraction of the time budget (0: off)")
+    warmup: int = option(0, "raise the learning rate linearly over the first N steps (0: off)")
 
 
 @dataclass

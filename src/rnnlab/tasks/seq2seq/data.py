@@ -21,6 +21,7 @@ from rnnlab.data import corpora
 from rnnlab.data.text import decode
 from rnnlab.data.tokenize import EOS, UNK, TextTokenizer, TokenizerConfig, Vocabulary
 from rnnlab.errors import RnnlabError
+from rnnlab.tasks.seq2seq.subword import SubwordModel, train_subword
 
 PAD, BOS = "<pad>", "<s>"
 SOURCE_SPECIALS = [PAD, UNK]
@@ -210,8 +211,38 @@ def join_side(level: str, tokens: list[str]) -> str:
 
 @dataclass
 class PairVocabularies:
+    """Token ids of each side. With SentencePiece (`--subword`) the tokens are the models' pieces,
+    in the models' id order, and the models turn text into pieces and pieces back into text."""
+
     source: Vocabulary
     target: Vocabulary
+    source_subword: SubwordModel | None = None
+    target_subword: SubwordModel | None = None
+
+    @property
+    def subword(self) -> bool:
+        return self.target_subword is not None
+
+    def source_tokens(self, tokenizer: TextTokenizer, text: str) -> list[str]:
+        if self.source_subword is not None:
+            return self.source_subword.encode(_cased(tokenizer, text))
+        return split_side(tokenizer, text)
+
+    def target_tokens(self, tokenizer: TextTokenizer, text: str) -> list[str]:
+        if self.target_subword is not None:
+            return self.target_subword.encode(_cased(tokenizer, text))
+        return split_side(tokenizer, text)
+
+    def reference(self, tokenizer: TextTokenizer, text: str) -> list[str]:
+        """A target as the scores read it: the corpus's own tokens (words, or characters at char level)."""
+        if self.target_subword is not None:
+            return _cased(tokenizer, text).split()
+        return split_side(tokenizer, text)
+
+    def words(self, ids: list[int]) -> list[str]:
+        """Output ids as the corpus's tokens: pieces decoded to text and split at its spaces."""
+        tokens = self.target.decode(ids)
+        return self.target_subword.decode(tokens).split() if self.target_subword is not None else tokens
 
     @property
     def bos_id(self) -> int:
@@ -220,6 +251,19 @@ class PairVocabularies:
     @property
     def eos_id(self) -> int:
         return self.target.index[EOS]
+
+
+def _cased(tokenizer: TextTokenizer, text: str) -> str:
+    text = " ".join(text.replace("\n", " ").split())
+    return text.lower() if tokenizer.config.lowercase else text
+
+
+def train_subwords(train_pairs: list[tuple[str, str]], tokenizer: TextTokenizer, seq: Seq2SeqConfig,
+                   name: str) -> PairVocabularies:
+    """SentencePiece models of both sides of the training split, and vocabularies of their pieces."""
+    models = [train_subword([_cased(tokenizer, pair[i]) for pair in train_pairs], seq.subword_vocab, seq.subword,
+                            side, name) for i, side in enumerate(("source", "target"))]
+    return PairVocabularies(Vocabulary(models[0].pieces), Vocabulary(models[1].pieces), *models)
 
 
 def build_pair_vocabularies(train_tokens: list[tuple[list[str], list[str]]], data: DataConfig) -> PairVocabularies:
@@ -246,9 +290,10 @@ class EncodedPairs:
 
 def encode_pairs(pairs: list[tuple[str, str]], tokenizer: TextTokenizer, vocabs: PairVocabularies,
                  reverse_source: bool) -> EncodedPairs:
-    tokens = [(split_side(tokenizer, s), split_side(tokenizer, t)) for s, t in pairs]
+    tokens = [(vocabs.source_tokens(tokenizer, s), vocabs.target_tokens(tokenizer, t)) for s, t in pairs]
     examples = [(encode_source(vocabs.source, s, reverse_source), vocabs.target.encode(t)) for s, t in tokens]
-    return EncodedPairs(examples, [t for _, t in tokens], [s for s, _ in tokens])
+    references = [vocabs.reference(tokenizer, t) for _, t in pairs] if vocabs.subword else [t for _, t in tokens]
+    return EncodedPairs(examples, references, [s for s, _ in tokens])
 
 
 @dataclass
@@ -265,22 +310,36 @@ def prepare_pairs(data: DataConfig, seq: Seq2SeqConfig, vocabs: PairVocabularies
     """Read, tokenise, drop overlong training pairs, build (or check) vocabularies, encode."""
     raw = read_pair_splits(data, seq)
     tokenizer = TextTokenizer(TokenizerConfig(level=data.level, lowercase=data.lowercase))
-    tokens = {split: [(split_side(tokenizer, s), split_side(tokenizer, t)) for s, t in pairs]
-              for split, pairs in raw.pairs.items()}
-    kept = [p for p in tokens["train"] if 0 < len(p[0]) <= seq.max_length and 0 < len(p[1]) <= seq.max_length]
+    subword = seq.subword != "none"
+    if subword and vocabs is None:                       # a new run learns its SentencePiece models here
+        vocabs = train_subwords(raw.pairs["train"], tokenizer, seq, raw.source)
+    if subword and not (vocabs and vocabs.subword):
+        raise RnnlabError(f"{raw.source}: the run's config says --subword {seq.subword} but its directory "
+                          "holds no SentencePiece models")
+    tokens, references = {}, {}
+    for split, pairs in raw.pairs.items():
+        if subword:
+            tokens[split] = [(vocabs.source_tokens(tokenizer, s), vocabs.target_tokens(tokenizer, t)) for s, t in pairs]
+            references[split] = [vocabs.reference(tokenizer, t) for _, t in pairs]
+        else:
+            tokens[split] = [(split_side(tokenizer, s), split_side(tokenizer, t)) for s, t in pairs]
+            references[split] = [t for _, t in tokens[split]]
+    keep = [i for i, p in enumerate(tokens["train"]) if 0 < len(p[0]) <= seq.max_length and 0 < len(p[1]) <= seq.max_length]
+    kept = [tokens["train"][i] for i in keep]
     skipped = len(tokens["train"]) - len(kept)
-    tokens["train"] = kept
+    tokens["train"], references["train"] = kept, [references["train"][i] for i in keep]
     if not kept:
         raise RnnlabError(f"{raw.source}: no training pairs left (all {skipped} are empty or over "
                           f"--max-length {seq.max_length})")
-    built = build_pair_vocabularies(kept, data)
-    if vocabs is not None and (vocabs.source.tokens != built.source.tokens or vocabs.target.tokens != built.target.tokens):
-        raise RnnlabError(f"{raw.source}: its vocabularies differ from the run's; the data changed since the run began")
-    vocabs = vocabs or built
+    if not subword:
+        built = build_pair_vocabularies(kept, data)
+        if vocabs is not None and (vocabs.source.tokens != built.source.tokens or vocabs.target.tokens != built.target.tokens):
+            raise RnnlabError(f"{raw.source}: its vocabularies differ from the run's; the data changed since the run began")
+        vocabs = vocabs or built
     splits = {}
     for split, pairs in tokens.items():
         examples = [(encode_source(vocabs.source, s, seq.reverse_source), vocabs.target.encode(t)) for s, t in pairs]
-        splits[split] = EncodedPairs(examples, [t for _, t in pairs], [s for s, _ in pairs])
+        splits[split] = EncodedPairs(examples, references[split], [s for s, _ in pairs])
     info = {"book_format": raw.book_format, "source_width": raw.source_width,
             "max_target_length": max(len(t) for _, t in kept), "max_source_length": max(len(s) for s, _ in kept)}
     return PreparedPairs(tokenizer, vocabs, splits, skipped, info, raw.source)
@@ -337,7 +396,8 @@ class PaddedSplit:
 def batches(pairs: EncodedPairs, batch_size: int, vocabs: PairVocabularies, shuffle_seed: int | None = None,
             bucket: int = 0, skip: int = 0):
     """Batches over a split, shuffled when a seed is given. With `bucket`, pools of that many batches
-    are sorted by source length (less padding), then the batches are shuffled; off by default, since
+    are sorted by source length, then target length (less padding), then the batches are shuffled;
+    every pair is in exactly one batch either way. Off by default, since
     length can stand for the kind of example (the date task's formats) and sorted batches then
     hold one kind each, which slows learning badly. The first `skip` batches are left out (resume)."""
     order = list(range(len(pairs.examples)))
@@ -347,7 +407,8 @@ def batches(pairs: EncodedPairs, batch_size: int, vocabs: PairVocabularies, shuf
     if shuffle_seed is not None and bucket:
         pool = batch_size * bucket
         order = [i for start in range(0, len(order), pool)
-                 for i in sorted(order[start:start + pool], key=lambda i: len(pairs.examples[i][0]))]
+                 for i in sorted(order[start:start + pool], key=lambda i: (len(pairs.examples[i][0]),
+                                                                           len(pairs.examples[i][1])))]
     groups = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
     if shuffle_seed is not None and bucket:
         random.Random(shuffle_seed + 1).shuffle(groups)

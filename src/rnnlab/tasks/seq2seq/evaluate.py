@@ -55,7 +55,7 @@ def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: f
         found = beam_search_batch(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam, max_steps,
                                   length_penalty, keep_weights=False)
         for i, best in zip(chunk, found):
-            outputs[i] = vocabs.target.decode(best[0][0])
+            outputs[i] = vocabs.words(best[0][0])
     trained.model.train(was_training)
     return outputs
 

@@ -50,7 +50,7 @@ def greedy_hypotheses(model, pairs: EncodedPairs, vocabs: PairVocabularies, devi
     for batch in batches(subset, batch_size, vocabs):
         ids, _, _ = model.greedy(batch.source.to(device), batch.source_lengths, vocabs.bos_id, vocabs.eos_id, max_steps)
         for index, row in zip(batch.index, ids):
-            outputs[index] = vocabs.target.decode(row)
+            outputs[index] = vocabs.words(row)
     model.train(was_training)
     return [outputs[i] for i in range(len(subset.examples))]
 

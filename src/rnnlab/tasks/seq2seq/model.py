@@ -158,6 +158,23 @@ class Seq2Seq(nn.Module):
                               reduction="sum")
         return nll, int((target_out != 0).sum())
 
+    def losses(self, source, lengths, target_in, target_out, label_smoothing: float = 0.0):
+        """(training loss, summed NLL, target tokens) under teacher forcing. The training loss is the
+        summed NLL when `label_smoothing` is 0, else (1 - e) NLL + e * the mean over the whole output
+        vocabulary of -log p (what F.cross_entropy's label_smoothing computes), summed over tokens."""
+        encoded = self.encode(source, lengths)
+        logits, _, _ = self.decode(target_in, encoded, self.initial_state(encoded))
+        flat, gold = logits.reshape(-1, logits.size(2)), target_out.reshape(-1)
+        real = gold != 0
+        tokens = int(real.sum())
+        if not label_smoothing:
+            nll = F.cross_entropy(flat, gold, ignore_index=0, reduction="sum")
+            return nll, nll, tokens
+        log_probs = torch.log_softmax(flat.float(), dim=1)
+        nll = -(log_probs.gather(1, gold.unsqueeze(1)).squeeze(1) * real).sum()
+        uniform = -(log_probs.mean(dim=1) * real).sum()
+        return (1 - label_smoothing) * nll + label_smoothing * uniform, nll, tokens
+
     @torch.no_grad()
     def greedy(self, source, lengths, bos_id: int, eos_id: int, max_steps: int):
         """Most likely token at each step, for a batch. Returns (id lists without </s>, summed

@@ -47,8 +47,13 @@ class Seq2SeqTask(Task):
             pretrained = vectors_for(config)
         summary = (f"{len(data.splits['train'].examples):,} training pairs"
                    + (f" ({data.skipped:,} over --max-length {seq.max_length} skipped)" if data.skipped else "")
-                   + f", vocabulary {len(data.vocabs.source):,} -> {len(data.vocabs.target):,}")
-        objective = PairObjective(config, data, placement)      # checks the batches before any file is written
+                   + f", vocabulary {len(data.vocabs.source):,} -> {len(data.vocabs.target):,}"
+                   + (f" SentencePiece {seq.subword} pieces" if data.vocabs.subword else ""))
+        trained_s = 0.0
+        if resume:
+            metrics = run.read_metrics()
+            trained_s = float(metrics[-1].get("elapsed_s", 0.0)) if metrics else 0.0
+        objective = PairObjective(config, data, placement, trained_s)   # checks the batches before any file is written
         return Prepared(summary, len(data.vocabs.target), lambda folder: save_pair_vocabularies(RunDir(folder), data),
                         lambda model: objective,
                         {"data": data, "pretrained": pretrained})

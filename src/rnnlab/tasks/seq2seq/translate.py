@@ -1,7 +1,10 @@
 """Decode with a trained seq2seq run: greedy, or beam search with a length penalty and n-best lists.
 
 A source string is tokenised exactly as in training (the book's questions padded to their
-fixed width, reversed when the run reverses sources). Attention weights come back in the
+fixed width, reversed when the run reverses sources); a run with --normalize-source first writes a
+raw sentence the way its corpus is written (lowercase, punctuation split off), and a SentencePiece
+run (--subword) cuts it into the model's pieces. Outputs come back as text: a SentencePiece run's
+pieces decoded, and Japanese targets without spaces between the words. Attention weights come back in the
 source's reading order, one row per output token (the last row is the step that chose </s>).
 """
 
@@ -19,6 +22,7 @@ from rnnlab.tasks.seq2seq.model import Seq2Seq, build_seq2seq
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import checkpoint_path, load_weights
 from rnnlab.tasks.seq2seq.metrics import decode_limit
+from rnnlab.tasks.seq2seq.subword import join_japanese, normalize_english
 from rnnlab.tasks.seq2seq.train import load_pair_vocabularies
 
 
@@ -60,7 +64,10 @@ def source_tokens(trained: PairRun, text: str) -> list[str]:
     width = trained.info.get("source_width", 0)
     if width and len(text) < width:
         text = text.ljust(width)
-    tokens = split_side(trained.tokenizer, text)
+    if trained.seq.normalize_source:
+        text = normalize_english(text)
+    tokens = trained.vocabs.source_tokens(trained.tokenizer, text) if trained.vocabs.subword \
+        else split_side(trained.tokenizer, text)
     if not tokens:
         raise RnnlabError(f"{text!r}: nothing to translate (no tokens)")
     return tokens
@@ -122,6 +129,11 @@ def source_batch(sources: list[list[int]], device) -> tuple[torch.Tensor, torch.
 
 
 def output_text(trained: PairRun, tokens: list[str]) -> str:
+    """Output tokens as text for a reader; a SentencePiece run's pieces decoded, with the spaces
+    between Japanese words taken out when the target is Japanese (--direction ..-ja)."""
+    if trained.vocabs.subword:
+        text = trained.vocabs.target_subword.decode(tokens)
+        return join_japanese(text) if trained.seq.direction.endswith("-ja") else text
     text = join_side(trained.config.data.level, tokens)
     return text.rstrip() if trained.info.get("source_width") else text
 
