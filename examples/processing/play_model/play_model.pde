@@ -17,6 +17,7 @@ int steps = 0;
 int received = 0;
 boolean modelChosen = false;
 boolean waiting = false;
+volatile boolean finished = false;                    // set on oscP5's thread, read by draw()
 StringBuilder shown = new StringBuilder();
 ArrayList<int[]> notes = new ArrayList<int[]>();   // {pitch, frame it arrived}
 
@@ -33,7 +34,7 @@ void setup() {
 
 void draw() {
   background(#161616);
-  if (frameCount % 10 == 0 && !waiting) ask();          // never send in setup(): oscP5 is not ready
+  if (frameCount % 10 == 0 && !waiting && !finished) ask();   // never send in setup(): oscP5 is not ready
   fill(230);
   synchronized (this) {
     String text = shown.toString();
@@ -62,7 +63,7 @@ void oscEvent(OscMessage m) {                         // runs on oscP5's thread
   String address = m.getAddress();
   if (address.equals("/rnnlab/ack") && m.stringValue(0).equals("model")) {
     modelChosen = true;
-  } else if (address.equals("/rnnlab/output")) {
+  } else if (address.equals("/rnnlab/output") && !finished) {
     String token = m.stringValue(1);
     synchronized (this) {
       shown.append(m.stringValue(2));
@@ -74,7 +75,11 @@ void oscEvent(OscMessage m) {                         // runs on oscP5's thread
     println("token " + m.intValue(0) + " " + token);
   } else if (address.equals("/rnnlab/done")) {
     waiting = false;
-    if (steps > 0 && received >= steps) { println("OK " + received + " tokens"); exit(); }
+    if (steps > 0 && received >= steps) {
+      finished = true;                                // exit() ends the sketch after this frame: ask no more
+      println("OK " + received + " tokens");
+      exit();
+    }
   } else if (address.equals("/rnnlab/error")) {
     println("server error: " + m.stringValue(0));
   }

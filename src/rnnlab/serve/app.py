@@ -334,7 +334,10 @@ def cmd_serve(args) -> int:
           + ")", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"rnnlab serve: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+    # No permessage-deflate: replies are a few dozen bytes, and compressing each one costs both ends
+    # more time than it saves on the wire.
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
-                                           ws_max_size=4 * settings.max_request_bytes, timeout_graceful_shutdown=5))
+                                           ws_max_size=4 * settings.max_request_bytes, timeout_graceful_shutdown=5,
+                                           ws_per_message_deflate=False))
     server.run()
     return 1 if failures else 0
