@@ -62,6 +62,25 @@ def test_it_looks_again_when_the_machine_changes():
         torch.set_num_threads(before)
 
 
+def test_looks_that_confirm_the_choice_grow_rarer():
+    before = torch.get_num_threads()
+    try:
+        clock = FakeClock({1: 0.010, 2: 0.100})            # steady load: one thread stays the better
+        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=clock)
+        used = run(tuner, clock, 6000)
+        looks = sum(1 for a, b in zip(used, used[1:]) if a == 1 and b == 2)
+        assert tuner.best == 1 and 3 <= looks <= 7        # at 100, 200, 400, 800, 1600, 1600, ... calls apart
+        assert tuner.every == 1600
+        clock.cost = {1: 0.010, 2: 0.006}                  # the load goes: the next look switches, and the
+        for calls in range(1, 2001):                       # one after comes at the first interval again
+            run(tuner, clock, 1)
+            if tuner.best == 2:
+                break
+        assert tuner.best == 2 and calls <= 1600 + 10 and tuner.every == 100
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_an_explicit_thread_count_is_set_once_and_not_tuned():
     before = torch.get_num_threads()
     try:

@@ -4,7 +4,9 @@ PyTorch's default, every core, collapses when another program is busy: a step sp
 threads waits at every barrier for the one that was descheduled (a 2x650 LSTM step takes 112 ms
 instead of 9.5). The fastest count depends on the work and on what else runs, and both change,
 so a `ThreadTuner` times the work itself: it tries each candidate for a few calls, keeps the
-fastest, and tries again now and then, or at once when the work gets much slower.
+fastest, and tries again now and then, or at once when the work gets much slower. A look that
+confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
+load holds steady, trying the slower count costs less and less.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ class ThreadTuner:
         cores = usable_cores()
         self.candidates = sorted(set(candidates or {1, cores}))
         self.trial, self.every, self.clock = trial, every, clock
+        self.base_every = every
         self.best: int | None = None
+        self.previous_best: int | None = None
         self.best_seconds = float("inf")
         self.queue = list(self.candidates)      # candidates still to try in this round
         self.seen: list[float] = []             # this candidate's (or the chosen one's) recent times
@@ -59,7 +63,10 @@ class ThreadTuner:
             self.calls_since_choice += 1
             recent = self.seen[-self.trial:]
             slower = len(recent) == self.trial and statistics.median(recent) > 2 * self.best_seconds
-            if self.calls_since_choice >= self.every or slower:      # the machine changed: look again
+            if self.calls_since_choice >= self.every or slower:      # time for a look, or the machine changed
+                if slower:
+                    self.every = self.base_every
+                self.previous_best = self.best
                 self.queue, self.seen, self.best_seconds = list(self.candidates), [], float("inf")
 
     def trying(self, seconds: float) -> None:
@@ -77,6 +84,9 @@ class ThreadTuner:
         self.seen = []
         if not self.queue:
             self.calls_since_choice = 0
+            if self.previous_best is not None:
+                confirmed = self.best == self.previous_best
+                self.every = min(2 * self.every, 16 * self.base_every) if confirmed else self.base_every
 
 
 def tuner_for(threads: int) -> ThreadTuner | None:
