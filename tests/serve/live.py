@@ -11,7 +11,8 @@ import uvicorn
 
 from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.sessions import ServeSettings
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from starlette.websockets import WebSocketDisconnect
 from rnnlab.cli import main
 from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.sessions import ServeSettings
 
 EDITOR = "https://editor.p5js.org"
 

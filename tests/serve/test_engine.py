@@ -7,7 +7,9 @@ import asyncio
 import pytest
 
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import InputError, ServeSettings, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.protocol import InputError
+from rnnlab.serve.sessions import ServeSettings
 
 
 def play(hub: Hub, primes: list, steps: int) -> list[list]:
@@ -95,7 +97,7 @@ def test_a_request_its_client_gave_up_on_does_not_stop_the_engine(runs):
 
 
 def test_an_engine_that_fails_answers_everyone_and_says_so(runs):
-    from rnnlab.serve.sessions import EngineFailed
+    from rnnlab.serve.engine import EngineFailed
 
     told = []
     hub = Hub(load_models([str(runs["chars"])]), on_failure=told.append)

@@ -9,7 +9,8 @@ from .live import live_server
 from .test_osc import OscClient
 from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.sessions import ServeSettings
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import load_models
+from rnnlab.serve.loading import load_models
 
 
 def write_tunes(folder, count=4):

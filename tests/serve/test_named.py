@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
-from rnnlab.serve.sessions import ServeSettings, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.sessions import ServeSettings
 
 from .live import live_server
 from .test_osc import OscClient

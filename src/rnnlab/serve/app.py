@@ -25,7 +25,8 @@ from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import LIVE_SETTINGS
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import CapacityError, InputError
-from rnnlab.serve.sessions import ServeSettings, Session, check_name, load_models
+from rnnlab.serve.loading import load_models
+from rnnlab.serve.sessions import ServeSettings, Session, check_name
 from rnnlab.serve.origins import Origins
 from rnnlab.serve.requests import (
     GenerateRequest,

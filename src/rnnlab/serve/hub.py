@@ -12,14 +12,8 @@ from collections.abc import AsyncIterator
 
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.serve.protocol import MAX_STATE, MAX_TOP, InputError, ServedModel
-from rnnlab.serve.sessions import (
-    Engine,
-    EngineFailed,
-    ServeSettings,
-    Session,
-    SessionStore,
-    sampling_settings,
-)
+from rnnlab.serve.engine import Engine, EngineFailed
+from rnnlab.serve.sessions import ServeSettings, Session, SessionStore, sampling_settings
 
 
 async def answered(call):

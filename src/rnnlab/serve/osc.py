@@ -47,7 +47,8 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from rnnlab.generate.sampling import LIVE_SETTINGS, SETTING_TYPES
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import MAX_STATE, MAX_TOP, InputError
-from rnnlab.serve.sessions import EngineFailed, check_name
+from rnnlab.serve.engine import EngineFailed
+from rnnlab.serve.sessions import check_name
 
 REPLY_PORTS_KEPT = 4096          # senders whose /rnnlab/reply port is remembered (least recently set go first)
 NAMES_KEPT = 4096                # senders whose /rnnlab/session name is remembered (least recently set go first)

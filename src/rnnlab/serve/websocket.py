@@ -12,7 +12,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from rnnlab.generate.sampling import LIVE_SETTINGS
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import InputError, check_text
-from rnnlab.serve.sessions import EngineFailed
+from rnnlab.serve.engine import EngineFailed
 
 class Connection:
     """One WebSocket client: reads JSON messages in order, replies, runs at most one stream."""
