@@ -3,11 +3,16 @@ tuner timing the work), with 0, 1 and 2 other busy processes on the machine.
 
 A busy process is a Python loop that never sleeps, as a browser tab or a compile would be. Each
 cell runs the workload in a fresh process for a fixed time and prints its rate; the rnnlab
-default column is what a user gets without choosing. Workloads are synthetic (no data needed):
+default column is what a user gets without choosing; the PyTorch default column is plain PyTorch
+(every core, OpenMP's own wait policy). Workloads are synthetic (no data needed):
 
-    serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary (ms/step)
+    serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary, through the
+                  packed weights `rnnlab serve` steps with (ms/step)
+    generate      the same step and a sample drawn from it, as `rnnlab generate` (ms/token)
     train-lm      training steps of a 2x200 LSTM language model, bptt 35, batch 20 (words/s)
     train-pairs   training steps of the book's peeky seq2seq size (1x128, batch 128) (pairs/s)
+    train-music   training steps of the poly-lstm piano-roll model (1x256, 88 keys, bptt 32, batch 8)
+                  (frames/s)
 
     python benchmarks/contention.py [--seconds 8] [--loads 0 1 2] [--workloads serve-step train-lm]
 """
@@ -26,22 +31,42 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 WORKLOAD = r'''
 import json, sys, time
-import torch
 threads, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+if threads >= 0:
+    import rnnlab        # before torch, as the command line has it: rnnlab's OpenMP wait policy
+import torch
 from rnnlab.train.threads import timed, tuner_for
 tuner = tuner_for(threads) if threads >= 0 else None     # -1: PyTorch's own default, every core
 from rnnlab.config import ModelConfig, RunConfig, DataConfig, TrainConfig, Seq2SeqConfig
 torch.manual_seed(0)
-if kind == "serve-step":
+if kind in ("serve-step", "generate"):
+    from rnnlab.generate.sampling import SamplingConfig, choose
+    from rnnlab.generate.stepper import Stepper
     from rnnlab.tasks.language_model.model import build_language_model
     config = RunConfig(DataConfig(level="word"), ModelConfig(layers=2, hidden=650))
-    model = build_language_model(config, 10_000).eval()
+    model = Stepper(build_language_model(config, 10_000).eval(), "fp32")
     state, token = model.initial_state(1), torch.zeros(1, 1, dtype=torch.long)
+    sampling = SamplingConfig()
+    def step():
+        global state, token
+        logits, state = model.step_logits(token, state)
+        if kind == "generate":
+            token = choose(logits, sampling, None).view(1, 1)
+        return 1
+elif kind == "train-music":
+    from rnnlab.tasks.music.pianoroll_model import PianorollModel
+    model = PianorollModel(ModelConfig(layers=1, hidden=256, dropout=0.3))
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    frames = (torch.rand(33, 8, 89) < 0.05).float()
+    frames[..., 88] = 0
+    inputs, targets = frames[:-1], frames[1:]
+    state = model.initial_state(8)
     def step():
         global state
-        with torch.no_grad():
-            _, state = model.step_logits(token, state)
-        return 1
+        out = model(inputs, [tuple(t.detach() for t in s) for s in state], targets)
+        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
+        state = out.state
+        return 32 * 8
 elif kind == "train-lm":
     from rnnlab.tasks.language_model.model import build_language_model
     config = RunConfig(DataConfig(level="word"), ModelConfig(layers=2, hidden=200))
@@ -73,7 +98,9 @@ while time.perf_counter() - started < seconds:
 elapsed = time.perf_counter() - started
 print(json.dumps({"rate": done / elapsed, "threads": torch.get_num_threads()}))
 '''
-UNITS = {"serve-step": "ms/step", "train-lm": "words/s", "train-pairs": "pairs/s"}
+UNITS = {"serve-step": "ms/step", "generate": "ms/token", "train-lm": "words/s", "train-pairs": "pairs/s",
+         "train-music": "frames/s"}
+PER_CALL = ("serve-step", "generate")          # printed as milliseconds per call, lower is better
 
 
 def measure(kind: str, threads: int, seconds: float) -> tuple[float, int]:
@@ -82,7 +109,7 @@ def measure(kind: str, threads: int, seconds: float) -> tuple[float, int]:
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     rate = result["rate"]
-    return (1000 / rate if kind == "serve-step" else rate), result["threads"]
+    return (1000 / rate if kind in PER_CALL else rate), result["threads"]
 
 
 def busy(count: int) -> list[subprocess.Popen]:
