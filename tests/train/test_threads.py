@@ -81,6 +81,23 @@ def test_looks_that_confirm_the_choice_grow_rarer():
         torch.set_num_threads(before)
 
 
+def test_candidates_take_turns_so_a_passing_load_weighs_on_both():
+    before = torch.get_num_threads()
+    try:
+        clock = FakeClock({1: 0.008, 2: 0.010})            # one thread is the faster...
+        tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
+        used = []
+        for call in range(12):
+            with tuner.timed():
+                burst = 0.05 if call < 4 else 0.0          # ...but another program is busy for the first calls
+                clock.pending = clock.cost[torch.get_num_threads()] + burst
+                used.append(torch.get_num_threads())
+        assert used[:6] == [1, 2, 1, 2, 1, 2]
+        assert tuner.best == 1                             # one after the other, the burst would pick 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_an_explicit_thread_count_is_set_once_and_not_tuned():
     before = torch.get_num_threads()
     try:

@@ -3,8 +3,8 @@
 PyTorch's default, every core, collapses when another program is busy: a step split over two
 threads waits at every barrier for the one that was descheduled (a 2x650 LSTM step takes 112 ms
 instead of 9.5). The fastest count depends on the work and on what else runs, and both change,
-so a `ThreadTuner` times the work itself: it tries each candidate for a few calls, keeps the
-fastest, and tries again now and then, or at once when the work gets much slower. A look that
+so a `ThreadTuner` times the work itself: it tries the candidates for a few calls each, in turns,
+keeps the fastest, and tries again now and then, or at once when the work gets much slower. A look that
 confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
 load holds steady, trying the slower count costs less and less.
 """
@@ -35,15 +35,22 @@ class ThreadTuner:
         self.trial, self.every, self.clock = trial, every, clock
         self.base_every = every
         self.best: int | None = None
-        self.previous_best: int | None = None
         self.best_seconds = float("inf")
-        self.queue = list(self.candidates)      # candidates still to try in this round
-        self.seen: list[float] = []             # this candidate's (or the chosen one's) recent times
+        self.previous_best: int | None = None
         self.calls_since_choice = 0
+        self.recent: list[float] = []           # the chosen count's latest times
+        self.start_look()
+
+    def start_look(self) -> None:
+        """Time every candidate again, taking turns call by call: a load that comes and goes during
+        the look then weighs on all of them alike."""
+        self.looking = list(self.candidates)
+        self.times: dict[int, list[float]] = {c: [] for c in self.candidates}
+        self.turn = 0
 
     @property
     def current(self) -> int:
-        return self.queue[0] if self.queue else self.best
+        return self.looking[self.turn] if self.looking else self.best
 
     @contextmanager
     def timed(self):
@@ -56,37 +63,44 @@ class ThreadTuner:
 
     def record(self, seconds: float) -> None:
         """One call's time under the current thread count."""
-        self.seen.append(seconds)
-        if self.queue:
+        if self.looking:
             self.trying(seconds)
-        else:
-            self.calls_since_choice += 1
-            recent = self.seen[-self.trial:]
-            slower = len(recent) == self.trial and statistics.median(recent) > 2 * self.best_seconds
-            if self.calls_since_choice >= self.every or slower:      # time for a look, or the machine changed
-                if slower:
-                    self.every = self.base_every
-                self.previous_best = self.best
-                self.queue, self.seen, self.best_seconds = list(self.candidates), [], float("inf")
+            return
+        self.calls_since_choice += 1
+        self.recent = (self.recent + [seconds])[-self.trial:]
+        slower = len(self.recent) == self.trial and statistics.median(self.recent) > 2 * self.best_seconds
+        if self.calls_since_choice >= self.every or slower:      # time for a look, or the machine changed
+            if slower:
+                self.every = self.base_every
+            self.previous_best = self.best
+            self.start_look()
 
     def trying(self, seconds: float) -> None:
-        candidate = self.queue[0]
-        # The first call after a change pays for starting threads; a candidate already far slower
-        # than the best so far is dropped at once, so a bad choice costs a call or two, not a trial.
-        settled = self.seen[1:]
-        hopeless = self.seen[-1] > (4 if len(self.seen) == 1 else 2) * self.best_seconds
-        if len(settled) < self.trial and not hopeless:
+        candidate = self.looking[self.turn]
+        self.times[candidate].append(seconds)
+        # A candidate far slower than another's fastest call is dropped at once (its first call may pay
+        # for starting threads, so it gets 4x there, 2x after): a bad count costs a call or two.
+        others = [min(t) for c, t in self.times.items() if c != candidate and c in self.looking and t]
+        if others and seconds > (4 if len(self.times[candidate]) == 1 else 2) * min(others):
+            self.looking.remove(candidate)
+        else:
+            self.turn += 1
+        waiting = [c for c in self.looking if len(self.times[c]) <= self.trial]
+        if waiting:                              # the next candidate still short of its calls
+            self.turn %= len(self.looking)
+            while self.looking[self.turn] not in waiting:
+                self.turn = (self.turn + 1) % len(self.looking)
             return
-        median = statistics.median(settled) if settled else seconds
-        if median < self.best_seconds:
-            self.best, self.best_seconds = candidate, median
-        self.queue.pop(0)
-        self.seen = []
-        if not self.queue:
-            self.calls_since_choice = 0
-            if self.previous_best is not None:
-                confirmed = self.best == self.previous_best
-                self.every = min(2 * self.every, 16 * self.base_every) if confirmed else self.base_every
+        self.finish_look()
+
+    def finish_look(self) -> None:
+        settled = {c: statistics.median(self.times[c][1:]) for c in self.looking}    # the first call warms up
+        self.best = min(settled, key=settled.get)
+        self.best_seconds = settled[self.best]
+        self.looking, self.recent, self.calls_since_choice = [], [], 0
+        if self.previous_best is not None:
+            confirmed = self.best == self.previous_best
+            self.every = min(2 * self.every, 16 * self.base_every) if confirmed else self.base_every
 
 
 def tuner_for(threads: int) -> ThreadTuner | None:
