@@ -120,3 +120,25 @@ def test_the_trained_model_reverses_and_ends_its_outputs():
     found = beam_search_batch(model, batch.source, batch.source_lengths, BOS, EOS, 3, 12, 0.6)
     right = sum(h[0][0] == ids_of(s[::-1]) for s, h in zip(SOURCES[:4], found))
     assert right >= 3
+
+
+def test_every_decoding_step_is_timed_to_choose_threads_and_the_outputs_stay_the_same():
+    from rnnlab.train.threads import ThreadTuner
+
+    model = trained_model("attention")
+    batch = make_batch([(ids_of(s), [4]) for s in SOURCES], list(range(len(SOURCES))), BOS, EOS)
+    steps = []
+    decode = model.decode
+    model.decode = lambda *args: steps.append(1) or decode(*args)
+    ticks = []
+    tuner = ThreadTuner([1, 2], trial=2, clock=lambda: ticks.append(1) or float(len(ticks)))
+    with_tuner = beam_search_batch(model, batch.source, batch.source_lengths, BOS, EOS, 3, 9, 0.6, threads=tuner)
+    assert len(ticks) == 2 * len(steps) > 0                      # a clock reading before and after each step
+    steps.clear()
+    plain = beam_search_batch(model, batch.source, batch.source_lengths, BOS, EOS, 3, 9, 0.6)
+    assert [[h[0] for h in found] for found in with_tuner] == [[h[0] for h in found] for found in plain]
+    ticks.clear()
+    steps.clear()
+    greedy_ids, _, _ = model.greedy(batch.source, batch.source_lengths, BOS, EOS, 9, threads=tuner)
+    assert len(ticks) == 2 * len(steps) > 0
+    assert greedy_ids == model.greedy(batch.source, batch.source_lengths, BOS, EOS, 9)[0]

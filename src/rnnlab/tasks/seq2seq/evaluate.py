@@ -8,6 +8,7 @@ from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_an
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.seq2seq.translate import beam_search_batch, source_batch
 from rnnlab.tasks.seq2seq.metrics import bleu_tokenisation, decode_limit, greedy_hypotheses, score_split
+from rnnlab.train.threads import tuner_for
 
 
 def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None, beam: int = 0,
@@ -25,7 +26,7 @@ def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None
     if beam:
         hypotheses = beam_hypotheses(trained, pairs, beam, max_steps, length_penalty)
     else:
-        hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps)
+        hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps, threads=tuner_for(0))
     scores = score_split(trained.model, pairs, vocabs, config.data.level, trained.device, max_steps,
                          hypotheses=hypotheses)
     level = config.data.level
@@ -49,11 +50,12 @@ def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: f
     outputs: list[list[str]] = [[] for _ in examples]
     was_training = trained.model.training
     trained.model.eval()
+    threads = tuner_for(0)                  # the thread count, chosen by timing the decoding steps
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         source, lengths = source_batch([examples[i][0] for i in chunk], trained.device)
         found = beam_search_batch(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam, max_steps,
-                                  length_penalty, keep_weights=False)
+                                  length_penalty, keep_weights=False, threads=threads)
         for i, best in zip(chunk, found):
             outputs[i] = vocabs.words(best[0][0])
     trained.model.train(was_training)

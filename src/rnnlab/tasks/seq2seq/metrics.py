@@ -41,14 +41,16 @@ def decode_limit(info: dict, source_length: int = 0) -> int:
 
 @torch.no_grad()
 def greedy_hypotheses(model, pairs: EncodedPairs, vocabs: PairVocabularies, device, max_steps: int,
-                      limit: int = 0, batch_size: int = 500) -> list[list[str]]:
-    """Greedy outputs as target tokens, in split order, for the first `limit` pairs (0: all)."""
+                      limit: int = 0, batch_size: int = 500, threads=None) -> list[list[str]]:
+    """Greedy outputs as target tokens, in split order, for the first `limit` pairs (0: all);
+    `threads` (a ThreadTuner) times the decoding steps."""
     was_training = model.training
     model.eval()
     subset = pairs if not limit else EncodedPairs(pairs.examples[:limit], pairs.references[:limit])
     outputs: dict[int, list[str]] = {}
     for batch in batches(subset, batch_size, vocabs):
-        ids, _, _ = model.greedy(batch.source.to(device), batch.source_lengths, vocabs.bos_id, vocabs.eos_id, max_steps)
+        ids, _, _ = model.greedy(batch.source.to(device), batch.source_lengths, vocabs.bos_id, vocabs.eos_id, max_steps,
+                                 threads)
         for index, row in zip(batch.index, ids):
             outputs[index] = vocabs.words(row)
     model.train(was_training)

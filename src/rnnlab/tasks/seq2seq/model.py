@@ -18,6 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.config import ModelConfig, Seq2SeqConfig
 from rnnlab.tasks.seq2seq.attention import Attention
+from rnnlab.train.threads import ThreadTuner, timed
 
 
 def make_rnn(cell: str, input_size: int, hidden: int, layers: int, dropout: float,
@@ -176,9 +177,10 @@ class Seq2Seq(nn.Module):
         return (1 - label_smoothing) * nll + label_smoothing * uniform, nll, tokens
 
     @torch.no_grad()
-    def greedy(self, source, lengths, bos_id: int, eos_id: int, max_steps: int):
+    def greedy(self, source, lengths, bos_id: int, eos_id: int, max_steps: int, threads: ThreadTuner | None = None):
         """Most likely token at each step, for a batch. Returns (id lists without </s>, summed
-        log-probabilities (batch,), attention weights (steps, batch, source) or None)."""
+        log-probabilities (batch,), attention weights (steps, batch, source) or None). `threads`
+        times each step to choose the CPU thread count."""
         encoded = self.encode(source, lengths)
         state = self.initial_state(encoded)
         batch = source.size(1)
@@ -187,7 +189,8 @@ class Seq2Seq(nn.Module):
         log_prob = torch.zeros(batch, device=source.device)
         steps, weights = [], []
         for _ in range(max_steps):
-            logits, state, step_weights = self.decode(inputs, encoded, state)
+            with timed(threads):
+                logits, state, step_weights = self.decode(inputs, encoded, state)
             log_probs = torch.log_softmax(logits[0], dim=1)                    # (batch, vocab)
             best = log_probs.argmax(1)
             log_prob += torch.where(done, torch.zeros_like(log_prob), log_probs.gather(1, best[:, None])[:, 0])

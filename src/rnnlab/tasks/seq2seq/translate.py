@@ -24,6 +24,7 @@ from rnnlab.tasks.base import checkpoint_path, load_weights
 from rnnlab.tasks.seq2seq.metrics import decode_limit
 from rnnlab.tasks.seq2seq.subword import join_japanese, normalize_english
 from rnnlab.tasks.seq2seq.train import load_pair_vocabularies
+from rnnlab.train.threads import ThreadTuner, timed
 
 
 @dataclass
@@ -153,7 +154,8 @@ def beam_search(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int, beam:
 
 @torch.no_grad()
 def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int, beam: int, max_steps: int,
-                      length_penalty: float = 0.0, n_best: int = 1, keep_weights: bool = True):
+                      length_penalty: float = 0.0, n_best: int = 1, keep_weights: bool = True,
+                      threads: ThreadTuner | None = None):
     """Beam search for a batch of sources (source_time, batch), every hypothesis of every source
     advanced one step at a time. Returns, per source, up to n_best tuples (ids, log_prob, score,
     weights (steps, source length) or None), best first, exactly as one source at a time would:
@@ -162,6 +164,7 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
     ends in </s> is put aside as finished, the others live on until `beam` of them are found. A
     source stops when it has `beam` finished hypotheses or none live; at `max_steps`, its live ones
     count as unfinished. Finished and unfinished are ranked by log_prob / GNMT length penalty.
+    `threads` times each step to choose the CPU thread count.
     """
     device = source.device
     batch = source.size(1)
@@ -178,7 +181,8 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
     inputs = torch.full((1, batch), bos_id, dtype=torch.long, device=device)
     for _ in range(max_steps):
         rows = len(owners)
-        logits, state, weights = model.decode(inputs, memory, state)
+        with timed(threads):
+            logits, state, weights = model.decode(inputs, memory, state)
         log_probs = torch.log_softmax(logits[0], dim=1)                          # (rows*width, vocab)
         vocab = log_probs.size(1)
         totals = (log_prob.view(-1, 1) + log_probs).view(rows, width * vocab)
