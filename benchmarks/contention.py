@@ -13,6 +13,8 @@ default column is what a user gets without choosing; the PyTorch default column 
     train-pairs   training steps of the book's peeky seq2seq size (1x128, batch 128) (pairs/s)
     train-music   training steps of the poly-lstm piano-roll model (1x256, 88 keys, bptt 32, batch 8)
                   (frames/s)
+    beam          beam search (width 5) of the date attention model (1x256), 200 sources at a time, as
+                  `rnnlab evaluate RUN --beam 5` does it, its steps timed one by one (sources/s)
 
     python benchmarks/contention.py [--seconds 8] [--loads 0 1 2] [--workloads serve-step train-lm]
 """
@@ -80,7 +82,7 @@ elif kind == "train-lm":
         optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
         state = out.state
         return 35 * 20
-else:
+elif kind == "train-pairs":
     from rnnlab.tasks.seq2seq.model import build_seq2seq
     model = build_seq2seq(ModelConfig(layers=1, hidden=128, embed=16), Seq2SeqConfig(decoder="peeky"), 14, 15)
     optimizer = torch.optim.Adam(model.parameters())
@@ -90,16 +92,26 @@ else:
         nll, tokens = model(source, lengths, target_in, target_out)
         optimizer.zero_grad(); (nll / tokens).backward(); optimizer.step()
         return 128
+elif kind == "beam":
+    from rnnlab.tasks.seq2seq.model import build_seq2seq
+    from rnnlab.tasks.seq2seq.translate import beam_search_batch
+    model = build_seq2seq(ModelConfig(layers=1, hidden=256, embed=16),
+                          Seq2SeqConfig(decoder="attention", attention="dot", input_feeding=False), 59, 15).eval()
+    source, lengths = torch.randint(3, 59, (29, 200)), torch.full((200,), 29)
+    def step():
+        beam_search_batch(model, source, lengths, 1, 2, 5, 11, keep_weights=False, threads=tuner)
+        return 200
+outer = None if kind == "beam" else tuner       # beam search times its own steps
 step(); step()
 done, started = 0, time.perf_counter()
 while time.perf_counter() - started < seconds:
-    with timed(tuner):
+    with timed(outer):
         done += step()
 elapsed = time.perf_counter() - started
 print(json.dumps({"rate": done / elapsed, "threads": torch.get_num_threads()}))
 '''
 UNITS = {"serve-step": "ms/step", "generate": "ms/token", "train-lm": "words/s", "train-pairs": "pairs/s",
-         "train-music": "frames/s"}
+         "train-music": "frames/s", "beam": "sources/s"}
 PER_CALL = ("serve-step", "generate")          # printed as milliseconds per call, lower is better
 
 

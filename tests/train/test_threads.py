@@ -98,6 +98,26 @@ def test_candidates_take_turns_so_a_passing_load_weighs_on_both():
         torch.set_num_threads(before)
 
 
+def test_short_calls_are_timed_for_long_enough_and_calls_compare_per_unit_of_work():
+    before = torch.get_num_threads()
+    try:
+        clock = FakeClock({1: 0.002, 2: 0.0015})
+        tuner = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=0.05, max_trial=40)
+        used = run(tuner, clock, 200)
+        assert tuner.best == 2
+        assert used.count(1) == 25 and len(tuner.times[2]) == 34          # 0.05 s each, not 5 calls
+        capped = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=10.0, max_trial=10)
+        assert run(capped, clock, 40)[22:] == [2] * 18                    # at most 11 calls each
+        sized = ThreadTuner([1, 2], trial=2, clock=clock)
+        for call in range(6):                                             # 2 threads get the big calls,
+            work = 1 if call % 2 == 0 else 10                             # but per row they are slower
+            with sized.timed(work):
+                clock.pending = work * {1: 0.001, 2: 0.0012}[torch.get_num_threads()]
+        assert sized.best == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_an_explicit_thread_count_is_set_once_and_not_tuned():
     before = torch.get_num_threads()
     try:

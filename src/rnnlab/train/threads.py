@@ -29,10 +29,14 @@ def usable_cores() -> int:
 class ThreadTuner:
     """Chooses torch's intra-op thread count for one kind of call by timing calls (`with tuner.timed():`)."""
 
-    def __init__(self, candidates: list[int] | None = None, trial: int = 4, every: int = 500, clock=time.perf_counter):
+    def __init__(self, candidates: list[int] | None = None, trial: int = 4, every: int = 500, clock=time.perf_counter,
+                 look_seconds: float = 0.0, max_trial: int = 64):
         cores = usable_cores()
         self.candidates = sorted(set(candidates or {1, cores}))
         self.trial, self.every, self.clock = trial, every, clock
+        # short calls are timed for at least `look_seconds` per candidate (up to `max_trial` calls):
+        # a handful of 2 ms calls says more about the scheduler than about the thread count
+        self.look_seconds, self.max_trial = look_seconds, max(trial, max_trial)
         self.base_every = every
         self.best: int | None = None
         self.best_seconds = float("inf")
@@ -46,6 +50,7 @@ class ThreadTuner:
         the look then weighs on all of them alike."""
         self.looking = list(self.candidates)
         self.times: dict[int, list[float]] = {c: [] for c in self.candidates}
+        self.spent: dict[int, float] = {c: 0.0 for c in self.candidates}
         self.turn = 0
 
     @property
@@ -53,17 +58,21 @@ class ThreadTuner:
         return self.looking[self.turn] if self.looking else self.best
 
     @contextmanager
-    def timed(self):
+    def timed(self, work: float = 1.0):
+        """Time one call; `work` is its size where calls differ (rows of a beam-search step): the
+        candidates are compared by time per unit of work."""
         threads = self.current
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         started = self.clock()
         yield
-        self.record(self.clock() - started)
+        wall = self.clock() - started
+        self.record(wall / max(work, 1e-12), wall)
 
-    def record(self, seconds: float) -> None:
-        """One call's time under the current thread count."""
+    def record(self, seconds: float, wall: float | None = None) -> None:
+        """One call's time (per unit of work; `wall`: the call's own seconds) under the current count."""
         if self.looking:
+            self.spent[self.looking[self.turn]] += seconds if wall is None else wall
             self.trying(seconds)
             return
         self.calls_since_choice += 1
@@ -85,7 +94,8 @@ class ThreadTuner:
             self.looking.remove(candidate)
         else:
             self.turn += 1
-        waiting = [c for c in self.looking if len(self.times[c]) <= self.trial]
+        waiting = [c for c in self.looking if len(self.times[c]) <= self.trial
+                   or (self.spent[c] < self.look_seconds and len(self.times[c]) <= self.max_trial)]
         if waiting:                              # the next candidate still short of its calls
             self.turn %= len(self.looking)
             while self.looking[self.turn] not in waiting:
@@ -109,14 +119,14 @@ def tuner_for(threads: int) -> ThreadTuner | None:
     if threads:
         torch.set_num_threads(threads)
         return None
-    return ThreadTuner() if usable_cores() > 1 else None
+    return ThreadTuner(look_seconds=0.25) if usable_cores() > 1 else None
 
 
 @contextmanager
-def timed(tuner: ThreadTuner | None):
-    """`with timed(tuner):` around one call; nothing when the thread count is fixed."""
+def timed(tuner: ThreadTuner | None, work: float = 1.0):
+    """`with timed(tuner):` around one call (of size `work`); nothing when the thread count is fixed."""
     if tuner is None:
         yield
     else:
-        with tuner.timed():
+        with tuner.timed(work):
             yield

@@ -181,7 +181,7 @@ def beam_search_batch(model: Seq2Seq, source, lengths, bos_id: int, eos_id: int,
     inputs = torch.full((1, batch), bos_id, dtype=torch.long, device=device)
     for _ in range(max_steps):
         rows = len(owners)
-        with timed(threads):
+        with timed(threads, work=inputs.size(1)):              # hypotheses in this step
             logits, state, weights = model.decode(inputs, memory, state)
         log_probs = torch.log_softmax(logits[0], dim=1)                          # (rows*width, vocab)
         vocab = log_probs.size(1)
