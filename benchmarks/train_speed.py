@@ -84,14 +84,16 @@ def run_rnnlab(model, batches, lr, clip):
     return time.perf_counter() - start, losses
 
 
-def run_trainer(model, batches, lr, clip, ids, bptt, batch):
-    """rnnlab's own training loop (train.loop.Trainer with the stream objective), one step per batch."""
+def run_trainer(model, batches, lr, clip, ids, bptt, batch, threads):
+    """rnnlab's own training loop (train.loop.Trainer with the stream objective), one step per batch,
+    at the same thread count as the other two loops."""
     from rnnlab.config import TrainConfig
     from rnnlab.train.distributed import Placement
     from rnnlab.train.loop import Trainer
     from rnnlab.train.stream import StreamObjective
 
-    config = TrainConfig(optimizer="sgd", lr=lr, clip=clip, bptt=bptt, batch_size=batch, schedule="none")
+    config = TrainConfig(optimizer="sgd", lr=lr, clip=clip, bptt=bptt, batch_size=batch, schedule="none",
+                         threads=threads)
     placement = Placement(0, 1, torch.device("cpu"))
     trainer = Trainer(model, StreamObjective(ids, ids[:100], config, placement), config, placement, run=None)
     losses = []
@@ -134,7 +136,7 @@ def main():
         results["rnnlab"].append(words / seconds)
         torch.manual_seed(0)
         seconds, trainer_losses = run_trainer(build_language_model(config, len(vocab)), batches, 1.0, 5.0,
-                                              ids["train"], args.bptt, args.batch)
+                                              ids["train"], args.bptt, args.batch, args.threads)
         results["trainer"].append(words / seconds)
         rel = abs(our_losses[-1] - plain_losses[-1]) / abs(plain_losses[-1])
         print(f"repeat {repeat + 1}: plain {results['plain'][-1]:,.0f} words/s, rnnlab model "
