@@ -83,7 +83,7 @@ class PairObjective:
     def __init__(self, config: RunConfig, data: PreparedPairs, placement: Placement, trained_s: float = 0.0):
         self.placement, self.config, self.data, self.device = placement, config, data, placement.device
         # --anneal's clock: the time trained before (a resumed run) plus the wall time since the first step
-        self.trained_s, self.clock = trained_s, None
+        self.trained_s, self.clock, self.scale = trained_s, None, 1.0
         self.seq = config.seq2seq or Seq2SeqConfig()
         if self.seq.anneal and placement.world_size > 1:
             raise RnnlabError("--anneal follows each process's own clock; under torchrun use --schedule instead")
@@ -116,14 +116,18 @@ class PairObjective:
         value = nll.item()
         now = time.perf_counter()
         self.clock = self.clock or now
-        scale = lr_scale(self.seq, step + 1, self.trained_s + now - self.clock, self.config.train.max_minutes * 60)
+        scale = self.scale = lr_scale(self.seq, step + 1, self.trained_s + now - self.clock,
+                                      self.config.train.max_minutes * 60)
         # under torchrun the epoch's record speaks for every rank's batches
         return StepResult(loss / tokens, value, tokens, extra=summed_over_ranks({"nll": value, "tokens": tokens},
                                                                                  self.placement), lr_scale=scale)
 
     def validate(self, model) -> dict:
         record = self.score_dev(model) if self.placement.is_main else None
-        return broadcast_object(record, self.placement)
+        record = broadcast_object(record, self.placement)
+        if self.seq.warmup or self.seq.anneal:       # the record's lr is the base rate; this is its last factor
+            record["lr_scale"] = round(self.scale, 6)
+        return record
 
     def score_dev(self, model) -> dict:
         started = time.perf_counter()
