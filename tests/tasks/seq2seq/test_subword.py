@@ -101,6 +101,8 @@ def test_label_smoothing_mixes_in_the_mean_over_the_vocabulary():
     uniform = -torch.log_softmax(logits, 1).mean(1)[target_out.reshape(-1) != 0].sum()
     assert smooth.item() == pytest.approx(0.8 * nll.item() + 0.2 * uniform.item(), rel=1e-5)
     assert smooth.item() != pytest.approx(nll.item(), rel=1e-3)
+    through_forward = model(source, lengths, target_in, target_out, 0.2)   # what training calls (torchrun wraps it)
+    assert through_forward[0].item() == pytest.approx(smooth.item(), rel=1e-6) and through_forward[2] == tokens
     smooth.backward()                                                  # it trains
 
 

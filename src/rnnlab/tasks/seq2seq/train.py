@@ -111,8 +111,8 @@ class PairObjective:
     def step(self, model, batch, carry, step: int) -> StepResult:
         b = batch.to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.seq.bf16):
-            loss, nll, tokens = model.losses(b.source, b.source_lengths, b.target_in, b.target_out,
-                                             self.seq.label_smoothing)
+            loss, nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out,
+                                      self.seq.label_smoothing)
         value = nll.item()
         now = time.perf_counter()
         self.clock = self.clock or now
