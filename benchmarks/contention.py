@@ -3,8 +3,7 @@ tuner timing the work), with 0, 1 and 2 other busy processes on the machine.
 
 A busy process is a Python loop that never sleeps, as a browser tab or a compile would be. Each
 cell runs the workload in a fresh process for a fixed time and prints its rate; the rnnlab
-default column is what a user gets without choosing; the PyTorch default column is plain PyTorch
-(every core, OpenMP's own wait policy). Workloads are synthetic (no data needed):
+default column is what a user gets without choosing. Workloads are synthetic (no data needed):
 
     serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary, through the
                   packed weights `rnnlab serve` steps with (ms/step)
@@ -34,8 +33,6 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 WORKLOAD = r'''
 import json, sys, time
 threads, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-if threads >= 0:
-    import rnnlab        # before torch, as the command line has it: rnnlab's OpenMP wait policy
 import torch
 from rnnlab.train.threads import timed, tuner_for
 tuner = tuner_for(threads) if threads >= 0 else None     # -1: PyTorch's own default, every core
