@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from rnnlab.train.threads import ThreadTuner, timed, tuner_for
+
+
+@pytest.fixture(autouse=True)
+def keep_thread_count():
+    """The tuner sets torch's thread count; the tests after these get it back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 class FakeClock:
@@ -29,100 +38,76 @@ def run(tuner: ThreadTuner, clock: FakeClock, calls: int) -> list[int]:
 
 
 def test_the_faster_count_is_kept_and_a_slow_one_costs_few_calls():
-    before = torch.get_num_threads()
-    try:
-        busy = FakeClock({1: 0.010, 2: 0.100})             # another program holds a core: 2 threads collapse
-        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=busy)
-        used = run(tuner, busy, 60)
-        assert tuner.best == 1 and used[-1] == 1
-        assert used.count(2) <= 1                          # dropped on its first call
-        idle = FakeClock({1: 0.010, 2: 0.006})
-        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=idle)
-        used = run(tuner, idle, 60)
-        assert tuner.best == 2 and used[-40:] == [2] * 40
-    finally:
-        torch.set_num_threads(before)
+    busy = FakeClock({1: 0.010, 2: 0.100})             # another program holds a core: 2 threads collapse
+    tuner = ThreadTuner([1, 2], trial=4, every=100, clock=busy)
+    used = run(tuner, busy, 60)
+    assert tuner.best == 1 and used[-1] == 1
+    assert used.count(2) <= 1                          # dropped on its first call
+    idle = FakeClock({1: 0.010, 2: 0.006})
+    tuner = ThreadTuner([1, 2], trial=4, every=100, clock=idle)
+    used = run(tuner, idle, 60)
+    assert tuner.best == 2 and used[-40:] == [2] * 40
 
 
 def test_it_looks_again_when_the_machine_changes():
-    before = torch.get_num_threads()
-    try:
-        clock = FakeClock({1: 0.010, 2: 0.006})
-        tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
-        run(tuner, clock, 30)
-        assert tuner.best == 2
-        clock.cost = {1: 0.010, 2: 0.100}                  # a busy program starts: 2 threads now far slower
-        used = run(tuner, clock, 40)
-        assert tuner.best == 1 and used[-20:] == [1] * 20
-        clock.cost = {1: 0.010, 2: 0.006}                  # it stops: found again at the next regular look
-        tuner.every = 20
-        used = run(tuner, clock, 80)
-        assert tuner.best == 2 and used[-10:] == [2] * 10
-    finally:
-        torch.set_num_threads(before)
+    clock = FakeClock({1: 0.010, 2: 0.006})
+    tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
+    run(tuner, clock, 30)
+    assert tuner.best == 2
+    clock.cost = {1: 0.010, 2: 0.100}                  # a busy program starts: 2 threads now far slower
+    used = run(tuner, clock, 40)
+    assert tuner.best == 1 and used[-20:] == [1] * 20
+    clock.cost = {1: 0.010, 2: 0.006}                  # it stops: found again at the next regular look
+    tuner.every = 20
+    used = run(tuner, clock, 80)
+    assert tuner.best == 2 and used[-10:] == [2] * 10
 
 
 def test_looks_that_confirm_the_choice_grow_rarer():
-    before = torch.get_num_threads()
-    try:
-        clock = FakeClock({1: 0.010, 2: 0.100})            # steady load: one thread stays the better
-        tuner = ThreadTuner([1, 2], trial=4, every=100, clock=clock)
-        used = run(tuner, clock, 6000)
-        looks = sum(1 for a, b in zip(used, used[1:]) if a == 1 and b == 2)
-        assert tuner.best == 1 and 3 <= looks <= 7        # at 100, 200, 400, 800, 1600, 1600, ... calls apart
-        assert tuner.every == 1600
-        clock.cost = {1: 0.010, 2: 0.006}                  # the load goes: the next look switches, and the
-        for calls in range(1, 2001):                       # one after comes at the first interval again
-            run(tuner, clock, 1)
-            if tuner.best == 2:
-                break
-        assert tuner.best == 2 and calls <= 1600 + 10 and tuner.every == 100
-    finally:
-        torch.set_num_threads(before)
+    clock = FakeClock({1: 0.010, 2: 0.100})            # steady load: one thread stays the better
+    tuner = ThreadTuner([1, 2], trial=4, every=100, clock=clock)
+    used = run(tuner, clock, 6000)
+    looks = sum(1 for a, b in zip(used, used[1:]) if a == 1 and b == 2)
+    assert tuner.best == 1 and 3 <= looks <= 7        # at 100, 200, 400, 800, 1600, 1600, ... calls apart
+    assert tuner.every == 1600
+    clock.cost = {1: 0.010, 2: 0.006}                  # the load goes: the next look switches, and the
+    for calls in range(1, 2001):                       # one after comes at the first interval again
+        run(tuner, clock, 1)
+        if tuner.best == 2:
+            break
+    assert tuner.best == 2 and calls <= 1600 + 10 and tuner.every == 100
 
 
 def test_candidates_take_turns_so_a_passing_load_weighs_on_both():
-    before = torch.get_num_threads()
-    try:
-        clock = FakeClock({1: 0.008, 2: 0.010})            # one thread is the faster...
-        tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
-        used = []
-        for call in range(12):
-            with tuner.timed():
-                burst = 0.05 if call < 4 else 0.0          # ...but another program is busy for the first calls
-                clock.pending = clock.cost[torch.get_num_threads()] + burst
-                used.append(torch.get_num_threads())
-        assert used[:6] == [1, 2, 1, 2, 1, 2]
-        assert tuner.best == 1                             # one after the other, the burst would pick 2
-    finally:
-        torch.set_num_threads(before)
+    clock = FakeClock({1: 0.008, 2: 0.010})            # one thread is the faster...
+    tuner = ThreadTuner([1, 2], trial=4, every=1000, clock=clock)
+    used = []
+    for call in range(12):
+        with tuner.timed():
+            burst = 0.05 if call < 4 else 0.0          # ...but another program is busy for the first calls
+            clock.pending = clock.cost[torch.get_num_threads()] + burst
+            used.append(torch.get_num_threads())
+    assert used[:6] == [1, 2, 1, 2, 1, 2]
+    assert tuner.best == 1                             # one after the other, the burst would pick 2
 
 
 def test_short_calls_are_timed_for_long_enough_and_calls_compare_per_unit_of_work():
-    before = torch.get_num_threads()
-    try:
-        clock = FakeClock({1: 0.002, 2: 0.0015})
-        tuner = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=0.05, max_trial=40)
-        used = run(tuner, clock, 200)
-        assert tuner.best == 2
-        assert used.count(1) == 25 and len(tuner.times[2]) == 34          # 0.05 s each, not 5 calls
-        capped = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=10.0, max_trial=10)
-        assert run(capped, clock, 40)[22:] == [2] * 18                    # at most 11 calls each
-        sized = ThreadTuner([1, 2], trial=2, clock=clock)
-        for call in range(6):                                             # 2 threads get the big calls,
-            work = 1 if call % 2 == 0 else 10                             # but per row they are slower
-            with sized.timed(work):
-                clock.pending = work * {1: 0.001, 2: 0.0012}[torch.get_num_threads()]
-        assert sized.best == 1
-    finally:
-        torch.set_num_threads(before)
+    clock = FakeClock({1: 0.002, 2: 0.0015})
+    tuner = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=0.05, max_trial=40)
+    used = run(tuner, clock, 200)
+    assert tuner.best == 2
+    assert used.count(1) == 25 and len(tuner.times[2]) == 34          # 0.05 s each, not 5 calls
+    capped = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=10.0, max_trial=10)
+    assert run(capped, clock, 40)[22:] == [2] * 18                    # at most 11 calls each
+    sized = ThreadTuner([1, 2], trial=2, clock=clock)
+    for call in range(6):                                             # 2 threads get the big calls,
+        work = 1 if call % 2 == 0 else 10                             # but per row they are slower
+        with sized.timed(work):
+            clock.pending = work * {1: 0.001, 2: 0.0012}[torch.get_num_threads()]
+    assert sized.best == 1
 
 
 def test_an_explicit_thread_count_is_set_once_and_not_tuned():
-    before = torch.get_num_threads()
-    try:
-        assert tuner_for(1) is None and torch.get_num_threads() == 1
-        with timed(None):
-            pass
-    finally:
-        torch.set_num_threads(before)
+    assert tuner_for(1) is None and torch.get_num_threads() == 1
+    with timed(None):
+        pass
