@@ -66,17 +66,17 @@ class ThreadTuner:
             torch.set_num_threads(threads)
         started = self.clock()
         yield
-        wall = self.clock() - started
-        self.record(wall / max(work, 1e-12), wall)
+        self.record(self.clock() - started, work)
 
-    def record(self, seconds: float, wall: float | None = None) -> None:
-        """One call's time (per unit of work; `wall`: the call's own seconds) under the current count."""
+    def record(self, seconds: float, work: float = 1.0) -> None:
+        """One call's own seconds, for `work` units of it, under the current count."""
+        per_unit = seconds / max(work, 1e-12)
         if self.looking:
-            self.spent[self.looking[self.turn]] += seconds if wall is None else wall
-            self.trying(seconds)
+            self.spent[self.looking[self.turn]] += seconds
+            self.trying(per_unit)
             return
         self.calls_since_choice += 1
-        self.recent = (self.recent + [seconds])[-self.trial:]
+        self.recent = (self.recent + [per_unit])[-self.trial:]
         slower = len(self.recent) == self.trial and statistics.median(self.recent) > 2 * self.best_seconds
         if self.calls_since_choice >= self.every or slower:      # time for a look, or the machine changed
             if slower:
