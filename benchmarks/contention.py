@@ -59,26 +59,12 @@ elif kind == "train-music":
     frames = (torch.rand(33, 8, 89) < 0.05).float()
     frames[..., 88] = 0
     inputs, targets = frames[:-1], frames[1:]
-    state = model.initial_state(8)
-    def step():
-        global state
-        out = model(inputs, [tuple(t.detach() for t in s) for s in state], targets)
-        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
-        state = out.state
-        return 32 * 8
 elif kind == "train-lm":
     from rnnlab.tasks.language_model.model import build_language_model
     config = RunConfig(DataConfig(level="word"), ModelConfig(layers=2, hidden=200))
     model = build_language_model(config, 10_000)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     inputs, targets = torch.randint(0, 10_000, (35, 20)), torch.randint(0, 10_000, (35, 20))
-    state = model.initial_state(20)
-    def step():
-        global state
-        out = model(inputs, [tuple(t.detach() for t in s) for s in state], targets)
-        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
-        state = out.state
-        return 35 * 20
 elif kind == "train-pairs":
     from rnnlab.tasks.seq2seq.model import build_seq2seq
     model = build_seq2seq(ModelConfig(layers=1, hidden=128, embed=16), Seq2SeqConfig(decoder="peeky"), 14, 15)
@@ -98,6 +84,15 @@ elif kind == "beam":
     def step():
         beam_search_batch(model, source, lengths, 1, 2, 5, 11, keep_weights=False, threads=tuner)
         return 200
+if kind in ("train-music", "train-lm"):            # a stream: the state carries over, detached
+    from rnnlab.models.recurrent import detach_state
+    state = model.initial_state(inputs.size(1))
+    def step():
+        global state
+        out = model(inputs, detach_state(state), targets)
+        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
+        state = out.state
+        return inputs.size(0) * inputs.size(1)
 outer = None if kind == "beam" else tuner       # beam search times its own steps
 step(); step()
 done, started = 0, time.perf_counter()

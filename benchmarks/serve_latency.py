@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from contention import busy
+
 
 def make_run(folder: Path, hidden: int, layers: int, vocab: int) -> Path:
     from rnnlab.config import build_config
@@ -123,7 +125,7 @@ def main() -> None:
                                    "--max-sessions", str(max(args.clients) + 4)]
                                   + (["--quantize"] if args.quantize else []), env=env,
                                   stderr=subprocess.DEVNULL)
-        others = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+        others = busy(args.busy)
         try:
             if not wait_for_server(server, port):
                 raise SystemExit("the server did not start")
