@@ -121,15 +121,21 @@ class Soak:
             self.tally[kind].error(f"{name}: first frame {hello}")
         return ws
 
+    async def ws_reconnect(self, name: str, kind: str):
+        """A connection for a client's next round, or None (counted, after a pause) if none came."""
+        try:
+            return await self.ws_connect(name, kind)
+        except (TimeoutError, Stall, OSError) as err:
+            self.tally[kind].error(f"{name}: connect: {err!r}")
+            await asyncio.sleep(0.5)
+            return None
+
     async def ws_stepper(self, name: str, rng: random.Random) -> None:
         tally, kind = self.tally["ws-step"], "ws-step"
         token, request = rng.randrange(self.args.vocab), 0
         while self.running():
-            try:
-                ws = await self.ws_connect(name, kind)
-            except (TimeoutError, Stall, OSError) as err:
-                tally.error(f"{name}: connect: {err!r}")
-                await asyncio.sleep(0.5)
+            ws = await self.ws_reconnect(name, kind)
+            if ws is None:
                 continue
             try:
                 for _ in range(rng.randint(50, 300)):
@@ -172,11 +178,8 @@ class Soak:
         tally, kind, streams = self.tally["ws-stream"], "ws-stream", self.streams
         serial = 0
         while self.running():
-            try:
-                ws = await self.ws_connect(name, kind)
-            except (TimeoutError, Stall, OSError) as err:
-                tally.error(f"{name}: connect: {err!r}")
-                await asyncio.sleep(0.5)
+            ws = await self.ws_reconnect(name, kind)
+            if ws is None:
                 continue
             cut: set[str] = set()                       # streams cut and answered for: no more outputs
             superseded: set[str] = set()                # streams cut by a new one not yet answering
