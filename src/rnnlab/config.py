@@ -111,6 +111,8 @@ class TrainConfig:
     threads: int = option(0, "CPU threads (0: rnnlab times the work and keeps the faster of one thread and every core)")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
+    bf16: bool = option(False, "train under bfloat16 autocast: products in bf16, weights, softmax and loss in "
+                        "fp32 (1.5-2x faster on CPUs with AMX or AVX-512 BF16, and on recent GPUs)")
     tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
     engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
                          "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
@@ -301,6 +303,8 @@ def validate(config: RunConfig) -> None:
             problems.append(f"--{name.replace('_', '-')} must be at least 1")
     if t.lr <= 0:
         problems.append("--lr must be positive")
+    if t.bf16 and t.engine == "numpy":
+        problems.append("--bf16 is for the torch engine; the NumPy engine computes in fp32 and fp64")
     try:
         parse_split(config.data.split)
     except ValueError:

@@ -97,3 +97,13 @@ def test_early_stopping_needs_more_than_a_rounding_error(tmp_path):
     assert trainer.progress.epoch == 5 and trainer.progress.finished      # epoch 1 counts, then 3 bad ones
     assert run.best_checkpoint.exists()                                    # the best is still kept
     assert math.isfinite(trainer.progress.best_valid)
+
+
+def test_bf16_training_keeps_fp32_weights_and_learns_like_fp32(tmp_path, small_text):
+    fp32 = train(config_for(small_text, epochs=3), tmp_path / "fp32", log=lambda line: None)
+    bf16 = train(config_for(small_text, epochs=3, bf16=True), tmp_path / "bf16", log=lambda line: None)
+    weights = torch.load(RunDir(tmp_path / "bf16").last_checkpoint, weights_only=False)["model"]
+    assert all(w.dtype == torch.float32 for w in weights.values() if w.is_floating_point())
+    assert bf16[-1]["valid_loss"] < bf16[0]["valid_loss"]                        # it learns
+    assert bf16[-1]["train_loss"] != fp32[-1]["train_loss"]                      # under bf16 products
+    assert bf16[-1]["valid_loss"] == pytest.approx(fp32[-1]["valid_loss"], rel=0.05)

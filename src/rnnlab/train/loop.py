@@ -187,7 +187,8 @@ class Trainer:
     def train_step(self, batch) -> StepResult:
         carry = detach_state(self.carry) if self.carry is not None else None       # truncated BPTT: cut the graph
         with timed(self.threads):
-            result = self.objective.step(self.model, batch, carry, self.progress.step)
+            with torch.autocast(self.placement.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+                result = self.objective.step(self.model, batch, carry, self.progress.step)
             self.optimizer.zero_grad(set_to_none=True)
             result.loss.backward()
             if self.config.clip:
