@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
+from rnnlab.train import threads
 from rnnlab.train.threads import ThreadTuner, timed, tuner_for
 
 
 @pytest.fixture(autouse=True)
-def keep_thread_count():
-    """The tuner sets torch's thread count; the tests after these get it back."""
+def keep_thread_count(monkeypatch):
+    """The tuner sets torch's thread count; the tests after these get it back. The machine running
+    the tests counts as idle unless a test says otherwise."""
+    monkeypatch.setattr(threads, "load_average", lambda: 0.0)
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -124,3 +127,16 @@ def test_a_count_that_stalls_now_and_then_pays_for_its_stalls():
             stall = 0.011 if threads == 2 and calls_at_two % 3 == 0 else 0.0
             clock.pending = clock.cost[threads] + stall
     assert tuner.best == 1                             # median 6 ms, but 9.7 ms a call on average
+
+
+def test_a_crowded_machine_starts_at_one_thread_and_tries_more_at_the_next_look(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    clock = FakeClock({1: 0.010, 2: 3.0})              # a two-thread call would take seconds
+    tuner = ThreadTuner([1, 2], trial=4, every=50, clock=clock, load=lambda: 2.1)
+    used = run(tuner, clock, 50)
+    assert used == [1] * 50 and tuner.best == 1
+    clock.cost = {1: 0.010, 2: 0.006}                  # the load went: the regular look finds two threads
+    used = run(tuner, clock, 40)
+    assert 2 in used[:12] and tuner.best == 2
+    idle = ThreadTuner([1, 2], trial=4, clock=clock, load=lambda: 0.3)
+    assert run(idle, clock, 2) == [1, 2]               # not crowded: both tried at once

@@ -7,6 +7,10 @@ so a `ThreadTuner` times the work itself: it tries the candidates for a few call
 keeps the fastest, and tries again now and then, or at once when the work gets much slower. A look that
 confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
 load holds steady, trying the slower count costs less and less.
+
+The first look skips the counts above one when the load average already fills the cores: there a
+single call at two threads can take seconds (each thread waits at every barrier for the other to
+be scheduled), more than a short run has to spare. The regular looks try them all the same.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ import time
 from contextlib import contextmanager
 
 import torch
+
+
+def load_average() -> float:
+    """Runnable programs over the last minute (0 where the system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def usable_cores() -> int:
@@ -30,7 +42,7 @@ class ThreadTuner:
     """Chooses torch's intra-op thread count for one kind of call by timing calls (`with tuner.timed():`)."""
 
     def __init__(self, candidates: list[int] | None = None, trial: int = 4, every: int = 500, clock=time.perf_counter,
-                 look_seconds: float = 0.0, max_trial: int = 64):
+                 look_seconds: float = 0.0, max_trial: int = 64, load=None):
         cores = usable_cores()
         self.candidates = sorted(set(candidates or {1, cores}))
         self.trial, self.every, self.clock = trial, every, clock
@@ -44,6 +56,8 @@ class ThreadTuner:
         self.calls_since_choice = 0
         self.recent: list[float] = []           # the chosen count's latest times
         self.start_look()
+        if (load or load_average)() >= cores - 0.5 and len(self.looking) > 1:   # crowded: one thread first
+            self.looking = self.looking[:1]
 
     def start_look(self) -> None:
         """Time every candidate again, taking turns call by call: a load that comes and goes during
