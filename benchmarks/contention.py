@@ -11,6 +11,8 @@ default column is what a user gets without choosing. Workloads are synthetic (no
     generate      the same step and a sample drawn from it, as `rnnlab generate` (ms/token)
     train-lm      training steps of a 2x200 LSTM language model, bptt 35, batch 20 (words/s)
     train-pairs   training steps of the book's peeky seq2seq size (1x128, batch 128) (pairs/s)
+    train-dialogue  training steps of an HRED dialogue model (2x256, three 12-token context utterances,
+                  12-token responses, 8,000 words, batch 32) (responses/s)
     train-music   training steps of the poly-lstm piano-roll model (1x256, 88 keys, bptt 32, batch 8)
                   (frames/s)
     beam          beam search (width 5) of the date attention model (1x256), 200 sources at a time, as
@@ -76,6 +78,19 @@ elif kind == "train-pairs":
         nll, tokens = model(source, lengths, target_in, target_out)
         optimizer.zero_grad(); (nll / tokens).backward(); optimizer.step()
         return 128
+elif kind == "train-dialogue":
+    from rnnlab.config import DialogueConfig
+    from rnnlab.tasks.dialogue.data import DialogueBatch
+    from rnnlab.tasks.dialogue.model import DialogueModel
+    model = DialogueModel(ModelConfig(layers=2, hidden=256), DialogueConfig(), 8_000)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    words = lambda *shape: torch.randint(2, 8_000, shape)
+    batch = DialogueBatch(words(12, 3 * 32), torch.full((3 * 32,), 12), words(38, 32), torch.full((32,), 38),
+                          words(13, 32), words(13, 32), torch.full((32,), 13), 3)
+    def step():
+        out = model(batch)
+        optimizer.zero_grad(); (out.nll_sum / out.tokens).backward(); optimizer.step()
+        return 32
 elif kind == "beam":
     from rnnlab.tasks.seq2seq.model import build_seq2seq
     from rnnlab.tasks.seq2seq.translate import beam_search_batch
@@ -104,7 +119,7 @@ elapsed = time.perf_counter() - started
 print(json.dumps({"rate": done / elapsed, "threads": torch.get_num_threads()}))
 '''
 UNITS = {"serve-step": "ms/step", "generate": "ms/token", "train-lm": "words/s", "train-pairs": "pairs/s",
-         "train-music": "frames/s", "beam": "sources/s"}
+         "train-dialogue": "responses/s", "train-music": "frames/s", "beam": "sources/s"}
 PER_CALL = ("serve-step", "generate")          # printed as milliseconds per call, lower is better
 
 
@@ -139,7 +154,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; {args.seconds:g} s per cell; (n) = the thread count at the end")
     headings = [{0: "rnnlab default", -1: "torch default"}.get(t, f"threads {t}") for t in args.threads]
-    print(f"{'workload':12} {'busy':>4} " + " ".join(f"{heading:>16}" for heading in headings))
+    print(f"{'workload':14} {'busy':>4} " + " ".join(f"{heading:>16}" for heading in headings))
     for load in args.loads:
         others = busy(load)
         try:
@@ -151,7 +166,7 @@ def main() -> None:
                 for threads in args.threads:
                     rate, used = measure(kind, threads, args.seconds)
                     cells.append(f"{rate:10,.1f} ({used})")
-                print(f"{kind:12} {load:>4} " + " ".join(f"{c:>16}" for c in cells) + f"  {UNITS[kind]}",
+                print(f"{kind:14} {load:>4} " + " ".join(f"{c:>16}" for c in cells) + f"  {UNITS[kind]}",
                       flush=True)
         finally:
             for process in others:
