@@ -1,13 +1,15 @@
 """Training speed: rnnlab's loop vs a plain PyTorch loop at the same config, measured in one run.
 
-Default config is the issue's: PTB, 2x200 LSTM, bptt 35, batch 20, SGD lr 1, clip 5, 2 threads.
-Both start from the same weights and read the same batches; the script prints words/s for each
-and the relative difference of the loss after the same steps (fp32 accuracy check). It also runs
-rnnlab's Trainer with `--bf16` (products in bf16, weights and softmax in fp32): its loss follows
-another rounding path, so its accuracy is checked by training, not here (README: PTB 2x200 for two
-epochs with and without --bf16, valid perplexity compared).
+Default config: PTB, 2x200 LSTM, bptt 35, batch 20, SGD lr 1, clip 5, 2 threads. Four loops
+train from the same weights on the same batches: the plain loop (pytorch/examples'
+word_language_model without dropout), rnnlab's model in that loop, rnnlab's Trainer, and the
+Trainer with `--bf16` (products in bf16; weights, softmax and loss in fp32). They take turns, ten
+steps each, so that a load that comes and goes weighs on all of them alike; the script prints
+words/s for each and the relative difference of the fp32 losses after the same steps. The bf16
+loss follows another rounding path, so its accuracy is checked by training instead (README: PTB
+with `--preset zaremba-small`, with and without `--bf16`, valid perplexity compared).
 
-    RNNLAB_DATA=DATA python benchmarks/train_speed.py [--steps 200] [--hidden 200]
+    RNNLAB_DATA=DATA python benchmarks/train_speed.py [--steps 200] [--hidden 200] [--threads 1]
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnlab.config import build_config
-from rnnlab.tasks.language_model.data import prepare_text
+from rnnlab.config import TrainConfig, build_config
 from rnnlab.data.streams import batchify, windows
-from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.models.recurrent import detach_state
+from rnnlab.tasks.language_model.data import prepare_text
+from rnnlab.tasks.language_model.model import build_language_model
+from rnnlab.train.distributed import Placement
+from rnnlab.train.loop import Trainer
+from rnnlab.train.stream import StreamObjective
+
+LR, CLIP, CHUNK = 1.0, 5.0, 10
 
 
 class PlainLSTM(nn.Module):
@@ -51,60 +58,69 @@ def copy_weights(plain: PlainLSTM, model) -> None:
         plain.decoder.bias.copy_(model.head.decoder.bias)
 
 
-def run_plain(model, batches, vocab, lr, clip):
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    state = None
-    losses = []
-    start = time.perf_counter()
-    for x, y in batches:
-        if state is not None:
-            state = tuple(s.detach() for s in state)
-        logits, state = model(x, state)
-        loss = F.cross_entropy(logits.view(-1, vocab), y.reshape(-1))
-        opt.zero_grad()
+class PlainLoop:
+    """What a user writes: forward, cross-entropy, backward, clip, SGD step."""
+
+    def __init__(self, model: PlainLSTM):
+        self.model, self.state = model, None
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def step(self, x, y) -> float:
+        if self.state is not None:
+            self.state = tuple(s.detach() for s in self.state)
+        logits, self.state = self.model(x, self.state)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+        self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        losses.append(loss.item())
-    return time.perf_counter() - start, losses
+        nn.utils.clip_grad_norm_(self.model.parameters(), CLIP)
+        self.optimizer.step()
+        return loss.item()
 
 
-def run_rnnlab(model, batches, lr, clip):
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    state = model.initial_state(batches[0][0].size(1))
-    losses = []
-    start = time.perf_counter()
-    for x, y in batches:
-        state = detach_state(state)
-        out = model(x, state, y)
+class ModelLoop:
+    """The same loop around rnnlab's model (its fused softmax head and loss)."""
+
+    def __init__(self, model):
+        self.model, self.state = model, None
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def step(self, x, y) -> float:
+        state = detach_state(self.state) if self.state is not None else self.model.initial_state(x.size(1))
+        out = self.model(x, state, y)
         loss = out.nll_sum / out.tokens
-        opt.zero_grad()
+        self.optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        state = out.state
-        losses.append(loss.item())
-    return time.perf_counter() - start, losses
+        nn.utils.clip_grad_norm_(self.model.parameters(), CLIP)
+        self.optimizer.step()
+        self.state = out.state
+        return loss.item()
 
 
-def run_trainer(model, batches, lr, clip, ids, bptt, batch, threads, bf16=False):
-    """rnnlab's own training loop (train.loop.Trainer with the stream objective), one step per batch,
-    at the same thread count as the other two loops."""
-    from rnnlab.config import TrainConfig
-    from rnnlab.train.distributed import Placement
-    from rnnlab.train.loop import Trainer
-    from rnnlab.train.stream import StreamObjective
+class TrainerLoop:
+    """rnnlab's own training loop (train.loop.Trainer with the stream objective), one step per
+    batch, at the same thread count as the other loops."""
 
-    config = TrainConfig(optimizer="sgd", lr=lr, clip=clip, bptt=bptt, batch_size=batch, schedule="none",
-                         threads=threads, bf16=bf16)
-    placement = Placement(0, 1, torch.device("cpu"))
-    trainer = Trainer(model, StreamObjective(ids, ids[:100], config, placement), config, placement, run=None)
-    losses = []
-    start = time.perf_counter()
-    for x, y in batches:
-        result = trainer.train_step((x, y))
-        losses.append(result.nll / result.tokens)
-    return time.perf_counter() - start, losses
+    def __init__(self, model, ids, bptt, batch, threads, bf16=False):
+        config = TrainConfig(optimizer="sgd", lr=LR, clip=CLIP, bptt=bptt, batch_size=batch, schedule="none",
+                             threads=threads, bf16=bf16)
+        placement = Placement(0, 1, torch.device("cpu"))
+        self.trainer = Trainer(model, StreamObjective(ids, ids[:100], config, placement), config, placement, run=None)
+
+    def step(self, x, y) -> float:
+        result = self.trainer.train_step((x, y))
+        return result.nll / result.tokens
+
+
+def race(loops: dict, batches: list) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Each loop's seconds and losses over `batches`, the loops taking turns CHUNK steps at a time."""
+    seconds = {name: 0.0 for name in loops}
+    losses: dict[str, list[float]] = {name: [] for name in loops}
+    for start in range(0, len(batches), CHUNK):
+        for name, loop in loops.items():
+            began = time.perf_counter()
+            losses[name] += [loop.step(x, y) for x, y in batches[start:start + CHUNK]]
+            seconds[name] += time.perf_counter() - began
+    return seconds, losses
 
 
 def main():
@@ -127,49 +143,42 @@ def main():
     words = sum(y.numel() for _, y in batches)
     print(f"PTB, {args.layers}x{args.hidden} LSTM, vocab {len(vocab)}, bptt {args.bptt}, batch {args.batch}, "
           f"{args.threads} threads, {len(batches)} steps ({words:,} words) per measurement")
-    results = {"plain": [], "rnnlab": [], "trainer": [], "bf16": []}
+
+    def fresh_model():
+        torch.manual_seed(0)
+        return build_language_model(config, len(vocab))
+
+    speeds: dict[str, list[float]] = {}
     for repeat in range(args.repeats):
-        torch.manual_seed(0)
-        model = build_language_model(config, len(vocab))
         plain = PlainLSTM(len(vocab), args.hidden, args.layers)
-        copy_weights(plain, model)
-        seconds, plain_losses = run_plain(plain, batches, len(vocab), 1.0, 5.0)
-        results["plain"].append(words / seconds)
-        seconds, our_losses = run_rnnlab(model, batches, 1.0, 5.0)
-        results["rnnlab"].append(words / seconds)
-        torch.manual_seed(0)
-        seconds, trainer_losses = run_trainer(build_language_model(config, len(vocab)), batches, 1.0, 5.0,
-                                              ids["train"], args.bptt, args.batch, args.threads)
-        results["trainer"].append(words / seconds)
-        torch.manual_seed(0)
-        seconds, bf16_losses = run_trainer(build_language_model(config, len(vocab)), batches, 1.0, 5.0,
-                                           ids["train"], args.bptt, args.batch, args.threads, bf16=True)
-        results["bf16"].append(words / seconds)
-        rel = abs(our_losses[-1] - plain_losses[-1]) / abs(plain_losses[-1])
-        print(f"repeat {repeat + 1}: plain {results['plain'][-1]:,.0f} words/s, rnnlab model "
-              f"{results['rnnlab'][-1]:,.0f} words/s, rnnlab's Trainer {results['trainer'][-1]:,.0f} words/s; "
-              f"loss after {len(batches)} steps {plain_losses[-1]:.6f} vs {our_losses[-1]:.6f} (relative "
-              f"difference {rel:.2e}); the Trainer's {trainer_losses[-1]:.6f}; Trainer --bf16 "
-              f"{results['bf16'][-1]:,.0f} words/s, loss {bf16_losses[-1]:.6f}")
+        copy_weights(plain, fresh_model())
+        loops = {"plain": PlainLoop(plain), "rnnlab model": ModelLoop(fresh_model()),
+                 "Trainer": TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads),
+                 "Trainer --bf16": TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads,
+                                               bf16=True)}
+        seconds, losses = race(loops, batches)
+        for name in loops:
+            speeds.setdefault(name, []).append(words / seconds[name])
+        rel = abs(losses["rnnlab model"][-1] - losses["plain"][-1]) / abs(losses["plain"][-1])
+        print(f"repeat {repeat + 1}: " + ", ".join(f"{name} {words / seconds[name]:,.0f} words/s" for name in loops)
+              + f"; loss after {len(batches)} steps: " + ", ".join(f"{losses[name][-1]:.6f}" for name in loops)
+              + f" (rnnlab model vs plain: relative difference {rel:.2e})")
     # Noise floor: the plain loop itself, its output weights nudged by one part in 10^7. Early SGD at
     # lr 1 amplifies any fp32 rounding difference, so this is what "the same loss" can mean.
-    torch.manual_seed(0)
-    model = build_language_model(config, len(vocab))
     nudged = PlainLSTM(len(vocab), args.hidden, args.layers)
-    copy_weights(nudged, model)
+    copy_weights(nudged, fresh_model())
     with torch.no_grad():
         nudged.decoder.weight.mul_(1 + 1e-7)
-    _, nudged_losses = run_plain(nudged, batches, len(vocab), 1.0, 5.0)
+    _, nudged_losses = race({"nudged": PlainLoop(nudged)}, batches)
     for step in sorted({min(10, len(batches)), len(batches) // 2, len(batches)}):
-        ours = abs(our_losses[step - 1] - plain_losses[step - 1]) / plain_losses[step - 1]
-        floor = abs(nudged_losses[step - 1] - plain_losses[step - 1]) / plain_losses[step - 1]
+        plain_loss = losses["plain"][step - 1]
+        ours = abs(losses["rnnlab model"][step - 1] - plain_loss) / plain_loss
+        floor = abs(nudged_losses["nudged"][step - 1] - plain_loss) / plain_loss
         print(f"loss after {step} steps: rnnlab vs plain {ours:.1e} relative; plain vs plain with "
               f"weights x(1+1e-7) {floor:.1e}")
-    best = {name: max(speeds) for name, speeds in results.items()}
-    print(f"best: plain {best['plain']:,.0f} words/s, rnnlab model {best['rnnlab']:,.0f} words/s "
-          f"({best['rnnlab'] / best['plain']:.2f}x), rnnlab's Trainer {best['trainer']:,.0f} words/s "
-          f"({best['trainer'] / best['plain']:.2f}x), Trainer --bf16 {best['bf16']:,.0f} words/s "
-          f"({best['bf16'] / best['plain']:.2f}x)")
+    best = {name: max(values) for name, values in speeds.items()}
+    print("best: " + ", ".join(f"{name} {speed:,.0f} words/s ({speed / best['plain']:.2f}x)"
+                               for name, speed in best.items()))
 
 
 if __name__ == "__main__":
