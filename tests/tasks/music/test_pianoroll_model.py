@@ -67,6 +67,33 @@ def test_batching_and_padding_do_not_change_the_protocol():
     assert many["nll"] == pytest.approx(one["nll"], rel=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_piece_in_a_joined_stream_starts_from_the_zero_state(cell):
+    """Training streams join pieces; each is read as the benchmark reads it, from the zero state."""
+    torch.manual_seed(0)
+    model = PianorollModel(ModelConfig(cell=cell, layers=2, hidden=8)).eval()
+    pieces = random_sequences([5, 3, 6], seed=2)
+    carried = [tuple(t + 0.5 for t in s) if isinstance(s, tuple) else s + 0.5 for s in model.initial_state(2)]
+    stream = training_frames(pieces)                                       # (14, 89)
+    other = training_frames(random_sequences([9, 5], seed=4))              # a second column, pieces elsewhere
+    joined, _, _ = model.hidden(torch.stack([stream, other], 1), carried)
+    alone = torch.cat([model.hidden(training_frames([p])[:, None], model.initial_state(1))[0] for p in pieces])
+    assert torch.allclose(joined[:, 0], alone[:, 0], atol=1e-6)
+    second = torch.cat([model.hidden(training_frames([p])[:, None], model.initial_state(1))[0]
+                        for p in random_sequences([9, 5], seed=4)])
+    assert torch.allclose(joined[:, 1], second[:, 0], atol=1e-6)
+
+
+def test_nade_head_in_chunks_without_gradients_matches_one_pass():
+    torch.manual_seed(0)
+    head = NadeHead(8, nade_hidden=6)
+    hidden, frames = torch.randn(50, 8), (torch.rand(50, KEYS) < 0.1).float()
+    whole = head.frame_nll(hidden, frames)
+    head.CHUNK = 16
+    with torch.no_grad():
+        assert torch.allclose(head.frame_nll(hidden, frames), whole, atol=1e-5)
+
+
 def test_nade_head_is_a_normalised_distribution_over_frames():
     """Summing p(frame) over all 2^K frames of a 4-key NADE gives 1."""
     torch.manual_seed(0)

@@ -15,7 +15,7 @@ from torch import nn
 
 from rnnlab.config import ModelConfig
 from rnnlab.tasks.language_model.model import LMOutput
-from rnnlab.models.recurrent import State, StackedRecurrent
+from rnnlab.models.recurrent import State, StackedRecurrent, map_state
 from rnnlab.models.regularize import LockedDropout, activity_penalty
 
 KEYS = 88
@@ -54,8 +54,10 @@ class NadeHead(nn.Module):
     """NADE over the keys of one frame, its biases set by the recurrent state (RNN-NADE).
 
     a_j = c(h) + W[:, :j] v_<j;  p(v_j = 1) = sigmoid(b_j(h) + V_j . sigmoid(a_j)).
-    Training computes every a_j at once with an exclusive cumulative sum over keys.
+    Training computes every a_j at once: the frame masked to the keys below each key, times W.
     """
+
+    CHUNK = 2048                                                         # frames at a time without gradients
 
     def __init__(self, hidden_size: int, keys: int = KEYS, nade_hidden: int = 128):
         super().__init__()
@@ -63,16 +65,18 @@ class NadeHead(nn.Module):
         self.to_hidden_bias = nn.Linear(hidden_size, nade_hidden)       # c(h)
         self.W = nn.Parameter(torch.randn(nade_hidden, keys) * 0.01)    # visible -> NADE hidden
         self.V = nn.Parameter(torch.randn(keys, nade_hidden) * 0.01)    # NADE hidden -> visible
+        self.register_buffer("below", torch.tril(torch.ones(keys, keys), -1), persistent=False)   # [j, k]: k < j
 
     def logits(self, hidden: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
         """Logit of each key given the keys below it in `frames`: (N, keys)."""
-        contributions = frames.unsqueeze(1) * self.W                      # (N, nade_hidden, keys)
-        before = torch.cumsum(contributions, dim=2) - contributions      # sum over k < j
-        activations = torch.sigmoid(self.to_hidden_bias(hidden).unsqueeze(2) + before)
-        return self.to_visible_bias(hidden) + torch.einsum("nhk,kh->nk", activations, self.V)
+        below = frames.unsqueeze(1) * self.below                          # (N, keys j, keys k): v_k for k < j
+        activations = torch.sigmoid(self.to_hidden_bias(hidden).unsqueeze(1) + below @ self.W.t())   # (N, j, nade_hidden)
+        return self.to_visible_bias(hidden) + (activations * self.V).sum(2)
 
     def frame_nll(self, hidden: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(self.logits(hidden, frames), frames, reduction="none").sum(-1)
+        if torch.is_grad_enabled() or hidden.size(0) <= self.CHUNK:
+            return F.binary_cross_entropy_with_logits(self.logits(hidden, frames), frames, reduction="none").sum(-1)
+        return torch.cat([self.frame_nll(h, f) for h, f in zip(hidden.split(self.CHUNK), frames.split(self.CHUNK))])
 
     @torch.no_grad()
     def sample(self, hidden: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
@@ -105,8 +109,27 @@ class PianorollModel(nn.Module):
         return self.recurrent.initial_state(batch_size, next(self.parameters()).device)
 
     def hidden(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, torch.Tensor, State]:
-        """Last layer's outputs before and after output dropout, each (time, batch, hidden)."""
-        raw, state = self.recurrent(self.input_dropout(inputs), state)
+        """Last layer's outputs before and after output dropout, each (time, batch, hidden).
+
+        A piece starts from the zero state, as the benchmark scores it: where a column's
+        piece-start mark rises (training streams join pieces), its state is zeroed first.
+        """
+        starts = inputs[..., self.keys] > 0                                            # (time, batch)
+        rises = starts.clone()
+        rises[1:] &= ~starts[:-1]
+        times = rises.any(1).nonzero().flatten().tolist()
+        dropped_inputs = self.input_dropout(inputs)
+        if not times:
+            raw, state = self.recurrent(dropped_inputs, state)
+            return raw, self.output_dropout(raw), state
+        outputs = []
+        bounds = ([0] if times[0] else []) + times + [inputs.size(0)]
+        for begin, end in zip(bounds[:-1], bounds[1:]):
+            keep = (~rises[begin]).to(inputs.dtype).view(1, -1, 1)
+            state = map_state(state, lambda t: t * keep)
+            out, state = self.recurrent(dropped_inputs[begin:end], state)
+            outputs.append(out)
+        raw = torch.cat(outputs)
         return raw, self.output_dropout(raw), state
 
     def forward(self, inputs: torch.Tensor, state: State, targets: torch.Tensor | None = None,
