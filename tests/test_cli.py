@@ -1,4 +1,4 @@
-"""One smoke test per command on a tiny model, and the bad inputs the issue lists."""
+"""One smoke test per command on a tiny model, and the bad inputs a user can give each command."""
 
 import json
 
