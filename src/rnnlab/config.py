@@ -152,6 +152,9 @@ class Seq2SeqConfig:
     anneal: float = option(0.0, "with --max-minutes: decay the learning rate linearly to 1/50 over this final "
                            "fraction of the time budget (0: off)")
     warmup: int = option(0, "raise the learning rate linearly over the first N steps (0: off)")
+    average: float = option(0.0, "keep an exponential moving average of the weights, decay min(this, (1 + step) / "
+                            "(10 + step)) per step (e.g. 0.999): validation, the best checkpoint's choice, "
+                            "evaluate and translate use the averaged weights (0: off)")
 
 
 @dataclass

@@ -239,3 +239,27 @@ def test_a_tatoeba_style_third_column_is_left_out_with_a_note(tmp_path, capsys):
     path.write_text("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tSalut !\n", encoding="utf-8")
     assert read_tsv_file(path) == [("Go.", "Va !"), ("Hi.", "Salut !")]
     assert "1 line(s) have more than two tab-separated columns" in capsys.readouterr().err
+
+
+def test_a_run_with_the_weights_average_decodes_with_it(tmp_path, capsys):
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.train.checkpoint import load_checkpoint
+
+    data = tmp_path / "reverse.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(400)), encoding="utf-8")
+    run = tmp_path / "run"
+    assert main(["train", str(data), *TINY, "--epochs", "2", "--average", "0.95", "--tie-weights",
+                 "--embed", "32", "--out", str(run)]) == 0
+    saved = load_checkpoint(run / "checkpoints" / "best.pt")["model"]
+    assert not torch.equal(saved["output.weight"], saved["average_target_embedding_weight"])
+    trained = open_run(run)
+    assert torch.equal(trained.model.output.weight, saved["average_target_embedding_weight"])
+    assert trained.model.output.weight is trained.model.target_embedding.weight
+    capsys.readouterr()
+    assert main(["translate", str(run), "abcd"]) == 0 and capsys.readouterr().out.strip()
+    for flags, expected in ((["--average", "1"], "--average must be in [0, 1)"),
+                            (["--tie-weights"], "--tie-weights shares the target embedding")):
+        assert main(["train", str(data), *TINY, "--epochs", "1", *flags, "--out", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert expected in err and "Traceback" not in err
+        assert not (tmp_path / "bad").exists()

@@ -101,3 +101,41 @@ def test_attention_rows_of_greedy_decoding_sum_to_one():
     _, _, weights = model.greedy(batch.source, batch.source_lengths, BOS, EOS, 5)
     assert torch.allclose(weights.sum(2), torch.ones(weights.shape[:2]), atol=1e-5)
     assert float(weights[:, 0, 3:].sum()) == 0.0
+
+
+def test_the_weights_moving_average_follows_the_weights_and_swaps_in_and_out():
+    torch.manual_seed(0)
+    model = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=8), Seq2SeqConfig(average=0.9), 12, 10)
+    names = [name for name in model.state_dict() if name.startswith("average_")]
+    assert len(names) == len(list(model.parameters())) and "average_output_weight" in names
+    weight, average = model.output.weight, model.average_output_weight
+    with torch.no_grad():
+        weight.add_(1.0)
+    before = average.clone()
+    model.update_average(step=1000)                                   # decay 0.9 by then
+    assert torch.allclose(average, 0.9 * before + 0.1 * weight)
+    model.update_average(step=0)                                      # the first steps forget the start: 0.1
+    assert torch.allclose(average, 0.1 * (0.9 * before + 0.1 * weight) + 0.9 * weight)
+    trained, averaged = weight.detach().clone(), average.clone()
+    model.swap_average()
+    assert torch.equal(weight, averaged) and torch.equal(average, trained)
+    model.swap_average()
+    assert torch.equal(weight, trained) and torch.equal(average, averaged)
+    model.use_average()
+    assert torch.equal(weight, averaged)
+    plain = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=8), Seq2SeqConfig(), 12, 10)
+    assert not [n for n in plain.state_dict() if n.startswith("average_")]   # runs without it keep their weights
+    plain.update_average(step=5)
+    plain.use_average()
+
+
+def test_tied_weights_share_the_target_embedding_with_the_output_layer():
+    model = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=16, tie_weights=True),
+                    Seq2SeqConfig(average=0.5), 12, 10)
+    assert model.output.weight is model.target_embedding.weight
+    assert sum(p.numel() for p in model.parameters()) < sum(
+        p.numel() for p in Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=16), Seq2SeqConfig(), 12, 10)
+        .parameters())
+    batch = make_batch([([4, 5, 6], [4, 5])], [0], BOS, EOS)
+    model(batch.source, batch.source_lengths, batch.target_in, batch.target_out)[0].backward()
+    assert model.target_embedding.weight.grad is not None

@@ -200,6 +200,57 @@ def test_an_old_word_level_run_still_translates_and_evaluates(corpus, tmp_path, 
     assert json.loads(capsys.readouterr().out)["exact_match"] >= 0.9
 
 
+def test_a_japanese_source_is_learnt_and_read_without_its_spaces(corpus, tmp_path, monkeypatch, capsys):
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.tasks.seq2seq import data
+    from rnnlab.tasks.seq2seq.translate import source_tokens
+
+    jaen = [a if a != "en-ja" else "ja-en" for a in TINY]
+    run = tmp_path / "jaen"
+    assert main(["train", str(corpus), *jaen, *SUBWORD, "--out", str(run)]) == 0
+    assert json.loads((run / "vocab.json").read_text(encoding="utf-8"))["subword_unspaced_source"] is True
+    trained = open_run(run)
+    spaced = source_tokens(trained, "駅 は どこ で す か 。")
+    assert source_tokens(trained, "駅はどこですか。") == spaced == trained.vocabs.source_tokens(
+        trained.tokenizer, "駅はどこですか。")                          # raw Japanese is cut as the corpus was
+    assert not any(piece.startswith("▁") for piece in spaced[1:])     # one word: no spaces inside it
+    capsys.readouterr()
+    assert main(["translate", str(run), "駅はどこですか。", "駅 は どこ で す か 。", "これは私の犬です。"]) == 0
+    raw, written, dog = capsys.readouterr().out.splitlines()
+    assert raw == written == "where is the station ?" and dog == "this is my dog ."
+    assert main(["evaluate", str(run), "--split", "test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["exact_match"] >= 0.9
+
+    # a ja-en run from before: its source model learnt the spaced corpus, and reads spaced text as it did
+    old = tmp_path / "old"
+    monkeypatch.setattr(data, "looks_unspaced", lambda lines: False)
+    assert main(["train", str(corpus), *jaen, *SUBWORD, "--out", str(old)]) == 0
+    vocab = json.loads((old / "vocab.json").read_text(encoding="utf-8"))
+    del vocab["subword_unspaced_source"]
+    (old / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    before = open_run(old)
+    assert not before.vocabs.unspaced_source
+    assert source_tokens(before, "駅 は どこ で す か 。") == before.vocabs.source_subword.encode("駅 は どこ で す か 。")
+    capsys.readouterr()
+    assert main(["translate", str(old), "駅 は どこ で す か 。"]) == 0
+    assert re.fullmatch(r"[a-z ?.]+", capsys.readouterr().out.strip())
+    vocab["subword_unspaced_source"] = "yes"
+    (old / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    assert main(["translate", str(old), "駅 は どこ で す か 。"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "subword_unspaced_source" in err
+
+
+def test_only_a_japanese_source_loses_its_spaces(subword_run):
+    from rnnlab.tasks.seq2seq.subword import looks_unspaced
+
+    assert looks_unspaced(["駅 は どこ で す か 。", "cd を 買 っ た", "ok"])
+    assert not looks_unspaced(["where is the station ?", "i like the cat .", "駅"])
+    assert not looks_unspaced([])
+    vocab = json.loads((subword_run / "vocab.json").read_text(encoding="utf-8"))
+    assert vocab["subword_unspaced_source"] is False                  # en-ja: English source, spaced target
+
+
 def test_bad_subword_options_are_refused_together(corpus, tmp_path, capsys):
     assert main(["train", str(corpus), *TINY, "--subword", "unigram", "--subword-vocab", "50", "--label-smoothing",
                  "1.5", "--anneal", "0.5", "--out", str(tmp_path / "r")]) == 2
@@ -219,5 +270,6 @@ def test_small_parallel_enja_trains_the_budget_recipe_by_default(tmp_path, monke
     assert config.preset == "enja-budget" and config.data.task == "seq2seq"
     assert (config.seq2seq.direction, config.seq2seq.subword) == ("en-ja", "bpe")
     assert config.seq2seq.label_smoothing > 0 and config.seq2seq.bucket > 0 and config.seq2seq.normalize_source
+    assert config.model.tie_weights and config.model.embed_size == config.model.hidden
     assert main(["train", "small-parallel-enja", "--subword", "none", "--out", str(tmp_path)]) == 0
     assert chosen["config"].seq2seq.subword == "none"                  # the word-level path, by a flag

@@ -21,7 +21,7 @@ from rnnlab.data import corpora
 from rnnlab.data.text import decode
 from rnnlab.data.tokenize import EOS, UNK, TextTokenizer, TokenizerConfig, Vocabulary
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.seq2seq.subword import SubwordModel, train_subword
+from rnnlab.tasks.seq2seq.subword import SubwordModel, join_japanese, looks_unspaced, train_subword
 
 PAD, BOS = "<pad>", "<s>"
 SOURCE_SPECIALS = [PAD, UNK]
@@ -212,12 +212,15 @@ def join_side(level: str, tokens: list[str]) -> str:
 @dataclass
 class PairVocabularies:
     """Token ids of each side. With SentencePiece (`--subword`) the tokens are the models' pieces,
-    in the models' id order, and the models turn text into pieces and pieces back into text."""
+    in the models' id order, and the models turn text into pieces and pieces back into text.
+    `unspaced_source`: the source is Japanese, whose SentencePiece model learnt it (and reads it)
+    with the spaces between its words taken out, so that raw Japanese is cut as in training."""
 
     source: Vocabulary
     target: Vocabulary
     source_subword: SubwordModel | None = None
     target_subword: SubwordModel | None = None
+    unspaced_source: bool = False
 
     @property
     def subword(self) -> bool:
@@ -225,7 +228,8 @@ class PairVocabularies:
 
     def source_tokens(self, tokenizer: TextTokenizer, text: str) -> list[str]:
         if self.source_subword is not None:
-            return self.source_subword.encode(_cased(tokenizer, text))
+            text = _cased(tokenizer, text)
+            return self.source_subword.encode(join_japanese(text) if self.unspaced_source else text)
         return split_side(tokenizer, text)
 
     def target_tokens(self, tokenizer: TextTokenizer, text: str) -> list[str]:
@@ -260,10 +264,17 @@ def _cased(tokenizer: TextTokenizer, text: str) -> str:
 
 def train_subwords(train_pairs: list[tuple[str, str]], tokenizer: TextTokenizer, seq: Seq2SeqConfig,
                    name: str) -> PairVocabularies:
-    """SentencePiece models of both sides of the training split, and vocabularies of their pieces."""
-    models = [train_subword([_cased(tokenizer, pair[i]) for pair in train_pairs], seq.subword_vocab, seq.subword,
-                            side, name) for i, side in enumerate(("source", "target"))]
-    return PairVocabularies(Vocabulary(models[0].pieces), Vocabulary(models[1].pieces), *models)
+    """SentencePiece models of both sides of the training split, and vocabularies of their pieces.
+    A Japanese source is learnt without the spaces between its words (raw Japanese has none); the
+    target keeps its spaces, since BLEU is scored on the corpus's own words."""
+    sides = [[_cased(tokenizer, pair[i]) for pair in train_pairs] for i in (0, 1)]
+    unspaced = looks_unspaced(sides[0])
+    if unspaced:
+        sides[0] = [join_japanese(line) for line in sides[0]]
+    models = [train_subword(lines, seq.subword_vocab, seq.subword, side, name)
+              for lines, side in zip(sides, ("source", "target"))]
+    return PairVocabularies(Vocabulary(models[0].pieces), Vocabulary(models[1].pieces), *models,
+                            unspaced_source=unspaced)
 
 
 def build_pair_vocabularies(train_tokens: list[tuple[list[str], list[str]]], data: DataConfig) -> PairVocabularies:

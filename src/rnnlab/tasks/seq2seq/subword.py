@@ -5,7 +5,10 @@ the run directory (spm.source.model, spm.target.model). Piece ids are the model'
 is told to put <pad>, <unk> (and on the target side <s>, <eos>) where rnnlab's vocabularies put
 them, so a piece id is a token id and nothing is remapped. The models are trained on the corpus's
 tokenised text with no normalisation and byte fallback: decoding gives the tokenised text back
-exactly, spaces included, so BLEU is scored on the corpus's own word tokens as before.
+exactly, spaces included, so BLEU is scored on the corpus's own word tokens as before. A Japanese
+source (ja-en) is the exception: its model learns it with the spaces between the words taken out
+(`join_japanese`), and every source, raw or tokenised, is read that way, so `駅はどこですか。` is cut
+into the same pieces as the corpus's `駅 は どこ で す か 。`.
 
 `normalize_english` writes a raw English sentence the way small_parallel_enja is written
 (lowercase, punctuation and clitics split off); `join_japanese` takes the spaces out from
@@ -142,6 +145,14 @@ def normalize_english(text: str) -> str:
 
 
 _LATIN = re.compile(r"[A-Za-z0-9]")
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def looks_unspaced(lines: list[str]) -> bool:
+    """Whether a side is Japanese (most lines hold kana or kanji): a language written without spaces,
+    whose corpus spaces are a tokeniser's and which raw input will not have."""
+    lines = [line for line in lines if line.strip()]
+    return bool(lines) and sum(bool(_KANA_KANJI.search(line)) for line in lines) > len(lines) / 2
 
 
 def join_japanese(text: str) -> str:

@@ -19,7 +19,8 @@ from rnnlab.train.distributed import Placement
 
 PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
     "bptt", "variable_bptt", "activation_reg", "temporal_reg", "fused_loss", "eval_batch_size"))
-PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range", "init_embeddings")
+PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range", "init_embeddings",
+                      "tie_weights")
 
 
 class Seq2SeqTask(Task):
@@ -72,7 +73,9 @@ class Seq2SeqTask(Task):
         params = sum(p.numel() for p in model.parameters())
         return (f"{m.layers}x{m.hidden} {m.cell} {'bidirectional ' if seq.bidirectional else ''}encoder, "
                 f"{seq.decoder} decoder" + (f" ({seq.attention})" if seq.decoder == "attention" else "")
-                + (", reversed source" if seq.reverse_source else "") + f", {params:,} parameters")
+                + (", reversed source" if seq.reverse_source else "")
+                + (", output layer tied to the target embedding" if m.tie_weights else "")
+                + (f", weights averaged (decay {seq.average})" if seq.average else "") + f", {params:,} parameters")
 
     def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
         return open_pair_run(run, config, which, device)

@@ -35,6 +35,7 @@ def save_pair_vocabularies(run: RunDir, data: PreparedPairs) -> None:
         for side, name in MODEL_FILES.items():
             (run.path / name).write_bytes(getattr(vocabs, f"{side}_subword").proto)
         extra["subword"] = dict(MODEL_FILES)
+        extra["subword_unspaced_source"] = vocabs.unspaced_source
     save_vocabulary(run.vocab_path, vocabs.target, data.tokenizer.config, extra)
 
 
@@ -51,11 +52,14 @@ def load_pair_vocabularies(run: RunDir) -> tuple[PairVocabularies, dict]:
         raise RnnlabError(f"{run.vocab_path}: its `subword` entry must name the source and target "
                           "SentencePiece model files")
     models = {side: SubwordModel.load(run.path / Path(name).name) for side, name in files.items()}
+    unspaced = payload.get("subword_unspaced_source", False)      # absent in runs made before it: False
+    if not isinstance(unspaced, bool):
+        raise RnnlabError(f"{run.vocab_path}: its `subword_unspaced_source` entry must be true or false")
     for side, vocab in (("source", source), ("target", target)):
         if models[side].pieces != vocab.tokens:
             raise RnnlabError(f"{run.path / Path(files[side]).name}: its pieces differ from the {side} "
                               f"vocabulary in {run.vocab_path}")
-    return PairVocabularies(source, target, models["source"], models["target"]), payload
+    return PairVocabularies(source, target, models["source"], models["target"], unspaced), payload
 
 
 def lr_scale(seq: Seq2SeqConfig, step: int, elapsed_s: float, budget_s: float) -> float:
@@ -110,6 +114,7 @@ class PairObjective:
 
     def step(self, model, batch, carry, step: int) -> StepResult:
         b = batch.to(self.device)
+        getattr(model, "module", model).update_average(step)      # the weights after the last step
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.seq.bf16):
             loss, nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out,
                                       self.seq.label_smoothing)
@@ -131,8 +136,12 @@ class PairObjective:
 
     def score_dev(self, model) -> dict:
         started = time.perf_counter()
-        scores = score_split(model, self.data.splits[self.dev_split], self.data.vocabs, self.config.data.level,
-                             self.device, self.max_steps, self.seq.dev_limit)
+        model.swap_average()                        # --average: the dev scores are the averaged weights'
+        try:
+            scores = score_split(model, self.data.splits[self.dev_split], self.data.vocabs, self.config.data.level,
+                                 self.device, self.max_steps, self.seq.dev_limit)
+        finally:
+            model.swap_average()
         return {"valid_loss": scores["loss"], "valid_ppl": scores["perplexity"],
                 "valid_exact_match": scores["exact_match"], "valid_bleu": scores["bleu"],
                 "valid_split": self.dev_split, "valid_decoded": scores["decoded"],
@@ -167,6 +176,8 @@ def validate_seq2seq(config: RunConfig, seq: Seq2SeqConfig) -> None:
         problems.append("--anneal must be in [0, 1] (the final share of --max-minutes over which the lr decays)")
     if seq.anneal and not config.train.max_minutes:
         problems.append("--anneal decays the learning rate over the time budget: it needs --max-minutes")
+    if not 0 <= seq.average < 1:
+        problems.append("--average must be in [0, 1) (the moving average's decay per step; 0: off)")
     for name in ("bucket", "warmup"):
         if getattr(seq, name) < 0:
             problems.append(f"--{name} must not be negative")
@@ -178,8 +189,10 @@ def validate_seq2seq(config: RunConfig, seq: Seq2SeqConfig) -> None:
     if config.model.cell not in PAIR_CELLS:
         problems.append(f"--task seq2seq has no {config.model.cell} encoder-decoder; --cell is one of: "
                         f"{', '.join(PAIR_CELLS)}")
-    if config.model.dropout_site != "between" or config.model.tie_weights or config.model.weight_drop:
-        problems.append("--task seq2seq supports --dropout only (not --dropout-site projected, --tie-weights, "
-                        "--weight-drop)")
+    if config.model.dropout_site != "between" or config.model.weight_drop:
+        problems.append("--task seq2seq supports --dropout only (not --dropout-site projected, --weight-drop)")
+    if config.model.tie_weights and (seq.decoder == "peeky" or config.model.embed_size != config.model.hidden):
+        problems.append("--tie-weights shares the target embedding with the output layer: it needs --embed equal "
+                        "to --hidden and a plain or attention decoder")
     if problems:
         raise RnnlabError("\n".join(problems))

@@ -3,7 +3,8 @@
 A source string is tokenised exactly as in training (the book's questions padded to their
 fixed width, reversed when the run reverses sources); a run with --normalize-source first writes a
 raw sentence the way its corpus is written (lowercase, punctuation split off), and a SentencePiece
-run (--subword) cuts it into the model's pieces. Outputs come back as text: a SentencePiece run's
+run (--subword) cuts it into the model's pieces (a Japanese source with the spaces between its words
+taken out, so raw Japanese reads as the corpus's tokenised lines do). Outputs come back as text: a SentencePiece run's
 pieces decoded, and Japanese targets without spaces between the words. Attention weights come back in the
 source's reading order, one row per output token (the last row is the step that chose </s>).
 """
@@ -54,6 +55,7 @@ def open_pair_run(run: RunDir, config: RunConfig, which: str = "best", device="c
     vocabs, payload = load_pair_vocabularies(run)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
     model = load_weights(build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target)), run, which, device)
+    model.use_average()                 # --average: decode with the averaged weights
     return PairRun(run, config, seq, tokenizer, vocabs, payload.get("pairs", {}), model, torch.device(device),
                    checkpoint_path(run, which).stem)
 
