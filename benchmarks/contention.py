@@ -2,9 +2,9 @@
 tuner timing the work), with 0, 1 and 2 other busy processes on the machine.
 
 A busy process is a Python loop that never sleeps, as a browser tab or a compile would be; the
-busy processes of a load level start first and run until the load average shows them (about a
-minute), as on a machine that was busy before the user started rnnlab. Each cell runs the workload in a fresh process for a fixed time and prints its rate; the rnnlab
-default column is what a user gets without choosing. Workloads are synthetic (no data needed):
+busy processes of a load level start first and keep running through its cells. Each cell runs
+the workload in a fresh process for a fixed time and prints its rate; the rnnlab default column
+is what a user gets without choosing. Workloads are synthetic (no data needed):
 
     serve-step    one batch-1 float32 step of a 2x650 LSTM over a 10,000-word vocabulary, through the
                   packed weights `rnnlab serve` steps with (ms/step)
@@ -136,14 +136,6 @@ def busy(count: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
-def settle(count: int, limit: float = 90.0) -> float:
-    """Wait until the 1-minute load average shows `count` busy processes (or `limit` seconds)."""
-    started = time.perf_counter()
-    while os.getloadavg()[0] < count - 0.3 and time.perf_counter() - started < limit:
-        time.sleep(1.0)
-    return os.getloadavg()[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per cell")
@@ -159,8 +151,6 @@ def main() -> None:
         others = busy(load)
         try:
             time.sleep(1.0)
-            if load:
-                print(f"({load} busy: load average {settle(load):.1f})", flush=True)
             for kind in args.workloads:
                 cells = []
                 for threads in args.threads:

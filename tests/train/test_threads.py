@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 import torch
 
 from rnnlab.train import threads
+from rnnlab.train.threads import others_running as real_others_running
 from rnnlab.train.threads import ThreadTuner, timed, tuner_for
 
 
@@ -13,7 +19,7 @@ from rnnlab.train.threads import ThreadTuner, timed, tuner_for
 def keep_thread_count(monkeypatch):
     """The tuner sets torch's thread count; the tests after these get it back. The machine running
     the tests counts as idle unless a test says otherwise."""
-    monkeypatch.setattr(threads, "load_average", lambda: 0.0)
+    monkeypatch.setattr(threads, "others_running", lambda: 0.0)
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -140,3 +146,14 @@ def test_a_crowded_machine_starts_at_one_thread_and_tries_more_at_the_next_look(
     assert 2 in used[:12] and tuner.best == 2
     idle = ThreadTuner([1, 2], trial=4, clock=clock, load=lambda: 0.3)
     assert run(idle, clock, 2) == [1, 2]               # not crowded: both tried at once
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="reads Linux's run queue")
+def test_others_running_counts_a_program_that_keeps_a_core_busy():
+    spinning = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert real_others_running() >= 1
+    finally:
+        spinning.kill()
+        spinning.wait()

@@ -8,9 +8,10 @@ keeps the fastest, and tries again now and then, or at once when the work gets m
 confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
 load holds steady, trying the slower count costs less and less.
 
-The first look skips the counts above one when the load average already fills the cores: there a
-single call at two threads can take seconds (each thread waits at every barrier for the other to
-be scheduled), more than a short run has to spare. The regular looks try them all the same.
+The first look skips the counts above one when other programs already keep every core busy (the
+run queue says so): there a single call at two threads can take seconds (each thread waits at
+every barrier for the other to be scheduled), more than a short run has to spare. The regular
+looks try them all the same.
 """
 
 from __future__ import annotations
@@ -23,12 +24,24 @@ from contextlib import contextmanager
 import torch
 
 
-def load_average() -> float:
-    """Runnable programs over the last minute (0 where the system does not say)."""
+def others_running(reads: int = 5, pause: float = 0.002) -> float:
+    """How many threads besides the caller are ready to run right now: the fewest Linux's run queue
+    showed over a few reads (a program that keeps a core busy is in every read; our own threads
+    that spin down after a parallel region are not). The 1-minute load average where there is no
+    /proc/loadavg: it lags, but it is what the system says."""
     try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return 0.0
+        counts = []
+        for read in range(reads):
+            with open("/proc/loadavg") as loadavg:
+                counts.append(int(loadavg.read().split()[3].split("/")[0]))
+            if read + 1 < reads:
+                time.sleep(pause)
+        return max(min(counts) - 1, 0)
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return 0.0
 
 
 def usable_cores() -> int:
@@ -56,7 +69,7 @@ class ThreadTuner:
         self.calls_since_choice = 0
         self.recent: list[float] = []           # the chosen count's latest times
         self.start_look()
-        if (load or load_average)() >= cores - 0.5 and len(self.looking) > 1:   # crowded: one thread first
+        if (load or others_running)() >= cores - 0.5 and len(self.looking) > 1:  # crowded: one thread first
             self.looking = self.looking[:1]
 
     def start_look(self) -> None:
