@@ -157,3 +157,11 @@ def test_others_running_counts_a_program_that_keeps_a_core_busy():
     finally:
         spinning.kill()
         spinning.wait()
+
+
+def test_long_calls_end_a_look_sooner():
+    clock = FakeClock({1: 0.35, 2: 0.25})              # steps of a third of a second: 1 s of each is enough
+    tuner = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=0.25)
+    used = run(tuner, clock, 12)
+    assert used[:7] == [1, 2, 1, 2, 1, 2, 2]           # three calls at one thread and four at two, not five each
+    assert tuner.best == 2 and used[7:] == [2] * 5

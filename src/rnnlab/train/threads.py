@@ -121,14 +121,24 @@ class ThreadTuner:
             self.looking.remove(candidate)
         else:
             self.turn += 1
-        waiting = [c for c in self.looking if len(self.times[c]) <= self.trial
-                   or (self.spent[c] < self.look_seconds and len(self.times[c]) <= self.max_trial)]
+        waiting = [c for c in self.looking if not self.timed_enough(c)]
         if waiting:                              # the next candidate still short of its calls
             self.turn %= len(self.looking)
             while self.looking[self.turn] not in waiting:
                 self.turn = (self.turn + 1) % len(self.looking)
             return
         self.finish_look()
+
+    def timed_enough(self, candidate: int) -> bool:
+        """`trial` calls after the first and `look_seconds` of them (at most `max_trial` calls); long
+        calls stop sooner, once a timed call or more add up to `trial` times `look_seconds`: five
+        half-second training steps at a slow count would cost more than they tell."""
+        calls, spent = len(self.times[candidate]), self.spent[candidate]
+        if calls > self.max_trial:
+            return True
+        if calls > self.trial:
+            return spent >= self.look_seconds
+        return self.look_seconds > 0 and calls >= 2 and spent >= self.look_seconds * self.trial
 
     def finish_look(self) -> None:
         # Throughput is what counts: the mean, not the median, so that a count whose calls now and then
