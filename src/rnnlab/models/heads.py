@@ -98,9 +98,14 @@ def linear_cross_entropy(hidden, weight, bias, targets, low_precision: torch.dty
 
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """The lower precision autocast runs products in on `device` (bf16 training), or None when it is off."""
-    if not torch.is_autocast_enabled(device.type):
-        return None
-    return torch.get_autocast_dtype(device.type)
+    try:
+        enabled, dtype = torch.is_autocast_enabled(device.type), torch.get_autocast_dtype(device.type)
+    except (TypeError, AttributeError):          # PyTorch before 2.4: one function per device kind
+        if device.type == "cpu":
+            enabled, dtype = torch.is_autocast_cpu_enabled(), torch.get_autocast_cpu_dtype()
+        else:
+            enabled, dtype = torch.is_autocast_enabled(), torch.get_autocast_gpu_dtype()
+    return dtype if enabled else None
 
 
 class SoftmaxHead(nn.Module):
