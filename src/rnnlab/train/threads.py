@@ -69,7 +69,7 @@ class ThreadTuner:
         self.calls_since_choice = 0
         self.recent: list[float] = []           # the chosen count's latest times
         self.start_look()
-        if (load or others_running)() >= cores - 0.5 and len(self.looking) > 1:  # crowded: one thread first
+        if len(self.looking) > 1 and (load or others_running)() >= cores - 0.5:  # crowded: one thread first
             self.looking = self.looking[:1]
 
     def start_look(self) -> None:
