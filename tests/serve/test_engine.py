@@ -157,3 +157,24 @@ def test_a_served_language_model_steps_through_packed_weights_as_the_model_would
     for token in ids:
         got, state = served.model.step_logits(token.view(1, 1), state)
     assert torch.allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("paired", [True, False], ids=["lstm", "gru"])
+def test_stacked_states_split_back_into_each_clients_own(paired):
+    import torch
+
+    from rnnlab.serve.engine import _stack, _unstack
+
+    def state(seed):
+        g = torch.Generator().manual_seed(seed)
+        layer = lambda: torch.randn(1, 1, 3, generator=g)
+        return [(layer(), layer()) if paired else layer() for _ in range(2)]
+
+    clients = [state(seed) for seed in range(4)]
+    back = _unstack(_stack(clients), len(clients))
+    assert len(back) == 4
+    for mine, theirs in zip(back, clients):
+        for a, b in zip(mine, theirs):
+            assert type(a) is type(b)
+            pairs = zip(a, b) if paired else [(a, b)]
+            assert all(x.shape == (1, 1, 3) and torch.equal(x, y) for x, y in pairs)

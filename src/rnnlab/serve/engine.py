@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnlab.models.recurrent import State, map_state
+from rnnlab.models.recurrent import State
 from rnnlab.serve.protocol import ServedModel
 from rnnlab.train.threads import ThreadTuner, timed, tuner_for
 
@@ -32,8 +32,13 @@ def _stack(states: list[State]) -> State:
     return layers
 
 
-def _unstack(state: State, index: int) -> State:
-    return map_state(state, lambda t: t[:, index:index + 1])
+def _unstack(state: State, count: int) -> list[State]:
+    """A batched state back as `count` per-client states (each batch 1), views of it: one split
+    per tensor rather than one slice per client and tensor."""
+    paired = [isinstance(s, tuple) for s in state]                    # (h, c) for an LSTM layer
+    layers = [[t.split(1, dim=1) for t in s] if pair else s.split(1, dim=1) for s, pair in zip(state, paired)]
+    return [[tuple(parts[i] for parts in layer) if pair else layer[i] for layer, pair in zip(layers, paired)]
+            for i in range(count)]
 
 
 @dataclass
@@ -187,9 +192,9 @@ class Engine:
                 self.batches += 1
                 inputs = torch.cat([job.inputs for job in group], dim=1)        # (1, batch[, features])
                 params, state = model.model.step_logits(inputs, _stack([job.state for job in group]))
-                states = [_unstack(state, i) for i in range(len(group))]
+                states = _unstack(state, len(group))
         samples = self._samples(model, params, group)
-        return [(params[i:i + 1], states[i], samples[i]) for i in range(len(group))]
+        return list(zip(params.split(1), states, samples))
 
     @staticmethod
     def _samples(model: ServedModel, params: torch.Tensor, group: list[_Step]) -> list:
@@ -205,9 +210,10 @@ class Engine:
             else:
                 out[i] = model.sample(params[i:i + 1], settings, generator)
         for rows in shared.values():
-            drawn = model.sample(params[rows], group[rows[0]].sampling[0], None)
-            for position, i in enumerate(rows):
-                out[i] = drawn[position:position + 1]
+            drawn = model.sample(params[rows] if len(rows) < len(group) else params,
+                                 group[rows[0]].sampling[0], None)
+            for i, sample in zip(rows, drawn.split(1)):
+                out[i] = sample
         return out
 
     @staticmethod
