@@ -375,13 +375,14 @@ class PairBatch:
 def make_batch(examples: list[tuple[list[int], list[int]]], index: list[int], bos_id: int, eos_id: int) -> PairBatch:
     source_time = max(len(s) for s, _ in examples)
     target_time = max(len(t) for _, t in examples) + 1
-    source = torch.zeros(source_time, len(examples), dtype=torch.long)
-    target_in = torch.zeros(target_time, len(examples), dtype=torch.long)
-    target_out = torch.zeros(target_time, len(examples), dtype=torch.long)
-    for column, (s, t) in enumerate(examples):
-        source[:len(s), column] = torch.tensor(s, dtype=torch.long)
-        target_in[:len(t) + 1, column] = torch.tensor([bos_id] + t, dtype=torch.long)
-        target_out[:len(t) + 1, column] = torch.tensor(t + [eos_id], dtype=torch.long)
+
+    def padded(rows: list[list[int]], time: int) -> torch.Tensor:      # (time, batch), one tensor call
+        table = torch.tensor([row + [0] * (time - len(row)) for row in rows], dtype=torch.long)
+        return table.view(-1, time).t().contiguous()
+
+    source = padded([s for s, _ in examples], source_time)
+    target_in = padded([[bos_id] + t for _, t in examples], target_time)
+    target_out = padded([t + [eos_id] for _, t in examples], target_time)
     lengths = torch.tensor([len(s) for s, _ in examples], dtype=torch.long)
     return PairBatch(source, lengths, target_in, target_out, index)
 
