@@ -87,3 +87,20 @@ def test_a_cell_the_stepper_does_not_pack_is_sampled_by_the_model_itself():
     assert notes == ["note: int8 weights are not available for --cell lstm-peephole; using fp32"]
     ids = sample(model, [1, 2, 3], SamplingConfig(length=8, greedy=True), "cpu")
     assert len(ids) == 8 and all(0 <= i < 30 for i in ids)
+
+
+@pytest.mark.parametrize("rows", [1, stepper_module.WIDE_ROWS - 1, stepper_module.WIDE_ROWS, 40])
+def test_int8_products_agree_whichever_packing_a_batch_takes(rows):
+    """Batches of many rows go through a second packing of the same int8 weights (oneDNN's kernels,
+    where this build has them): the same numbers as the default packing, close to fp32."""
+    torch.manual_seed(0)
+    weight, bias = torch.randn(300, 64) * 0.1, torch.randn(300)
+    product = stepper_module.Product(weight, bias, "int8")
+    x = torch.randn(rows, 64)
+    got, exact = product(x), x @ weight.t() + bias
+    assert (got - exact).abs().max() < 0.03 * exact.abs().max()
+    if product.wide is not None:
+        default = torch.ops.quantized.linear_dynamic(x, product.packed, True)
+        wide = torch.ops.quantized.linear_dynamic(x, product.wide, True)
+        assert torch.allclose(default, wide, atol=1e-4)
+        assert torch.equal(got, wide if rows >= stepper_module.WIDE_ROWS else default)

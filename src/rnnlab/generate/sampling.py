@@ -128,7 +128,7 @@ def choose(logits: torch.Tensor, config: SamplingConfig, generator: torch.Genera
     if config.temperature != 1.0:
         logits = logits / config.temperature
     logits = filter_logits(logits, config.top_k, config.top_p)
-    return draw(logits.softmax(-1), generator)
+    return draw((logits - logits.amax(-1, keepdim=True)).exp_(), generator)     # unnormalised: draw scales
 
 
 def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -26,6 +26,22 @@ PRECISIONS = ("fp32", "bf16", "int8")
 PACKED_CELLS = ("rnn", "rnn-relu", "lstm", "gru")      # the cells a Stepper packs (not the peephole LSTM)
 
 
+# From this many rows on, oneDNN's int8 kernels beat fbgemm's (2x at 64 rows of a 10k x 650 matrix,
+# even at 12-16, slower below): a server's batch of many clients takes them, a lone client fbgemm's.
+WIDE_ROWS = 16
+
+
+def _int8_pack(quantized: torch.Tensor, bias: torch.Tensor | None, engine: str | None = None):
+    """Weights packed for the given quantized engine's int8 products (None: the current engine)."""
+    previous = torch.backends.quantized.engine
+    try:
+        if engine is not None:
+            torch.backends.quantized.engine = engine
+        return torch.ops.quantized.linear_prepack(quantized, bias)
+    finally:
+        torch.backends.quantized.engine = previous
+
+
 class Product:
     """x (batch, in) -> x W^T + b in fp32, with W (out, in) stored in fp32, bf16 or int8."""
 
@@ -33,20 +49,28 @@ class Product:
         weight = weight.detach().float()
         self.precision = precision
         self.bias = bias.detach().float().clone() if bias is not None else None
+        self.wide = None                  # int8: a second packing for batches of WIDE_ROWS rows or more
         if precision == "int8":
             scale = (weight.abs().amax(1) / 127).clamp_min(1e-12).double()
             with warnings.catch_warnings():               # quantized tensors: deprecated, not yet replaced
                 warnings.simplefilter("ignore")
                 quantized = torch.quantize_per_channel(weight, scale, torch.zeros_like(scale, dtype=torch.long),
                                                        0, torch.qint8)
-            self.packed = torch.ops.quantized.linear_prepack(quantized, self.bias)
+                self.packed = _int8_pack(quantized, self.bias)
+                engines = torch.backends.quantized.supported_engines
+                if "onednn" in engines and torch.backends.quantized.engine != "onednn":
+                    try:
+                        self.wide = _int8_pack(quantized, self.bias, "onednn")
+                    except RuntimeError:                  # a build without oneDNN's int8 kernels
+                        self.wide = None
         else:
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32
             self.weight = weight.t().contiguous().to(dtype)                # (in, out)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.precision == "int8":      # reduce_range: 7-bit inputs, safe from overflow on any x86 CPU
-            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), self.packed, True)
+            packed = self.wide if self.wide is not None and x.size(0) >= WIDE_ROWS else self.packed
+            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), packed, True)
         out = (x.to(self.weight.dtype) @ self.weight).float()
         return out + self.bias if self.bias is not None else out
 
