@@ -178,3 +178,44 @@ def test_stacked_states_split_back_into_each_clients_own(paired):
             assert type(a) is type(b)
             pairs = zip(a, b) if paired else [(a, b)]
             assert all(x.shape == (1, 1, 3) and torch.equal(x, y) for x, y in pairs)
+
+
+def test_a_batch_reaches_its_asyncio_clients_in_one_hand_over(runs, monkeypatch):
+    """Six clients batched together are answered by one call on their event loop, not six wake-ups,
+    and each gets its own answer."""
+    import threading
+
+    from rnnlab.serve import engine as engine_module
+
+    handed: list[int] = []
+    settle = engine_module._settle_here
+    monkeypatch.setattr(engine_module, "_settle_here", lambda items: (handed.append(len(items)), settle(items)))
+    hub = Hub(load_models([str(runs["chars"])]))
+    try:
+        async def together():
+            release = threading.Event()
+            held = hub.engine.call(release.wait, 10)            # the steps queue up behind this call
+            sessions = [hub.sessions.create() for _ in range(6)]
+            for session in sessions:
+                session.configure({"greedy": True})
+            steps = [asyncio.ensure_future(hub.step(s, None, prime)) for s, prime in zip(sessions, "abcdef")]
+            await asyncio.sleep(0.2)
+            release.set()
+            replies = await asyncio.wait_for(asyncio.gather(*steps), 10)
+            assert held.result(10) is True
+            return replies
+
+        replies = asyncio.run(together())
+        assert handed == [6] and hub.engine.batches == 1
+        alone = Hub(load_models([str(runs["chars"])]), ServeSettings(max_batch=1))
+        try:
+            singles = []
+            for prime in "abcdef":
+                session = alone.sessions.create()
+                session.configure({"greedy": True})
+                singles.append(asyncio.run(alone.step(session, None, prime))["id"])
+        finally:
+            alone.close()
+        assert [reply["id"] for reply in replies] == singles
+    finally:
+        hub.close()

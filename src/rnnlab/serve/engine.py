@@ -46,7 +46,7 @@ class _Step:
     model: ServedModel
     inputs: torch.Tensor                   # (time, 1) ids or (time, 1, features)
     state: State
-    future: concurrent.futures.Future
+    future: concurrent.futures.Future | _Waiting
     sampling: tuple | None = None          # (SamplingConfig, generator): sample on the engine's thread
 
 
@@ -65,6 +65,46 @@ def _settle(future: concurrent.futures.Future, result=None, error: BaseException
             future.set_result(result)
     except concurrent.futures.InvalidStateError:   # cancelled between the check and the hand-over
         pass
+
+
+class _Waiting:
+    """An asyncio client's side of a step: the future it awaits and the loop that future lives on.
+    Results for clients of one loop go over in one call per batch, not one wake-up per client."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future):
+        self.loop, self.future = loop, future
+
+    def cancelled(self) -> bool:
+        return self.future.cancelled()
+
+
+def _settle_here(handed: list) -> None:
+    """On the clients' loop: (asyncio future, result, error) triples; a cancelled one is skipped."""
+    for future, result, error in handed:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+def _hand_over(answers: list) -> None:
+    """(waiting, result, error) triples to their clients: concurrent futures at once, asyncio
+    futures in one call per loop."""
+    loops: dict = {}
+    for waiting, result, error in answers:
+        if isinstance(waiting, _Waiting):
+            loops.setdefault(waiting.loop, []).append((waiting.future, result, error))
+        else:
+            _settle(waiting, result, error)
+    for loop, handed in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_here, handed)
+        except RuntimeError:                   # that loop is closed: nobody waits there any more
+            pass
 
 
 class Engine:
@@ -108,7 +148,12 @@ class Engine:
             self.jobs.put(job)
 
     async def astep(self, model, inputs, state, sampling=None):
-        return await asyncio.wrap_future(self.step(model, inputs, state, sampling))
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.jobs.put(_Step(model, inputs, state, _Waiting(loop, future), sampling))
+        if self.failure is not None and not future.done():     # failed before or as the step went in
+            future.set_exception(EngineFailed(f"the model engine stopped: {self.failure!r}"))
+        return await future
 
     async def acall(self, function, *args):
         return await asyncio.wrap_future(self.call(function, *args))
@@ -149,9 +194,8 @@ class Engine:
                 waiting.append(self.jobs.get_nowait())
             except queue.Empty:
                 break
-        for job in waiting:
-            if job is not None:
-                _settle(job.future if isinstance(job, _Step) else job[2], error=error)
+        _hand_over([(job.future if isinstance(job, _Step) else job[2], None, error)
+                    for job in waiting if job is not None])
 
     def _run(self, pending: list) -> None:
         groups: dict[int, list[_Step]] = {}
@@ -221,8 +265,6 @@ class Engine:
         try:
             results = compute()
         except Exception as err:                   # the model refused these inputs: tell their clients
-            for job in group:
-                _settle(job.future, error=err)
+            _hand_over([(job.future, None, err) for job in group])
             return
-        for job, result in zip(group, results):
-            _settle(job.future, result)
+        _hand_over([(job.future, result, None) for job, result in zip(group, results)])
