@@ -165,3 +165,13 @@ def test_long_calls_end_a_look_sooner():
     used = run(tuner, clock, 12)
     assert used[:7] == [1, 2, 1, 2, 1, 2, 2]           # three calls at one thread and four at two, not five each
     assert tuner.best == 2 and used[7:] == [2] * 5
+
+
+def test_the_first_look_tries_only_the_counts_that_fit_the_free_cores(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    clock = FakeClock({1: 0.010, 2: 0.070})            # one busy program: two threads wait at every barrier
+    tuner = ThreadTuner([1, 2], trial=4, every=50, clock=clock, load=lambda: 1.0)
+    assert run(tuner, clock, 20) == [1] * 20 and tuner.best == 1
+    monkeypatch.setattr(threads, "usable_cores", lambda: 8)
+    sized = ThreadTuner([1, 4, 8], trial=4, clock=clock, load=lambda: 3.0)     # five cores free
+    assert sized.looking == [1, 4]

@@ -8,10 +8,10 @@ keeps the fastest, and tries again now and then, or at once when the work gets m
 confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
 load holds steady, trying the slower count costs less and less.
 
-The first look skips the counts above one when other programs already keep every core busy (the
-run queue says so): there a single call at two threads can take seconds (each thread waits at
-every barrier for the other to be scheduled), more than a short run has to spare. The regular
-looks try them all the same.
+The first look skips the counts above the cores that other programs leave free (the run queue
+says how many of them are busy): with one busy program on two cores, a single training call at two
+threads can take seconds (each thread waits at every barrier for the other to be scheduled), more
+than a short run has to spare. The regular looks try every count all the same.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ class ThreadTuner:
         self.calls_since_choice = 0
         self.recent: list[float] = []           # the chosen count's latest times
         self.start_look()
-        if len(self.looking) > 1 and (load or others_running)() >= cores - 0.5:  # crowded: one thread first
-            self.looking = self.looking[:1]
+        if len(self.looking) > 1:        # the first look tries only the counts that fit the free cores
+            free = int(cores - (load or others_running)() + 0.5)
+            self.looking = [c for c in self.looking if c <= free] or self.looking[:1]
 
     def start_look(self) -> None:
         """Time every candidate again, taking turns call by call: a load that comes and goes during
