@@ -84,9 +84,9 @@ def run_rnnlab(case: str, epochs: int, folder: Path, threads: int, bf16: bool, b
 
     _, _, corpus, preset, extra = CASES[case]
     # the book's settings by default (lr 1e-3, no schedule); lr 0: the preset's own recipe
-    options = {"epochs": epochs, "threads": threads, **({"lr": lr, "schedule": "none"} if lr else {})}
+    options = {"epochs": epochs, "threads": threads, "bf16": bf16, **({"lr": lr, "schedule": "none"} if lr else {})}
     config = build_config(preset, {"data": {"corpus": corpus}, "train": options,
-                                   "seq2seq": {**extra, "dev_limit": 0, "bf16": bf16, "book_padding": book_padding}})
+                                   "seq2seq": {**extra, "dev_limit": 0, "book_padding": book_padding}})
     clock = TrainingCpu()
     records = train(config, folder / case, callbacks=[clock], log=lambda line: None)
     for record, seconds in zip(records, clock.per_epoch):

@@ -137,7 +137,6 @@ class Seq2SeqConfig:
     book_padding: bool = option(True, "the book's format: keep the spaces that pad questions and answers to a "
                                 "fixed width, as the book does (attention learns the date task far faster with "
                                 "them: the padding serves as a place to look when no character matters)")
-    bf16: bool = option(False, "train under bfloat16 autocast (faster on CPUs with AVX-512 BF16 and on GPUs)")
     dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
     subword: str = option("none", "none: the corpus's own tokens (--level); unigram or bpe: SentencePiece "
                           "models of each side, trained on the training split and kept in the run "
@@ -195,6 +194,11 @@ class RunConfig:
                 raise ValueError(f"its {kind.__name__} section is not a JSON object")
             known = {f.name for f in dataclasses.fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
+
+        seq2seq = raw.get("seq2seq")
+        if isinstance(seq2seq, dict) and "bf16" in seq2seq:   # runs from before bf16 was a training option
+            train = raw.get("train") if isinstance(raw.get("train"), dict) else {}
+            raw = {**raw, "train": {"bf16": seq2seq["bf16"], **train}}
 
         return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
                    train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")),

@@ -263,3 +263,24 @@ def test_a_run_with_the_weights_average_decodes_with_it(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert expected in err and "Traceback" not in err
         assert not (tmp_path / "bad").exists()
+
+
+def test_bf16_is_a_training_option_and_older_runs_keep_theirs(tmp_path):
+    """`--bf16` trains a pair model under the training loop's bf16 autocast (the same numbers as
+    fp32 nowhere, yet it learns); a run whose config says so in its seq2seq section, as runs from
+    before it was a training option do, loads with it on."""
+    from rnnlab.config import RunConfig
+
+    data = tmp_path / "reverse.tsv"
+    data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(400)), encoding="utf-8")
+    records = {}
+    for name, flags in (("fp32", []), ("bf16", ["--bf16"])):
+        assert main(["train", str(data), *TINY, "--epochs", "2", *flags, "--out", str(tmp_path / name)]) == 0
+        records[name] = [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        assert config["train"]["bf16"] is (name == "bf16") and "bf16" not in config["seq2seq"]
+    assert records["bf16"][-1]["train_loss"] != records["fp32"][-1]["train_loss"]
+    assert records["bf16"][-1]["valid_loss"] < records["bf16"][0]["valid_loss"]
+    assert records["bf16"][-1]["valid_loss"] == pytest.approx(records["fp32"][-1]["valid_loss"], rel=0.1)
+    older = RunConfig.from_dict({"data": {"task": "seq2seq"}, "train": {"lr": 0.01}, "seq2seq": {"bf16": True}})
+    assert older.train.bf16 is True and older.train.lr == 0.01

@@ -26,7 +26,7 @@ PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "i
 class Seq2SeqTask(Task):
     name = "seq2seq"
     description = "sequence to sequence: source -> target pairs (addition, dates, translation)"
-    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS,
+    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16",),
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}
     evaluate_options = ("data", "beam", "length_penalty")

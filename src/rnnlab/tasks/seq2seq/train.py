@@ -12,7 +12,6 @@ import math
 import time
 from pathlib import Path
 
-import torch
 from rnnlab.config import RunConfig, Seq2SeqConfig
 from rnnlab.tasks.seq2seq.data import PairVocabularies, PreparedPairs, batches
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
@@ -115,9 +114,7 @@ class PairObjective:
     def step(self, model, batch, carry, step: int) -> StepResult:
         b = batch.to(self.device)
         getattr(model, "module", model).update_average(step)      # the weights after the last step
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.seq.bf16):
-            loss, nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out,
-                                      self.seq.label_smoothing)
+        loss, nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out, self.seq.label_smoothing)
         value = nll.item()
         now = time.perf_counter()
         self.clock = self.clock or now
