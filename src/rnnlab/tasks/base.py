@@ -111,7 +111,10 @@ class Task:
                 log(f"{config.data.corpus}: {prepared.summary}; {self.describe_model(config, model)}; "
                     f"{placement.device}, {placement.world_size} process(es), {torch.get_num_threads()} thread(s); "
                     f"run {run.path}" + (f" (resuming at epoch {trainer.progress.epoch})" if resume else ""))
-            return trainer.fit()
+            records = trainer.fit()
+            if placement.distributed:      # every rank past its last collective before any leaves the group
+                dist.barrier()
+            return records
         finally:
             teardown()
 
