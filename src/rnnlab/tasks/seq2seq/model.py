@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.config import ModelConfig, Seq2SeqConfig
+from rnnlab.models.averaging import AveragedWeights
 from rnnlab.tasks.seq2seq.attention import Attention
 from rnnlab.train.threads import ThreadTuner, timed
 
@@ -64,7 +65,7 @@ class DecoderState:
         return DecoderState(_select(self.rnn, index), None if self.feed is None else self.feed.index_select(0, index))
 
 
-class Seq2Seq(nn.Module):
+class Seq2Seq(AveragedWeights):
     def __init__(self, model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int):
         super().__init__()
         self.model_config, self.seq_config = model, seq
@@ -89,37 +90,7 @@ class Seq2Seq(nn.Module):
         if model.tie_weights:                   # checked: embed == hidden, no peeky decoder
             self.output.weight = self.target_embedding.weight
         self.dropout = nn.Dropout(model.dropout)
-        # --average: a moving average of every parameter, kept as buffers so that checkpoints carry it
-        self.average_decay = getattr(seq, "average", 0.0)
-        self.averaged = [(name, p) for name, p in self.named_parameters()] if self.average_decay else []
-        for name, p in self.averaged:
-            self.register_buffer(_average_name(name), p.detach().clone())
-
-    # ---- the weights' moving average (--average) -------------------------------------------------
-    def _averages(self) -> list[torch.Tensor]:
-        return [getattr(self, _average_name(name)) for name, _ in self.averaged]
-
-    @torch.no_grad()
-    def update_average(self, step: int) -> None:
-        """Fold the current weights into the average; early steps weigh more (decay (1 + step) / (10 + step)
-        until that reaches --average), so the average soon forgets the initial weights."""
-        if self.averaged:
-            decay = min(self.average_decay, (1 + step) / (10 + step))
-            torch._foreach_lerp_(self._averages(), [p.detach() for _, p in self.averaged], 1.0 - decay)
-
-    @torch.no_grad()
-    def swap_average(self) -> None:
-        """Exchange the weights and their average (twice: back as before)."""
-        for (_, p), average in zip(self.averaged, self._averages()):
-            kept = p.detach().clone()
-            p.copy_(average)
-            average.copy_(kept)
-
-    @torch.no_grad()
-    def use_average(self) -> None:
-        """Decode with the averaged weights (a checkpoint's weights are the trained ones)."""
-        for (_, p), average in zip(self.averaged, self._averages()):
-            p.copy_(average)
+        self.keep_average(getattr(seq, "average", 0.0))     # --average: a moving average of every parameter
 
     # ---- encoder ------------------------------------------------------------------------------
     def encode(self, source: torch.Tensor, lengths: torch.Tensor) -> Encoded:
@@ -241,10 +212,6 @@ class Seq2Seq(nn.Module):
         ids = torch.stack(steps).t().tolist()                                  # (batch, steps)
         outputs = [row[:row.index(eos_id)] if eos_id in row else row for row in ids]
         return outputs, log_prob, (torch.cat(weights) if weights else None)
-
-
-def _average_name(parameter: str) -> str:
-    return "average_" + parameter.replace(".", "_")
 
 
 def build_seq2seq(model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int) -> Seq2Seq:
