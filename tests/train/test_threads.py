@@ -175,3 +175,24 @@ def test_the_first_look_tries_only_the_counts_that_fit_the_free_cores(monkeypatc
     monkeypatch.setattr(threads, "usable_cores", lambda: 8)
     sized = ThreadTuner([1, 4, 8], trial=4, clock=clock, load=lambda: 3.0)     # five cores free
     assert sized.looking == [1, 4]
+
+
+def test_a_look_at_long_calls_ends_once_the_counts_are_clearly_apart():
+    clock = FakeClock({1: 0.20, 2: 0.10})              # half-second-scale steps, two threads twice as fast
+    tuner = ThreadTuner([1, 2], trial=4, clock=clock, look_seconds=0.25)
+    used = run(tuner, clock, 10)
+    assert used[:6] == [1, 2, 1, 2, 1, 2] and used[6:] == [2] * 4 and tuner.best == 2   # three calls each
+
+    class Noisy(FakeClock):                            # every third call 1.4x as long: the counts overlap
+        reads = 0
+
+        def __call__(self):
+            self.reads += 1
+            if self.reads % 2 == 0 and (self.reads // 2) % 3 == 0:     # the end of every third call
+                self.pending *= 1.4
+            return super().__call__()
+
+    noisy = Noisy({1: 0.20, 2: 0.15})
+    tuner = ThreadTuner([1, 2], trial=4, clock=noisy, look_seconds=0.25)
+    used = run(tuner, noisy, 8)
+    assert tuner.looking                               # still timing after four calls each

@@ -4,7 +4,8 @@ PyTorch's default, every core, collapses when another program is busy: a step sp
 threads waits at every barrier for the one that was descheduled (a 2x650 LSTM step takes 112 ms
 instead of 9.5). The fastest count depends on the work and on what else runs, and both change,
 so a `ThreadTuner` times the work itself: it tries the candidates for a few calls each, in turns,
-keeps the fastest, and tries again now and then, or at once when the work gets much slower. A look that
+keeps the fastest (as soon as the counts are clearly apart, for long calls), and tries again now and
+then, or at once when the work gets much slower. A look that
 confirms the choice makes the next one twice as late (up to 16 times `every`): on a machine whose
 load holds steady, trying the slower count costs less and less.
 
@@ -123,7 +124,7 @@ class ThreadTuner:
         else:
             self.turn += 1
         waiting = [c for c in self.looking if not self.timed_enough(c)]
-        if waiting:                              # the next candidate still short of its calls
+        if waiting and not self.clearly_apart():  # the next candidate still short of its calls
             self.turn %= len(self.looking)
             while self.looking[self.turn] not in waiting:
                 self.turn = (self.turn + 1) % len(self.looking)
@@ -140,6 +141,16 @@ class ThreadTuner:
         if calls > self.trial:
             return spent >= self.look_seconds
         return self.look_seconds > 0 and calls >= 2 and spent >= self.look_seconds * self.trial
+
+    def clearly_apart(self) -> bool:
+        """Long calls end a look as soon as every candidate has two timed calls (after its first) and
+        a quarter second of them, and the fastest one's slowest call beats every other's fastest:
+        the answer is plain, and more calls at the slow count would only cost."""
+        timed = {c: self.times[c][1:] for c in self.looking}
+        if self.look_seconds <= 0 or len(timed) < 2 or any(len(t) < 2 or self.spent[c] < self.look_seconds for c, t in timed.items()):
+            return False
+        fastest = min(timed, key=lambda c: statistics.fmean(timed[c]))
+        return all(max(timed[fastest]) < min(t) for c, t in timed.items() if c != fastest)
 
     def finish_look(self) -> None:
         # Throughput is what counts: the mean, not the median, so that a count whose calls now and then
