@@ -116,6 +116,9 @@ class TrainConfig:
     tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
     engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
                          "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
+    average: float = option(0.0, "piano rolls: keep an exponential moving average of the weights, decay "
+                            "min(this, (1 + step) / (10 + step)) per step (e.g. 0.999); validation, the best "
+                            "checkpoint's choice, evaluate and generate use the averaged weights (0: off)")
 
 
 @dataclass
@@ -310,6 +313,8 @@ def validate(config: RunConfig) -> None:
             problems.append(f"--{name.replace('_', '-')} must be at least 1")
     if t.lr <= 0:
         problems.append("--lr must be positive")
+    if not 0 <= t.average < 1:
+        problems.append("--average must be in [0, 1) (the moving average's decay per step; 0: off)")
     if t.bf16 and t.engine == "numpy":
         problems.append("--bf16 is for the torch engine; the NumPy engine computes in fp32 and fp64")
     try:

@@ -123,3 +123,26 @@ def test_resume_a_midi_run(tmp_path, midi_folder, tokenizer, capsys):
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert records[-1]["epoch"] == 2 and not records[-1].get("partial")
     assert main(["generate", str(out), "--out", str(tmp_path / "after.mid"), "--seconds", "1", "--seed", "0"]) == 0
+
+
+def test_pianoroll_run_with_averaged_weights_scores_the_average(tmp_path, midi_folder, capsys):
+    """--average: the run validates, keeps and scores the moving average of its weights, not the last ones."""
+    import torch
+
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.train.checkpoint import load_checkpoint
+
+    out = tmp_path / "roll"
+    assert main(["train", str(midi_folder), "--preset", "poly-lstm", "--steps-per-beat", "2", "--average", "0.9",
+                 "--weight-drop", "0.3", "--out", str(out), *TINY, "--epochs", "2"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["average"] == 0.9 and config["model"]["weight_drop"] == 0.3
+    saved = load_checkpoint(out / "checkpoints" / "best.pt")["model"]
+    model = open_run(out, "best", "cpu").model
+    assert torch.equal(model.head.project.weight, saved["average_head_project_weight"])
+    assert not torch.equal(saved["head.project.weight"], saved["average_head_project_weight"])
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    assert 0 < json.loads(capsys.readouterr().out)["nll"] < 88
+    assert main(["train", str(midi_folder), "--preset", "poly-lstm", "--average", "1", "--out",
+                 str(tmp_path / "bad"), *TINY]) != 0

@@ -129,3 +129,70 @@ def test_sampling_a_frame(head):
     assert frame.shape == (2, KEYS)
     assert set(frame.unique().tolist()) <= {0.0, 1.0}
     assert (frame.sum(1) <= 2).all()
+
+
+def test_weight_drop_draws_one_mask_per_window_across_piece_starts():
+    """DropConnect on the recurrent weights: one mask for the whole window, also for a piece starting in it."""
+    torch.manual_seed(0)
+    model = PianorollModel(ModelConfig(cell="lstm", layers=2, hidden=8, weight_drop=0.5)).train()
+    pieces = random_sequences([5, 4], seed=5)
+    stream = training_frames(pieces)[:, None]                              # (9, 1, 89): a piece starts at 5
+    torch.manual_seed(7)
+    joined, _, _ = model.hidden(stream, model.initial_state(1))
+    torch.manual_seed(7)
+    params = {name: torch.nn.functional.dropout(w, 0.5, True) if name.endswith("weight_hh_l0") else w
+              for name, w in model.recurrent.named_parameters()}
+    alone = torch.cat([torch.func.functional_call(model.recurrent, params,
+                                                  (training_frames([p])[:, None], model.initial_state(1)))[0]
+                       for p in pieces])
+    assert torch.allclose(joined, alone, atol=1e-6)
+    plain, _, _ = model.eval().hidden(stream, model.initial_state(1))     # no mask outside training
+    assert not torch.allclose(joined, plain, atol=1e-3)
+    assert torch.equal(plain, model.hidden(stream, model.initial_state(1))[0])
+
+
+def test_average_follows_the_weights_and_swaps_back():
+    torch.manual_seed(0)
+    model = PianorollModel(ModelConfig(cell="lstm", layers=1, hidden=8), average=0.5)
+    assert "average_head_project_weight" in model.state_dict()
+    weight = model.head.project.weight
+    history = []
+    for step in range(4):
+        model.update_average(step)
+        history.append(weight.detach().clone())
+        with torch.no_grad():
+            weight.add_(1.0)
+    expected = history[0]
+    for step, value in enumerate(history):
+        decay = min(0.5, (1 + step) / (10 + step))
+        expected = decay * expected + (1 - decay) * value
+    trained = weight.detach().clone()
+    model.swap_average()
+    assert torch.allclose(weight, expected) and not torch.allclose(weight, trained)
+    model.swap_average()
+    assert torch.equal(weight, trained)
+    model.use_average()
+    assert torch.allclose(weight, expected)
+    assert "average_head_project_weight" not in PianorollModel(ModelConfig(layers=1, hidden=8)).state_dict()
+
+
+def test_validation_in_training_scores_the_averaged_weights():
+    from rnnlab.config import TrainConfig
+    from rnnlab.train.distributed import Placement
+    from rnnlab.train.evaluate import evaluate_stream
+    from rnnlab.train.stream import StreamObjective
+
+    torch.manual_seed(0)
+    model = PianorollModel(ModelConfig(cell="lstm", layers=1, hidden=8), average=0.5)
+    with torch.no_grad():
+        model.average_head_project_weight.add_(0.3)                          # an average unlike the weights
+    stream = training_frames(random_sequences([6, 5, 7], seed=6))
+    config = TrainConfig(batch_size=2, bptt=4, eval_batch_size=2)
+    objective = StreamObjective(stream, stream, config, Placement(0, 1, torch.device("cpu")), unit="nll")
+    trained = model.head.project.weight.detach().clone()
+    scored = objective.validate(model)["valid_loss"]
+    assert torch.equal(model.head.project.weight, trained)                  # swapped back afterwards
+    last = evaluate_stream(model, stream, 2, 4, "cpu")["nll"]
+    model.use_average()
+    averaged = evaluate_stream(model, stream, 2, 4, "cpu")["nll"]
+    assert scored == pytest.approx(averaged, rel=1e-6) and scored != pytest.approx(last, rel=1e-3)

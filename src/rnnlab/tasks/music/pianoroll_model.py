@@ -5,9 +5,16 @@ piece-start column is 1 is not scored (the first frame of a piece has nothing be
 The loss is the frame-level NLL of the polyphonic benchmark: the sum over 88 keys of the
 Bernoulli NLL, per scored frame. Two heads: `BernoulliHead` (keys independent given the
 state) and `NadeHead` (keys in order, each conditioned on those below it, as RNN-NADE).
+
+Two regularisers act here rather than in the layers: weight drop (DropConnect on every layer's
+hidden-to-hidden matrix) draws one mask per training window, kept across the pieces that start
+inside it; and `average` keeps an exponential moving average of the weights, which validation,
+scoring and sampling use (`swap_average`, `use_average`).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import torch
 import torch.nn.functional as F
@@ -96,14 +103,55 @@ class NadeHead(nn.Module):
 
 
 class PianorollModel(nn.Module):
-    def __init__(self, config: ModelConfig, keys: int = KEYS):
+    def __init__(self, config: ModelConfig, keys: int = KEYS, average: float = 0.0):
         super().__init__()
         self.config, self.keys = config, keys
         self.input_dropout = LockedDropout(config.dropout_embed, config.variational)
-        self.recurrent = StackedRecurrent(config, keys + 1)
+        # weight drop is drawn here, once per window, not by the layers once per piece
+        self.recurrent = StackedRecurrent(dataclasses.replace(config, weight_drop=0.0), keys + 1)
         self.output_dropout = LockedDropout(config.dropout, config.variational)
         self.head = (NadeHead(config.hidden, keys, config.nade_hidden) if config.frame_head == "nade"
                      else BernoulliHead(config.hidden, keys))
+        # --average: a moving average of every parameter, kept as buffers so that checkpoints carry it
+        self.average_decay = average
+        self.averaged = [(name, p) for name, p in self.named_parameters()] if average else []
+        for name, p in self.averaged:
+            self.register_buffer(_average_name(name), p.detach().clone())
+
+    # ---- the weights' moving average (--average) -------------------------------------------------
+    def _averages(self) -> list[torch.Tensor]:
+        return [getattr(self, _average_name(name)) for name, _ in self.averaged]
+
+    @torch.no_grad()
+    def update_average(self, step: int) -> None:
+        """Fold the current weights into the average; early steps weigh more (decay (1 + step) / (10 + step)
+        until that reaches --average), so the average soon forgets the initial weights."""
+        if self.averaged:
+            decay = min(self.average_decay, (1 + step) / (10 + step))
+            torch._foreach_lerp_(self._averages(), [p.detach() for _, p in self.averaged], 1.0 - decay)
+
+    @torch.no_grad()
+    def swap_average(self) -> None:
+        """Exchange the weights and their average (twice: back as before)."""
+        for (_, p), average in zip(self.averaged, self._averages()):
+            kept = p.detach().clone()
+            p.copy_(average)
+            average.copy_(kept)
+
+    @torch.no_grad()
+    def use_average(self) -> None:
+        """Score and sample with the averaged weights (a checkpoint's weights are the trained ones)."""
+        for (_, p), average in zip(self.averaged, self._averages()):
+            p.copy_(average)
+
+    def recurrent_with_weight_drop(self):
+        """The recurrent stack, in training with one DropConnect mask on each hidden-to-hidden matrix."""
+        p = self.config.weight_drop
+        if not self.training or p == 0:
+            return self.recurrent
+        params = {name: F.dropout(w, p, True) if name.endswith("weight_hh_l0") else w
+                  for name, w in self.recurrent.named_parameters()}
+        return lambda x, state: torch.func.functional_call(self.recurrent, params, (x, state))
 
     def initial_state(self, batch_size: int) -> State:
         return self.recurrent.initial_state(batch_size, next(self.parameters()).device)
@@ -119,15 +167,16 @@ class PianorollModel(nn.Module):
         rises[1:] &= ~starts[:-1]
         times = rises.any(1).nonzero().flatten().tolist()
         dropped_inputs = self.input_dropout(inputs)
+        recurrent = self.recurrent_with_weight_drop()
         if not times:
-            raw, state = self.recurrent(dropped_inputs, state)
+            raw, state = recurrent(dropped_inputs, state)
             return raw, self.output_dropout(raw), state
         outputs = []
         bounds = ([0] if times[0] else []) + times + [inputs.size(0)]
         for begin, end in zip(bounds[:-1], bounds[1:]):
             keep = (~rises[begin]).to(inputs.dtype).view(1, -1, 1)
             state = map_state(state, lambda t: t * keep)
-            out, state = self.recurrent(dropped_inputs[begin:end], state)
+            out, state = recurrent(dropped_inputs[begin:end], state)
             outputs.append(out)
         raw = torch.cat(outputs)
         return raw, self.output_dropout(raw), state
@@ -159,3 +208,7 @@ class PianorollModel(nn.Module):
         """A sampled next frame (batch, keys) after `inputs` (time, batch, keys + 1), and the state."""
         _, dropped, state = self.hidden(inputs, state)
         return self.head.sample(dropped[-1], temperature, top_k, generator), state
+
+
+def _average_name(parameter: str) -> str:
+    return "average_" + parameter.replace(".", "_")

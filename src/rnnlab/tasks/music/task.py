@@ -10,6 +10,7 @@ from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.tasks.language_model.task import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run, tokenizer_settings
 from rnnlab.tasks.music.pianoroll_model import PianorollModel
+from rnnlab.tasks.base import TrainedRun
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 MUSIC_DATA_OPTIONS = ("split", "transpose")
@@ -67,9 +68,10 @@ class PianorollTask(MusicTask):
     name = "pianoroll"
     description = "polyphonic piano rolls: 88 keys a frame, a Bernoulli or NADE output (JSB, Nottingham, ...)"
     options = {"data": MUSIC_DATA_OPTIONS + ("steps_per_beat",),
-               "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range", "frame_head",
-                         "nade_hidden"),
-               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
+               "model": ("cell", "layers", "hidden", "dropout", "dropout_embed", "weight_drop", "variational", "init",
+                         "init_range", "frame_head", "nade_hidden"),
+               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))
+               + ("average",)}
     default_preset = "poly-lstm"
     generate_options = ("prime", "top_k", "out", "seconds", "bars")
 
@@ -81,7 +83,12 @@ class PianorollTask(MusicTask):
         data.update(task="lm", modality="midi", tokenizer="pianoroll")
 
     def model_for(self, config: RunConfig, output_size: int):
-        return PianorollModel(config.model, output_size)
+        return PianorollModel(config.model, output_size, config.train.average)
+
+    def open(self, run: RunDir, config: RunConfig, which: str, device) -> TrainedRun:
+        trained = super().open(run, config, which, device)
+        trained.model.use_average()             # --average: score and sample with the averaged weights
+        return trained
 
     def describe_model(self, config: RunConfig, model) -> str:
         return super().describe_model(config, model) + f", {config.model.frame_head} head"
