@@ -22,6 +22,7 @@ from torch import nn
 
 from rnnlab.config import ModelConfig
 from rnnlab.tasks.language_model.model import LMOutput
+from rnnlab.models.averaging import AveragedWeights
 from rnnlab.models.recurrent import State, StackedRecurrent, map_state
 from rnnlab.models.regularize import LockedDropout, activity_penalty
 
@@ -102,7 +103,7 @@ class NadeHead(nn.Module):
         return frame
 
 
-class PianorollModel(nn.Module):
+class PianorollModel(AveragedWeights):
     def __init__(self, config: ModelConfig, keys: int = KEYS, average: float = 0.0):
         super().__init__()
         self.config, self.keys = config, keys
@@ -112,37 +113,7 @@ class PianorollModel(nn.Module):
         self.output_dropout = LockedDropout(config.dropout, config.variational)
         self.head = (NadeHead(config.hidden, keys, config.nade_hidden) if config.frame_head == "nade"
                      else BernoulliHead(config.hidden, keys))
-        # --average: a moving average of every parameter, kept as buffers so that checkpoints carry it
-        self.average_decay = average
-        self.averaged = [(name, p) for name, p in self.named_parameters()] if average else []
-        for name, p in self.averaged:
-            self.register_buffer(_average_name(name), p.detach().clone())
-
-    # ---- the weights' moving average (--average) -------------------------------------------------
-    def _averages(self) -> list[torch.Tensor]:
-        return [getattr(self, _average_name(name)) for name, _ in self.averaged]
-
-    @torch.no_grad()
-    def update_average(self, step: int) -> None:
-        """Fold the current weights into the average; early steps weigh more (decay (1 + step) / (10 + step)
-        until that reaches --average), so the average soon forgets the initial weights."""
-        if self.averaged:
-            decay = min(self.average_decay, (1 + step) / (10 + step))
-            torch._foreach_lerp_(self._averages(), [p.detach() for _, p in self.averaged], 1.0 - decay)
-
-    @torch.no_grad()
-    def swap_average(self) -> None:
-        """Exchange the weights and their average (twice: back as before)."""
-        for (_, p), average in zip(self.averaged, self._averages()):
-            kept = p.detach().clone()
-            p.copy_(average)
-            average.copy_(kept)
-
-    @torch.no_grad()
-    def use_average(self) -> None:
-        """Score and sample with the averaged weights (a checkpoint's weights are the trained ones)."""
-        for (_, p), average in zip(self.averaged, self._averages()):
-            p.copy_(average)
+        self.keep_average(average)          # --average: buffers average_<parameter>, in checkpoints too
 
     def recurrent_with_weight_drop(self):
         """The recurrent stack, in training with one DropConnect mask on each hidden-to-hidden matrix."""
@@ -208,7 +179,3 @@ class PianorollModel(nn.Module):
         """A sampled next frame (batch, keys) after `inputs` (time, batch, keys + 1), and the state."""
         _, dropped, state = self.hidden(inputs, state)
         return self.head.sample(dropped[-1], temperature, top_k, generator), state
-
-
-def _average_name(parameter: str) -> str:
-    return "average_" + parameter.replace(".", "_")
