@@ -116,9 +116,10 @@ class TrainConfig:
     tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
     engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
                          "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
-    average: float = option(0.0, "piano rolls: keep an exponential moving average of the weights, decay "
-                            "min(this, (1 + step) / (10 + step)) per step (e.g. 0.999); validation, the best "
-                            "checkpoint's choice, evaluate and generate use the averaged weights (0: off)")
+    average: float = option(0.0, "piano rolls and pair models: keep an exponential moving average of the "
+                            "weights, decay min(this, (1 + step) / (10 + step)) per step (e.g. 0.999); "
+                            "validation, the best checkpoint's choice and every later use of the run (evaluate, "
+                            "generate, translate, serve) take the averaged weights (0: off)")
 
 
 @dataclass
@@ -154,9 +155,6 @@ class Seq2SeqConfig:
     anneal: float = option(0.0, "with --max-minutes: decay the learning rate linearly to 1/50 over this final "
                            "fraction of the time budget (0: off)")
     warmup: int = option(0, "raise the learning rate linearly over the first N steps (0: off)")
-    average: float = option(0.0, "keep an exponential moving average of the weights, decay min(this, (1 + step) / "
-                            "(10 + step)) per step (e.g. 0.999): validation, the best checkpoint's choice, "
-                            "evaluate and translate use the averaged weights (0: off)")
 
 
 @dataclass
@@ -199,9 +197,10 @@ class RunConfig:
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
 
         seq2seq = raw.get("seq2seq")
-        if isinstance(seq2seq, dict) and "bf16" in seq2seq:   # runs from before bf16 was a training option
+        moved = {k: seq2seq[k] for k in ("bf16", "average") if k in seq2seq} if isinstance(seq2seq, dict) else {}
+        if moved:          # runs from before these were training options keep theirs (train's said nothing)
             train = raw.get("train") if isinstance(raw.get("train"), dict) else {}
-            raw = {**raw, "train": {"bf16": seq2seq["bf16"], **train}}
+            raw = {**raw, "train": {**train, **moved}}
 
         return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
                    train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")),

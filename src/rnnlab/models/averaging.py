@@ -7,6 +7,8 @@ validation swaps the average in and back; a run opened for use decodes with the 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -48,3 +50,16 @@ class AveragedWeights(nn.Module):
         """Use the averaged weights from now on (a checkpoint's weights are the trained ones)."""
         for (_, p), average in zip(getattr(self, "averaged", []), self._averages()):
             p.copy_(average)
+
+
+@contextmanager
+def averaged_weights(model: nn.Module):
+    """Within the block, a model that keeps an average has its averaged weights (validation)."""
+    averaging = isinstance(model, AveragedWeights)
+    if averaging:
+        model.swap_average()
+    try:
+        yield model
+    finally:
+        if averaging:
+            model.swap_average()

@@ -17,6 +17,7 @@ import torch.distributed as dist
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
+from rnnlab.models.averaging import AveragedWeights
 from rnnlab.runs import RunDir
 from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile, ProgressBar
 from rnnlab.train.checkpoint import load_checkpoint
@@ -156,4 +157,6 @@ def load_weights(model: torch.nn.Module, run: RunDir, which: str, device) -> tor
         lines = str(err).splitlines()
         first = lines[1].strip() if len(lines) > 1 else str(err)
         raise RnnlabError(f"{checkpoint}: weights do not match the run's config and vocabulary ({first})") from None
+    if isinstance(model, AveragedWeights):      # --average: a trained run is used with the averaged weights
+        model.use_average()
     return model.to(device).eval()

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Protocol
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from rnnlab.models.averaging import AveragedWeights, averaged_weights
 from rnnlab.config import TrainConfig
 from rnnlab.models.recurrent import detach_state, map_state
 from rnnlab.runs import RunDir
@@ -186,6 +187,8 @@ class Trainer:
 
     def train_step(self, batch) -> StepResult:
         carry = detach_state(self.carry) if self.carry is not None else None       # truncated BPTT: cut the graph
+        if isinstance(self.raw_model, AveragedWeights):        # --average: the weights after the last step
+            self.raw_model.update_average(self.progress.step)
         with timed(self.threads):
             with torch.autocast(self.placement.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
                 result = self.objective.step(self.model, batch, carry, self.progress.step)
@@ -205,7 +208,7 @@ class Trainer:
     def end_epoch(self, partial: bool) -> dict:
         p = self.progress
         started = time.perf_counter()
-        valid = self.objective.validate(self.raw_model)
+        valid = self.validate()
         p.elapsed += time.perf_counter() - started             # the budget is wall-clock: validation counts
         record = {"epoch": p.epoch, "step": p.step, **self.objective.train_fields(p), **valid,
                   "lr": self.schedule.lr, "elapsed_s": round(p.elapsed, 2)}
@@ -231,6 +234,11 @@ class Trainer:
             self.save(self.run.best_checkpoint)
         self.save(self.run.last_checkpoint)
         return record
+
+    def validate(self) -> dict:
+        """The objective's scores on its validation data; with --average, of the averaged weights."""
+        with averaged_weights(self.raw_model):
+            return self.objective.validate(self.raw_model)
 
     def stopped_early(self) -> bool:
         c, p = self.config, self.progress

@@ -49,11 +49,8 @@ class StreamObjective:
     def step(self, model, batch, carry, step: int) -> StepResult:
         c, device = self.config, self.placement.device
         inputs, targets = batch[0].to(device), batch[1].to(device)
-        raw = model.module if hasattr(model, "module") else model
-        if hasattr(raw, "update_average"):
-            raw.update_average(step)                # --average (piano rolls): the weights after the last step
         if carry is None:
-            carry = raw.initial_state(c.batch_size)
+            carry = (model.module if hasattr(model, "module") else model).initial_state(c.batch_size)
         out = model(inputs, carry, targets, c.activation_reg, c.temporal_reg)
         loss = out.nll_sum / out.tokens
         if out.penalty is not None:
@@ -63,12 +60,7 @@ class StreamObjective:
 
     def validate(self, model) -> dict:
         c = self.config
-        swap = getattr(model, "swap_average", lambda: None)      # --average: the averaged weights are scored
-        swap()
-        try:
-            valid = evaluate_stream(model, self.valid_ids, c.eval_batch_size, c.bptt, self.placement.device)
-        finally:
-            swap()
+        valid = evaluate_stream(model, self.valid_ids, c.eval_batch_size, c.bptt, self.placement.device)
         return {"valid_loss": valid["nll"], "valid_ppl": valid["perplexity"], "valid_bpc": valid["bpc"]}
 
     def train_fields(self, progress: Progress) -> dict:

@@ -180,6 +180,7 @@ def test_validation_in_training_scores_the_averaged_weights():
     from rnnlab.config import TrainConfig
     from rnnlab.train.distributed import Placement
     from rnnlab.train.evaluate import evaluate_stream
+    from rnnlab.train.loop import Trainer
     from rnnlab.train.stream import StreamObjective
 
     torch.manual_seed(0)
@@ -188,9 +189,10 @@ def test_validation_in_training_scores_the_averaged_weights():
         model.average_head_project_weight.add_(0.3)                          # an average unlike the weights
     stream = training_frames(random_sequences([6, 5, 7], seed=6))
     config = TrainConfig(batch_size=2, bptt=4, eval_batch_size=2)
-    objective = StreamObjective(stream, stream, config, Placement(0, 1, torch.device("cpu")), unit="nll")
+    placement = Placement(0, 1, torch.device("cpu"))
+    trainer = Trainer(model, StreamObjective(stream, stream, config, placement, unit="nll"), config, placement, run=None)
     trained = model.head.project.weight.detach().clone()
-    scored = objective.validate(model)["valid_loss"]
+    scored = trainer.validate()["valid_loss"]
     assert torch.equal(model.head.project.weight, trained)                  # swapped back afterwards
     last = evaluate_stream(model, stream, 2, 4, "cpu")["nll"]
     model.use_average()

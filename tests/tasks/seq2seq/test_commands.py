@@ -282,5 +282,6 @@ def test_bf16_is_a_training_option_and_older_runs_keep_theirs(tmp_path):
     assert records["bf16"][-1]["train_loss"] != records["fp32"][-1]["train_loss"]
     assert records["bf16"][-1]["valid_loss"] < records["bf16"][0]["valid_loss"]
     assert records["bf16"][-1]["valid_loss"] == pytest.approx(records["fp32"][-1]["valid_loss"], rel=0.1)
-    older = RunConfig.from_dict({"data": {"task": "seq2seq"}, "train": {"lr": 0.01}, "seq2seq": {"bf16": True}})
-    assert older.train.bf16 is True and older.train.lr == 0.01
+    older = RunConfig.from_dict({"data": {"task": "seq2seq"}, "train": {"lr": 0.01, "bf16": False},
+                                 "seq2seq": {"bf16": True, "average": 0.99}})
+    assert older.train.bf16 is True and older.train.average == 0.99 and older.train.lr == 0.01

@@ -105,7 +105,7 @@ def test_attention_rows_of_greedy_decoding_sum_to_one():
 
 def test_the_weights_moving_average_follows_the_weights_and_swaps_in_and_out():
     torch.manual_seed(0)
-    model = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=8), Seq2SeqConfig(average=0.9), 12, 10)
+    model = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=8), Seq2SeqConfig(), 12, 10, average=0.9)
     names = [name for name in model.state_dict() if name.startswith("average_")]
     assert len(names) == len(list(model.parameters())) and "average_output_weight" in names
     weight, average = model.output.weight, model.average_output_weight
@@ -131,7 +131,7 @@ def test_the_weights_moving_average_follows_the_weights_and_swaps_in_and_out():
 
 def test_tied_weights_share_the_target_embedding_with_the_output_layer():
     model = Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=16, tie_weights=True),
-                    Seq2SeqConfig(average=0.5), 12, 10)
+                    Seq2SeqConfig(), 12, 10, average=0.5)
     assert model.output.weight is model.target_embedding.weight
     assert sum(p.numel() for p in model.parameters()) < sum(
         p.numel() for p in Seq2Seq(ModelConfig(cell="lstm", layers=1, hidden=16, embed=16), Seq2SeqConfig(), 12, 10)

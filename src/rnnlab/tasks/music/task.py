@@ -10,7 +10,6 @@ from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.tasks.language_model.task import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run, tokenizer_settings
 from rnnlab.tasks.music.pianoroll_model import PianorollModel
-from rnnlab.tasks.base import TrainedRun
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 MUSIC_DATA_OPTIONS = ("split", "transpose")
@@ -84,11 +83,6 @@ class PianorollTask(MusicTask):
 
     def model_for(self, config: RunConfig, output_size: int):
         return PianorollModel(config.model, output_size, config.train.average)
-
-    def open(self, run: RunDir, config: RunConfig, which: str, device) -> TrainedRun:
-        trained = super().open(run, config, which, device)
-        trained.model.use_average()             # --average: score and sample with the averaged weights
-        return trained
 
     def describe_model(self, config: RunConfig, model) -> str:
         return super().describe_model(config, model) + f", {config.model.frame_head} head"

@@ -66,7 +66,8 @@ class DecoderState:
 
 
 class Seq2Seq(AveragedWeights):
-    def __init__(self, model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int):
+    def __init__(self, model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int,
+                 average: float = 0.0):
         super().__init__()
         self.model_config, self.seq_config = model, seq
         hidden, embed, layers = model.hidden, model.embed_size, model.layers
@@ -90,7 +91,7 @@ class Seq2Seq(AveragedWeights):
         if model.tie_weights:                   # checked: embed == hidden, no peeky decoder
             self.output.weight = self.target_embedding.weight
         self.dropout = nn.Dropout(model.dropout)
-        self.keep_average(getattr(seq, "average", 0.0))     # --average: a moving average of every parameter
+        self.keep_average(average)          # --average: a moving average of every parameter
 
     # ---- encoder ------------------------------------------------------------------------------
     def encode(self, source: torch.Tensor, lengths: torch.Tensor) -> Encoded:
@@ -214,5 +215,6 @@ class Seq2Seq(AveragedWeights):
         return outputs, log_prob, (torch.cat(weights) if weights else None)
 
 
-def build_seq2seq(model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int) -> Seq2Seq:
-    return Seq2Seq(model, seq, source_vocab, target_vocab)
+def build_seq2seq(model: ModelConfig, seq: Seq2SeqConfig, source_vocab: int, target_vocab: int,
+                  average: float = 0.0) -> Seq2Seq:
+    return Seq2Seq(model, seq, source_vocab, target_vocab, average)

@@ -26,7 +26,7 @@ PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "i
 class Seq2SeqTask(Task):
     name = "seq2seq"
     description = "sequence to sequence: source -> target pairs (addition, dates, translation)"
-    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16",),
+    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "average"),
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}
     evaluate_options = ("data", "beam", "length_penalty")
@@ -61,7 +61,8 @@ class Seq2SeqTask(Task):
 
     def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
         vocabs = prepared.extra["data"].vocabs
-        return build_seq2seq(config.model, config.seq2seq or Seq2SeqConfig(), len(vocabs.source), len(vocabs.target))
+        return build_seq2seq(config.model, config.seq2seq or Seq2SeqConfig(), len(vocabs.source), len(vocabs.target),
+                             config.train.average)
 
     def after_build(self, model, config, run, prepared, log) -> None:
         if prepared.extra["pretrained"]:
@@ -75,7 +76,8 @@ class Seq2SeqTask(Task):
                 f"{seq.decoder} decoder" + (f" ({seq.attention})" if seq.decoder == "attention" else "")
                 + (", reversed source" if seq.reverse_source else "")
                 + (", output layer tied to the target embedding" if m.tie_weights else "")
-                + (f", weights averaged (decay {seq.average})" if seq.average else "") + f", {params:,} parameters")
+                + (f", weights averaged (decay {config.train.average})" if config.train.average else "")
+                + f", {params:,} parameters")
 
     def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
         return open_pair_run(run, config, which, device)

@@ -113,7 +113,6 @@ class PairObjective:
 
     def step(self, model, batch, carry, step: int) -> StepResult:
         b = batch.to(self.device)
-        getattr(model, "module", model).update_average(step)      # the weights after the last step
         loss, nll, tokens = model(b.source, b.source_lengths, b.target_in, b.target_out, self.seq.label_smoothing)
         value = nll.item()
         now = time.perf_counter()
@@ -133,12 +132,8 @@ class PairObjective:
 
     def score_dev(self, model) -> dict:
         started = time.perf_counter()
-        model.swap_average()                        # --average: the dev scores are the averaged weights'
-        try:
-            scores = score_split(model, self.data.splits[self.dev_split], self.data.vocabs, self.config.data.level,
-                                 self.device, self.max_steps, self.seq.dev_limit)
-        finally:
-            model.swap_average()
+        scores = score_split(model, self.data.splits[self.dev_split], self.data.vocabs, self.config.data.level,
+                             self.device, self.max_steps, self.seq.dev_limit)
         return {"valid_loss": scores["loss"], "valid_ppl": scores["perplexity"],
                 "valid_exact_match": scores["exact_match"], "valid_bleu": scores["bleu"],
                 "valid_split": self.dev_split, "valid_decoded": scores["decoded"],
@@ -173,8 +168,6 @@ def validate_seq2seq(config: RunConfig, seq: Seq2SeqConfig) -> None:
         problems.append("--anneal must be in [0, 1] (the final share of --max-minutes over which the lr decays)")
     if seq.anneal and not config.train.max_minutes:
         problems.append("--anneal decays the learning rate over the time budget: it needs --max-minutes")
-    if not 0 <= seq.average < 1:
-        problems.append("--average must be in [0, 1) (the moving average's decay per step; 0: off)")
     for name in ("bucket", "warmup"):
         if getattr(seq, name) < 0:
             problems.append(f"--{name} must not be negative")

@@ -54,8 +54,8 @@ def open_pair_run(run: RunDir, config: RunConfig, which: str = "best", device="c
     seq = config.seq2seq or Seq2SeqConfig()
     vocabs, payload = load_pair_vocabularies(run)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
-    model = load_weights(build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target)), run, which, device)
-    model.use_average()                 # --average: decode with the averaged weights
+    model = load_weights(build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target),
+                                       config.train.average), run, which, device)
     return PairRun(run, config, seq, tokenizer, vocabs, payload.get("pairs", {}), model, torch.device(device),
                    checkpoint_path(run, which).stem)
 
