@@ -2,7 +2,8 @@
 
 Each model trains through the same `rnnlab train` path and recipe (the poly-lstm / poly-nade
 presets, poly-lstm-512 for JSB's Bernoulli head: pianoroll tokenizer, TBPTT over the joined
-pieces, each piece from the zero state, early stopping) within a time budget, scored by the
+pieces, each piece from the zero state, early stopping; the Bernoulli recipes score the moving
+average of the weights) within a time budget, scored by the
 benchmark's protocol (state reset per sequence, first frame unscored, sum over 88 keys, mean
 over frames). The table prints beside published figures. Needs the sets
 in $RNNLAB_DATA (or `rnnlab data get jsb`, ...).

@@ -71,6 +71,7 @@ def test_train_a_named_set_picks_midi_and_pianoroll(tiny_benchmarks, tmp_path, c
     config = json.loads((out / "config.json").read_text())
     assert config["data"]["modality"] == "midi" and config["data"]["tokenizer"] == "pianoroll"
     assert config["preset"] == "poly-lstm" and config["model"]["frame_head"] == "bernoulli"     # the set's recipe
+    assert config["train"]["average"] == 0.9995 and config["model"]["weight_drop"] == 0       # averaged weights scored
     assert json.loads((out / "vocab.json").read_text())["tokenizer"] == {"name": "pianoroll", "steps_per_beat": 1}
     assert main(["evaluate", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 6 + 2
@@ -94,3 +95,20 @@ def test_bach_chorales_convert_once_from_music21(monkeypatch):
     lines.clear()
     music_corpora.chorale_pieces(lines.append, limit=2)
     assert not any("converting" in line for line in lines)          # cached: no second conversion
+
+
+def test_jsb_recipe_trains_with_weight_drop_and_scores_the_averaged_weights(tiny_benchmarks, tmp_path, capsys):
+    """poly-lstm-512 (JSB's Bernoulli recipe): DropConnect on the recurrent weights, the moving average scored."""
+    import torch
+
+    from rnnlab.tasks.registry import open_run
+    from rnnlab.train.checkpoint import load_checkpoint
+
+    out = tmp_path / "jsb-512"
+    assert main(["train", "jsb", "--preset", "poly-lstm-512", "--out", str(out), "--epochs", "1", "--batch-size", "2",
+                 "--bptt", "4", "--hidden", "8", "--eval-batch-size", "1"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["weight_drop"] == 0.3 and config["model"]["dropout"] == 0.5
+    assert config["train"]["average"] == 0.999
+    saved = load_checkpoint(out / "checkpoints" / "best.pt")["model"]
+    assert torch.equal(open_run(out, "best", "cpu").model.head.project.weight, saved["average_head_project_weight"])
