@@ -69,8 +69,16 @@ class Product:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.precision == "int8":      # reduce_range: 7-bit inputs, safe from overflow on any x86 CPU
-            packed = self.wide if self.wide is not None and x.size(0) >= WIDE_ROWS else self.packed
-            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), packed, True)
+            x = x.float().contiguous()
+            rows = x.size(0)
+            if self.wide is None or rows < WIDE_ROWS:
+                return torch.ops.quantized.linear_dynamic(x, self.packed, True)
+            # oneDNN keeps a kernel per row count: rows padded with zeros to a multiple of 8 keep that
+            # cache (and the memory it holds) small; zero rows leave the input's quantisation as it was
+            padded = -(-rows // 8) * 8
+            if padded != rows:
+                x = torch.cat([x, x.new_zeros(padded - rows, x.size(1))])
+            return torch.ops.quantized.linear_dynamic(x, self.wide, True)[:rows]
         out = (x.to(self.weight.dtype) @ self.weight).float()
         return out + self.bias if self.bias is not None else out
 
