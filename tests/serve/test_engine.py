@@ -193,8 +193,17 @@ def test_a_batch_reaches_its_asyncio_clients_in_one_hand_over(runs, monkeypatch)
     hub = Hub(load_models([str(runs["chars"])]))
     try:
         async def together():
-            release = threading.Event()
-            held = hub.engine.call(release.wait, 10)            # the steps queue up behind this call
+            started, release = threading.Event(), threading.Event()
+
+            def hold():
+                started.set()
+                return release.wait(10)
+
+            held = hub.engine.call(hold)                        # the steps queue up behind this call
+            for _ in range(200):                                # once the engine's thread is inside it
+                if started.is_set():
+                    break
+                await asyncio.sleep(0.05)
             sessions = [hub.sessions.create() for _ in range(6)]
             for session in sessions:
                 session.configure({"greedy": True})
