@@ -37,13 +37,19 @@ def embedding_dropout(embedding: nn.Embedding, ids: torch.Tensor, p: float, trai
     return F.embedding(ids, weight, embedding.padding_idx)
 
 
+def with_weight_drop(module: nn.Module, p: float, training: bool):
+    """`module` as a callable whose hidden-to-hidden matrices (every `weight_hh_l0` in it) carry one
+    DropConnect mask, drawn now: the calls made through it share that mask."""
+    if not training or p == 0:
+        return module
+    params = {name: F.dropout(w, p, True) if name.endswith("weight_hh_l0") else w
+              for name, w in module.named_parameters()}
+    return lambda *args: torch.func.functional_call(module, params, args)
+
+
 def call_with_weight_drop(layer: nn.Module, p: float, training: bool, *args):
     """Run a one-layer nn.RNN/LSTM/GRU with DropConnect on weight_hh_l0 for this call only."""
-    if not training or p == 0:
-        return layer(*args)
-    params = dict(layer.named_parameters())
-    params["weight_hh_l0"] = F.dropout(params["weight_hh_l0"], p, True)
-    return torch.func.functional_call(layer, params, args)
+    return with_weight_drop(layer, p, training)(*args)
 
 
 def activity_penalty(raw: torch.Tensor, dropped: torch.Tensor, activation_reg: float, temporal_reg: float):

@@ -8,8 +8,8 @@ state) and `NadeHead` (keys in order, each conditioned on those below it, as RNN
 
 Two regularisers act here rather than in the layers: weight drop (DropConnect on every layer's
 hidden-to-hidden matrix) draws one mask per training window, kept across the pieces that start
-inside it; and `average` keeps an exponential moving average of the weights, which validation,
-scoring and sampling use (`swap_average`, `use_average`).
+inside it. `average` keeps an exponential moving average of the weights (`AveragedWeights`), which
+the training loop validates with and every later use of the run takes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rnnlab.config import ModelConfig
 from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.models.averaging import AveragedWeights
 from rnnlab.models.recurrent import State, StackedRecurrent, map_state
-from rnnlab.models.regularize import LockedDropout, activity_penalty
+from rnnlab.models.regularize import LockedDropout, activity_penalty, with_weight_drop
 
 KEYS = 88
 
@@ -115,15 +115,6 @@ class PianorollModel(AveragedWeights):
                      else BernoulliHead(config.hidden, keys))
         self.keep_average(average)          # --average: buffers average_<parameter>, in checkpoints too
 
-    def recurrent_with_weight_drop(self):
-        """The recurrent stack, in training with one DropConnect mask on each hidden-to-hidden matrix."""
-        p = self.config.weight_drop
-        if not self.training or p == 0:
-            return self.recurrent
-        params = {name: F.dropout(w, p, True) if name.endswith("weight_hh_l0") else w
-                  for name, w in self.recurrent.named_parameters()}
-        return lambda x, state: torch.func.functional_call(self.recurrent, params, (x, state))
-
     def initial_state(self, batch_size: int) -> State:
         return self.recurrent.initial_state(batch_size, next(self.parameters()).device)
 
@@ -138,7 +129,7 @@ class PianorollModel(AveragedWeights):
         rises[1:] &= ~starts[:-1]
         times = rises.any(1).nonzero().flatten().tolist()
         dropped_inputs = self.input_dropout(inputs)
-        recurrent = self.recurrent_with_weight_drop()
+        recurrent = with_weight_drop(self.recurrent, self.config.weight_drop, self.training)   # one mask a window
         if not times:
             raw, state = recurrent(dropped_inputs, state)
             return raw, self.output_dropout(raw), state
