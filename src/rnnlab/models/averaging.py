@@ -20,6 +20,9 @@ def average_name(parameter: str) -> str:
 class AveragedWeights(nn.Module):
     """Mixin for an nn.Module: call `keep_average(decay)` once its parameters exist (0: off)."""
 
+    average_decay: float = 0.0
+    averaged: list = []                   # (name, parameter) pairs; set, never appended to
+
     def keep_average(self, decay: float) -> None:
         self.average_decay = decay
         self.averaged = [(name, p) for name, p in self.named_parameters()] if decay else []
@@ -27,20 +30,20 @@ class AveragedWeights(nn.Module):
             self.register_buffer(average_name(name), p.detach().clone())
 
     def _averages(self) -> list[torch.Tensor]:
-        return [getattr(self, average_name(name)) for name, _ in getattr(self, "averaged", [])]
+        return [getattr(self, average_name(name)) for name, _ in self.averaged]
 
     @torch.no_grad()
     def update_average(self, step: int) -> None:
         """Fold the current weights into the average; early steps weigh more (decay (1 + step) / (10 + step)
         until that reaches the chosen decay), so the average soon forgets the initial weights."""
-        if getattr(self, "averaged", None):
+        if self.averaged:
             decay = min(self.average_decay, (1 + step) / (10 + step))
             torch._foreach_lerp_(self._averages(), [p.detach() for _, p in self.averaged], 1.0 - decay)
 
     @torch.no_grad()
     def swap_average(self) -> None:
         """Exchange the weights and their average (twice: back as before)."""
-        for (_, p), average in zip(getattr(self, "averaged", []), self._averages()):
+        for (_, p), average in zip(self.averaged, self._averages()):
             kept = p.detach().clone()
             p.copy_(average)
             average.copy_(kept)
@@ -48,7 +51,7 @@ class AveragedWeights(nn.Module):
     @torch.no_grad()
     def use_average(self) -> None:
         """Use the averaged weights from now on (a checkpoint's weights are the trained ones)."""
-        for (_, p), average in zip(getattr(self, "averaged", []), self._averages()):
+        for (_, p), average in zip(self.averaged, self._averages()):
             p.copy_(average)
 
 

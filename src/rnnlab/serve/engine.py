@@ -83,12 +83,7 @@ class _Waiting:
 def _settle_here(handed: list) -> None:
     """On the clients' loop: (asyncio future, result, error) triples; a cancelled one is skipped."""
     for future, result, error in handed:
-        if future.done():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
+        _settle(future, result, error)
 
 
 def _hand_over(answers: list) -> None:

@@ -147,7 +147,8 @@ class ThreadTuner:
         a quarter second of them, and the fastest one's slowest call beats every other's fastest:
         the answer is plain, and more calls at the slow count would only cost."""
         timed = {c: self.times[c][1:] for c in self.looking}
-        if self.look_seconds <= 0 or len(timed) < 2 or any(len(t) < 2 or self.spent[c] < self.look_seconds for c, t in timed.items()):
+        short = any(len(t) < 2 or self.spent[c] < self.look_seconds for c, t in timed.items())
+        if self.look_seconds <= 0 or len(timed) < 2 or short:
             return False
         fastest = min(timed, key=lambda c: statistics.fmean(timed[c]))
         return all(max(timed[fastest]) < min(t) for c, t in timed.items() if c != fastest)
