@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnlab.models.averaging import AveragedWeights
+from rnnlab.models.averaging import AveragedWeights, averaged_state
 
 
 class Tiny(AveragedWeights):
@@ -43,3 +43,19 @@ def test_no_average_no_buffers_and_nothing_moves():
     model.use_average()
     assert not any(name.startswith("average_") for name in model.state_dict())
     assert torch.equal(model.layer.weight, before)
+
+
+def test_a_saved_state_read_with_its_average_matches_the_model_after_use_average():
+    torch.manual_seed(0)
+    model = Tiny(0.9)
+    for step in range(3):
+        model.update_average(step)
+        with torch.no_grad():
+            model.layer.weight.add_(1.0)
+    read = averaged_state(model.state_dict())
+    model.use_average()
+    assert read.keys() == dict(model.layer.named_parameters(prefix="layer")).keys()
+    for name, value in model.named_parameters():
+        assert torch.equal(read[name], value)
+    plain = Tiny(0.0).state_dict()
+    assert averaged_state(plain).keys() == plain.keys()

@@ -13,8 +13,18 @@ import torch
 from torch import nn
 
 
+AVERAGE_PREFIX = "average_"
+
+
 def average_name(parameter: str) -> str:
-    return "average_" + parameter.replace(".", "_")
+    return AVERAGE_PREFIX + parameter.replace(".", "_")
+
+
+def averaged_state(state: dict) -> dict:
+    """A saved state dict as `use_average` leaves the model: each parameter replaced by its average
+    where one was kept, the average buffers left out (for readers of checkpoints without the module)."""
+    return {name: state.get(average_name(name), value) for name, value in state.items()
+            if not name.startswith(AVERAGE_PREFIX)}
 
 
 class AveragedWeights(nn.Module):

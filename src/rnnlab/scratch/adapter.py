@@ -21,7 +21,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.runs import RunDir
 from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
-from rnnlab.models.averaging import average_name
+from rnnlab.models.averaging import averaged_state
 from rnnlab.train.checkpoint import load_checkpoint
 
 
@@ -68,9 +68,7 @@ class NumpyRun:
 def checkpoint_weights(run: RunDir, which: str, dtype) -> tuple[dict[str, np.ndarray], str]:
     checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
     weights = load_checkpoint(checkpoint)["model"]
-    # a run that kept a moving average of its weights (--average) is read with the average, as open_run reads it
-    weights = {name: weights.get(average_name(name), value) for name, value in weights.items()
-               if not name.startswith("average_")}
+    weights = averaged_state(weights)     # --average: read with the average, as open_run reads it
     return {name: value.numpy().astype(dtype) for name, value in weights.items()}, str(checkpoint)
 
 
