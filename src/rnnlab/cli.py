@@ -374,9 +374,15 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:                       # a bug or a case we did not foresee: one line, not a traceback
+        from rnnlab.files import disk_full
         if os.environ.get("RNNLAB_DEBUG") and not isinstance(err, MemoryError):
             raise
         first = (str(err).strip().splitlines() or [""])[0][:300]
+        full = next((e for e in (err, err.__cause__, err.__context__) if isinstance(e, OSError) and disk_full(e)), None)
+        if full is not None:                    # wherever it happened: say so, not "unexpected"
+            print(f"rnnlab: error: {full.filename or 'writing'}: {disk_full(full)}; free some space and run the "
+                  "command again", file=sys.stderr)
+            return 2
         if isinstance(err, MemoryError) or "can't allocate memory" in first or "not enough memory" in first.lower():
             print("rnnlab: error: out of memory; use a smaller model (--hidden, --layers) or --batch-size",
                   file=sys.stderr)
