@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import sysconfig
 import tempfile
 import urllib.request
@@ -214,3 +215,48 @@ def status(name: str) -> str:
     return f"here ({next(iter(paths.values())).parent})"
 
 
+
+
+# ---- a corpus as a run saves it ----------------------------------------------------------------
+def corpus_parts(corpus: str) -> list[str]:
+    """The paths a corpus names: one, or two for a pair of parallel files written `a,b`."""
+    return corpus.split(",", 1) if "," in corpus and not Path(corpus).exists() else [corpus]
+
+
+def check_regular(path: Path) -> None:
+    """Refuse a device, pipe or socket as a corpus: reading one may never end."""
+    mode = path.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise RnnlabError(f"{path}: not a regular file or folder (a device, pipe or socket); a corpus is read "
+                          "from files, and a corpus folder's other entries are skipped")
+
+
+def corpus_on_disk(corpus: str, named: bool = False) -> str:
+    """The corpus a new run saves: a path on disk made absolute, so that the run resumes from any
+    folder; a named corpus stays its name, and a path that is not there is left to the reader."""
+    if not corpus or named or is_named(corpus):
+        return corpus
+    parts = corpus_parts(corpus)
+    if not all(Path(part).exists() for part in parts):
+        return corpus
+    for part in parts:
+        check_regular(Path(part))
+    return ",".join(os.path.abspath(part) for part in parts)
+
+
+def saved_corpus(corpus: str, run_folder: Path, named: bool = False) -> str:
+    """Where a resumed run's corpus is: where it was saved, or, for a run an older version saved
+    with a path relative to where training started, the same path under one of the run's parents."""
+    if not corpus or named or is_named(corpus):
+        return corpus
+    found = []
+    for part in corpus_parts(corpus):
+        path = Path(part)
+        candidates = [path] + ([] if path.is_absolute() else
+                               [parent / path for parent in Path(os.path.abspath(run_folder)).parents])
+        hit = next((c for c in candidates if c.exists()), None)
+        if hit is None:
+            raise RnnlabError(f"{part}: the run's corpus is not here (nor under the folders above {run_folder}); "
+                              "put it back to resume the run")
+        found.append(str(hit))
+    return ",".join(found)

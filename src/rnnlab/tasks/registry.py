@@ -6,21 +6,29 @@ which code wrote it; a new kind of run is one more class in TASKS.
 
 from __future__ import annotations
 
+import dataclasses
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 
 from rnnlab.config import RunConfig, with_resumable
+from rnnlab.data.corpora import corpus_on_disk, saved_corpus
 from rnnlab.errors import RnnlabError
+from rnnlab.locks import hold_run
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Task, TrainedRun
+from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
 from rnnlab.tasks.dialogue.task import DialogueTask
 from rnnlab.tasks.language_model.task import LanguageModelTask
 from rnnlab.tasks.music.task import MidiEventsTask, PianorollTask
+from rnnlab.tasks.seq2seq.data import PAIR_CORPORA
 from rnnlab.tasks.seq2seq.task import Seq2SeqTask
+from rnnlab.tasks.series.data import STATSMODELS_PREFIX
 from rnnlab.tasks.series.task import SeriesTask
 from rnnlab.tasks.word2vec.task import Word2VecTask
 from rnnlab.train.callbacks import Callback
+from rnnlab.train.distributed import launched_as_main
 
 TASKS: dict[str, Task] = {task.name: task for task in (
     LanguageModelTask(), MidiEventsTask(), PianorollTask(), SeriesTask(), Seq2SeqTask(), DialogueTask(),
@@ -72,16 +80,33 @@ def open_run(path, which: str = "best", device: str | torch.device = "cpu") -> T
     return task_of_run(path).open_run(path, which, device)
 
 
+def named_by_a_task(corpus: str) -> bool:
+    """A corpus name that only a task knows (pair and dialogue sets, statsmodels series)."""
+    return corpus in PAIR_CORPORA or corpus in DIALOGUE_CORPORA or corpus.startswith(STATSMODELS_PREFIX)
+
+
+def with_corpus(config: RunConfig, corpus: str) -> RunConfig:
+    return dataclasses.replace(config, data=dataclasses.replace(config.data, corpus=corpus))
+
+
 def train(config: RunConfig | None, out, resume: bool = False, overrides: dict | None = None,
           callbacks: list[Callback] = (), log=print) -> list[dict]:
-    """Train `config` into run directory `out`, or resume the run there; returns its metrics records."""
+    """Train `config` into run directory `out`, or resume the run there; returns its metrics records.
+    The process trains with the run's lock held (under torchrun, the first process holds it)."""
     run = RunDir(out)
-    if resume:
-        run.check_resumable()
-        config = with_resumable(run.load_config(), overrides)
-    task = task_for(config)
-    extra = []
-    if config.train.tensorboard:
-        from rnnlab.train.tensorboard import TensorBoard
-        extra.append(TensorBoard(run.path / "tensorboard"))
-    return task.train(config, run, resume, [*extra, *callbacks], log)
+    if not resume:
+        corpus = config.data.corpus
+        config = with_corpus(config, corpus_on_disk(corpus, named_by_a_task(corpus)))
+    run.refuse_if_foreign(resume)                   # nothing, not even the lock, written into a folder not ours
+    with hold_run(run.path) if launched_as_main() else nullcontext():
+        if resume:
+            run.check_resumable()
+            config = with_resumable(run.load_config(), overrides)
+            corpus = config.data.corpus
+            config = with_corpus(config, saved_corpus(corpus, run.path, named_by_a_task(corpus)))
+        task = task_for(config)
+        extra = []
+        if config.train.tensorboard:
+            from rnnlab.train.tensorboard import TensorBoard
+            extra.append(TensorBoard(run.path / "tensorboard"))
+        return task.train(config, run, resume, [*extra, *callbacks], log)

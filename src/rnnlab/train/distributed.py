@@ -31,6 +31,11 @@ class Placement:
         return self.world_size > 1
 
 
+def launched_as_main() -> bool:
+    """Whether this process is the first (or only) one of its launch, before any group is set up."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def pick_device(requested: str, local_rank: int = 0) -> torch.device:
     """auto: this process's GPU when there is one, else the CPU; a device that is not here is an error."""
     if requested == "auto":

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from rnnlab.errors import RnnlabError
+from rnnlab.files import write_atomic
 from rnnlab.models.recurrent import LSTM_CELLS
 
 OPSET = 17
@@ -84,6 +85,35 @@ def start_token(trained) -> str:
     return vocab.tokens[-1]
 
 
+EXPORT_MARKER = ".rnnlab-export"
+
+
+def claim_export_folder(folder: Path) -> None:
+    """Make `folder` an export folder, or refuse one that holds files rnnlab did not write there
+    (an export is rewritten in place, so only an export folder may be written into)."""
+    if folder.exists() and not folder.is_dir():
+        raise RnnlabError(f"{folder}: exists and is not a folder; choose another --out")
+    if folder.is_dir() and not (folder / EXPORT_MARKER).is_file():
+        files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        if files and not is_older_export(folder):
+            shown = ", ".join(files[:4]) + (", ..." if len(files) > 4 else "")
+            raise RnnlabError(f"{folder}: holds other files ({shown}) and is not an rnnlab export; choose a new "
+                              "or empty folder for --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / EXPORT_MARKER, json.dumps({"format": FORMAT}) + "\n")
+    except OSError as err:
+        raise RnnlabError(f"{folder}: cannot write the export there ({err.strerror or err})") from None
+
+
+def is_older_export(folder: Path) -> bool:
+    """An export written before the mark: its meta.json says so."""
+    try:
+        return json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=None, log=print) -> Path:
     """Write model.onnx, vocab.json and meta.json for a text or MIDI-event run; returns the folder."""
     from rnnlab.tasks.registry import task_of_run
@@ -96,10 +126,7 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
     model = exportable(trained).float().eval()
     config = trained.config
     folder = Path(out) if out else trained.run.path / "export"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise RnnlabError(f"{folder}: cannot write the export there ({err.strerror or err})") from None
+    claim_export_folder(folder)
     names = state_names(config)
     initial = flatten_state(model.initial_state(1))
     if len(initial) != len(names):
@@ -123,12 +150,12 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
                "tokens": vocab.tokens, "unk": vocab.index.get("<unk>"), "start": start_token(trained),
                "inputs": ["ids", *names], "outputs": ["logits", *(f"{n}_out" for n in names)],
                "state": [{"name": n, "shape": s} for n, s in zip(names, shapes)]}
-    (folder / "vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    write_atomic(folder / "vocab.json", json.dumps(payload, ensure_ascii=False))
     m = config.model
     meta = {"format": FORMAT, "run": trained.run.path.resolve().name, "checkpoint": which, "cell": m.cell,
             "layers": m.layers, "hidden": m.hidden, "embed": m.embed_size, "vocabulary": len(vocab),
             "opset": OPSET, "exporter": "torch.onnx (TorchScript)", "torch": torch.__version__}
-    (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    write_atomic(folder / "meta.json", json.dumps(meta, indent=1))
     log(f"{folder}: model.onnx ({path.stat().st_size:,} bytes), vocab.json ({len(vocab)} tokens, level "
         f"{payload['level']}), meta.json")
     if page:

@@ -20,9 +20,11 @@ import torch
 from rnnlab.config import DataConfig, RunConfig, option
 from rnnlab.tasks.language_model.data import read_splits
 from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, Vocabulary, save_vocabulary
+from rnnlab.data.corpora import corpus_on_disk
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_atomic
 from rnnlab.tasks.word2vec.vectors import WordVectors, load_word_vectors, read_analogy_lines
+from rnnlab.locks import hold_run
 from rnnlab.runs import RunDir
 from rnnlab.train.checkpoint import save_checkpoint
 
@@ -66,15 +68,24 @@ def sentences_of(config: Word2VecConfig) -> tuple[list[list[str]], TextTokenizer
 
 def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
     try:
-        from gensim.models import Word2Vec
+        import gensim.models  # noqa: F401  (used in train_into; missing, it is one line here)
     except ImportError:
         raise RnnlabError("word2vec needs gensim: pip install 'rnnlab[seq2seq]'") from None
     for name in ("dim", "window", "negative", "min_count", "epochs", "threads"):
         if getattr(config, name) < (0 if name == "min_count" else 1):
             raise RnnlabError(f"--{name.replace('_', '-')} must be at least 1")
+    config = dataclasses.replace(config, corpus=corpus_on_disk(config.corpus))
     run = RunDir(out)
-    if run.holds_run():
-        raise RnnlabError(f"{run.path}: already holds a run; choose another --out")
+    run.refuse_if_foreign()
+    with hold_run(run.path):
+        run.check_new()
+        return train_into(run, config, log)
+
+
+def train_into(run: RunDir, config: Word2VecConfig, log=print) -> WordVectors:
+    """Train the vectors and write the run (its lock held)."""
+    from gensim.models import Word2Vec
+
     sentences, tokenizer = sentences_of(config)
     tokens = sum(len(s) for s in sentences)
     if not (math.isfinite(config.lr) and config.lr > 0):
