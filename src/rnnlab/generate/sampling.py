@@ -21,6 +21,9 @@ def setting(default, help: str, live: bool = True):
     return field(default=default, metadata={"help": help, "live": live})
 
 
+MAX_LENGTH = 1_000_000          # tokens or steps one request may ask for: minutes of sampling, not forever
+
+
 @dataclass
 class SamplingConfig:
     """How to draw from a model: the one definition behind `generate`'s flags and the server's settings."""
@@ -35,8 +38,8 @@ class SamplingConfig:
 
     def validate(self) -> None:
         problems = []
-        if self.length < 1:
-            problems.append("--length must be at least 1")
+        if not 1 <= self.length <= MAX_LENGTH:
+            problems.append(f"--length must be 1..{MAX_LENGTH:,} (tokens or steps), not {self.length:,}")
         if not 0 < self.temperature < float("inf"):          # NaN fails this too
             problems.append("--temperature must be a positive number")
         if not 0 < self.top_p <= 1:
@@ -104,7 +107,9 @@ def add_sampling_flags(parser, names=None, **defaults) -> None:
 def sampling_from_args(args) -> SamplingConfig:
     """The SamplingConfig a command's parsed flags describe (flags it does not have keep their defaults)."""
     names = [f.name for f in dataclasses.fields(SamplingConfig)]
-    return SamplingConfig(**{name: getattr(args, name) for name in names if hasattr(args, name)})
+    config = SamplingConfig(**{name: getattr(args, name) for name in names if hasattr(args, name)})
+    config.validate()                     # a flag out of range is one line before any run is opened
+    return config
 
 
 def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:

@@ -8,7 +8,6 @@ render/ and evaluate.py.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -23,18 +22,31 @@ def output_paths(out: str) -> tuple[Path, Path, Path]:
     return midi, midi.with_suffix(".wav"), midi.with_suffix(".png")
 
 
+MAX_SECONDS, MAX_BARS = 3600.0, 1000.0          # an hour of music, or a thousand bars, at most
+
+
+def music_length(seconds: float | None, bars: float | None):
+    """How much new music `generate` writes: --seconds (default 30) or --bars, each within bounds."""
+    from rnnlab.tasks.music.compose import Length
+
+    if seconds is not None and bars is not None:
+        raise RnnlabError("give the length as --seconds or --bars, not both")
+    if seconds is not None and not 0 < seconds <= MAX_SECONDS:       # NaN fails this too
+        raise RnnlabError(f"--seconds must be more than 0 and at most {MAX_SECONDS:g}, not {seconds:g}")
+    if bars is not None and not 0 < bars <= MAX_BARS:
+        raise RnnlabError(f"--bars must be more than 0 and at most {MAX_BARS:g}, not {bars:g}")
+    return Length(seconds=seconds if seconds is not None else (0.0 if bars is not None else 30.0), bars=bars or 0.0)
+
+
 def generate_command(task, args) -> int:
     from rnnlab.files import write_atomic
-    from rnnlab.tasks.music.compose import Length, compose
-    from rnnlab.generate.sampling import sampling_from_args
     from rnnlab.render.audio import render_wav
     from rnnlab.render.pianoroll import draw_pianoroll
     from rnnlab.tasks.music.data import run_training_stats
 
     if not args.out:
         raise RnnlabError(f"{args.run}: a midi run writes MIDI, WAV and PNG; pass --out song.mid")
-    if args.seconds is not None and args.bars is not None:
-        raise RnnlabError("give the length as --seconds or --bars, not both")
+    music_length(args.seconds, args.bars)                 # checked before anything is read
     midi_path, wav_path, png_path = output_paths(args.out)
     json_path = midi_path.with_suffix(".json")
     if args.prime and Path(args.prime).is_file() and Path(args.prime).resolve() in (
@@ -42,11 +54,10 @@ def generate_command(task, args) -> int:
         raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
-    trained = task.open_run(args.run, args.checkpoint, args.device)
-    length = Length(seconds=args.seconds if args.seconds is not None else (0.0 if args.bars is not None else 30.0),
-                    bars=args.bars or 0.0)
-    sampling = dataclasses.replace(sampling_from_args(args), length=1)
-    song = compose(trained, args.prime, length, sampling)
+    model = task.load(args.run, args.checkpoint, args.device)
+    trained = model._opened
+    song = model.compose(seconds=args.seconds, bars=args.bars, prime=args.prime, temperature=args.temperature,
+                         top_k=args.top_k, top_p=args.top_p, greedy=args.greedy, seed=args.seed)
     if song.note:
         print(f"note: {song.note}", file=sys.stderr)
     write_atomic(midi_path, song.midi)
