@@ -259,6 +259,23 @@ def add_serve_arguments(p) -> None:
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="let web pages from ORIGIN (e.g. https://editor.p5js.org; * for any) call the server "
                         "from a browser; repeatable (default: only pages on localhost / 127.0.0.1)")
+    p.add_argument("--token", metavar="TOKEN", help="require TOKEN of every HTTP and WebSocket client (header "
+                   "`Authorization: Bearer TOKEN` or ?token=TOKEN); auto: a new one, printed in the page's URL "
+                   "(default: auto when --host is not loopback)")
+    p.add_argument("--no-token", action="store_true", help="require no token even off loopback (a trusted network)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="answer requests for this host name too, e.g. stage.local (without a token, only localhost, "
+                        "addresses and --host are answered: DNS-rebinding pages are not); repeatable; * for any")
+    p.add_argument("--osc-allow", action="append", default=[], metavar="ADDR_OR_CIDR",
+                   help="take OSC from this address or network too, e.g. 192.168.1.0/24 (default: loopback only; "
+                        "other senders are dropped); repeatable")
+    p.add_argument("--idle-seconds", type=float, default=30.0, help="a full session pool makes room by ending "
+                   "the session idle longest, if idle for more than this (in-use sessions are never ended)")
+    p.add_argument("--max-connections", type=int, default=4096,
+                   help="open HTTP and WebSocket connections (kept below the open-files limit)")
+    p.add_argument("--request-timeout", type=float, default=10.0,
+                   help="seconds a client has to send a request's head, and then its body")
+
 
 
 def cmd_serve(args) -> int:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
 from rnnlab.serve.sessions import ServeSettings
+
+from .inprocess import in_process
 
 
 @pytest.fixture
 def client(runs):
     settings = ServeSettings(max_sessions=4, max_length=50, max_request_bytes=2048)
     hub = Hub(load_models([str(runs["chars"]), str(runs["wave"]), str(runs["shapes"])]), settings)
-    with TestClient(create_app(hub)) as test_client:
+    with in_process(hub) as test_client:
         yield test_client
 
 
@@ -127,7 +127,7 @@ def test_same_seed_same_stream_in_two_connections(client):
 def test_cut_streams_never_stall_the_server(runs):
     """Stop, a new stream or a closed socket cut a running stream; every client is still answered."""
     hub = Hub(load_models([str(runs["chars"])]), ServeSettings(max_length=2000))
-    with TestClient(create_app(hub)) as client:
+    with in_process(hub) as client:
         for cut in ("stop", "stream", "close"):
             with client.websocket_connect("/ws") as ws:
                 ws.receive_json()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from rnnlab.cli import main
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
 from rnnlab.serve.sessions import ServeSettings
+
+from .inprocess import in_process
 
 EDITOR = "https://editor.p5js.org"
 
@@ -21,7 +21,7 @@ def models(runs):
 
 
 def app_client(models, allow=None):
-    return TestClient(create_app(Hub(models, ServeSettings(max_request_bytes=2048)), allow_origins=allow))
+    return in_process(Hub(models, ServeSettings(max_request_bytes=2048)), allow_origins=allow)
 
 
 def preflight(client, origin: str):

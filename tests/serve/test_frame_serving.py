@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from .live import live_server
 from .test_osc import OscClient
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
 from rnnlab.serve.sessions import ServeSettings
+
+from .inprocess import in_process
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def roll_run(tmp_path_factory):
 
 def test_chords_in_chords_out_over_websocket_and_http(roll_run):
     hub = Hub(load_models([str(roll_run)]), ServeSettings(max_length=50))
-    with TestClient(create_app(hub)) as client:
+    with in_process(hub) as client:
         (info,) = client.get("/models").json()["models"]
         assert info["kind"] == "frames" and info["modality"] == "midi" and info["keys"] == "21..108"
         with client.websocket_connect("/ws") as ws:

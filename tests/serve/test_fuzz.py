@@ -9,15 +9,14 @@ import math
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
 from rnnlab.serve.sessions import ServeSettings
 
+from .inprocess import in_process
 from .live import live_server
 from .test_osc import OscClient
 
@@ -44,7 +43,7 @@ raw_texts = st.one_of(messages.map(json.dumps), st.text(max_size=30), values.map
 def client(runs):
     hub = Hub(load_models([str(runs[name]) for name in MODELS]),
               ServeSettings(max_sessions=8, max_length=20, max_request_bytes=4096))
-    with TestClient(create_app(hub)) as test_client:          # a server exception fails the test
+    with in_process(hub) as test_client:          # a server exception fails the test
         yield test_client
 
 

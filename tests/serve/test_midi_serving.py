@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
+
+from .inprocess import in_process
 
 
 def write_tunes(folder, count=4):
@@ -33,7 +33,7 @@ def test_midi_event_run_streams_notes(tmp_path):
     assert main(["train", str(tmp_path / "tunes"), "--modality", "midi", "--tokenizer", "remi", "--out", str(run),
                  "--hidden", "16", "--layers", "1", "--epochs", "1", "--batch-size", "2", "--bptt", "8"]) == 0
     hub = Hub(load_models([str(run)]))
-    with TestClient(create_app(hub)) as client:
+    with in_process(hub) as client:
         (info,) = client.get("/models").json()["models"]
         assert info["kind"] == "tokens" and info["modality"] == "midi"
         with client.websocket_connect("/ws") as ws:

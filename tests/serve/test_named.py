@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from rnnlab.serve.app import create_app
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.loading import load_models
 from rnnlab.serve.sessions import ServeSettings
 
+from .inprocess import in_process
 from .live import live_server
 from .test_osc import OscClient
 
@@ -17,13 +16,13 @@ from .test_osc import OscClient
 @pytest.fixture
 def hub(runs):
     settings = ServeSettings(max_sessions=4, max_length=50, max_request_bytes=4096, max_named_sessions=2,
-                             max_snapshots=3)
+                             max_snapshots=3, idle_grace_s=0)      # no grace: the pool's order alone decides
     return Hub(load_models([str(runs["chars"]), str(runs["wave"]), str(runs["shapes"])]), settings)
 
 
 @pytest.fixture
 def client(hub):
-    with TestClient(create_app(hub)) as test_client:
+    with in_process(hub) as test_client:
         yield test_client
 
 

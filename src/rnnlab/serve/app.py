@@ -3,12 +3,14 @@
 HTTP here: GET /models, POST /generate, POST /step, POST /reset, named sessions and snapshots (POST
 /session, GET /sessions/NAME, POST /snapshot, POST /restore), OpenAPI docs at /docs, the p5.js page
 at /, the browser client at /rnnlab.js; request bodies in requests.py, allowed pages in origins.py,
-the WebSocket /ws in websocket.py, OSC in osc.py. Only the run directories named at
-start are served; 127.0.0.1 unless --host says otherwise.
+the WebSocket /ws in websocket.py, OSC in osc.py, who may call in access.py, the connections' bounds
+in network.py. Only the run directories named at start are served; 127.0.0.1 unless --host says
+otherwise, and then with a token unless --no-token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sys
@@ -23,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import LIVE_SETTINGS
+from rnnlab.serve.access import Access, AccessGuard, choose_token, is_loopback, is_wildcard, networks
 from rnnlab.serve.hub import Hub
 from rnnlab.serve.protocol import CapacityError, InputError
 from rnnlab.serve.loading import load_models
@@ -43,13 +46,15 @@ STATIC = Path(__file__).with_name("static")
 
 
 def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
-               allow_origins: list[str] | None = None) -> FastAPI:
+               allow_origins: list[str] | None = None, access: Access | None = None) -> FastAPI:
+    access = access or Access(bind_host=host)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         transport = None
         if osc_port is not None:
             from rnnlab.serve.osc import start_osc
-            transport = await start_osc(hub, host, osc_port)
+            transport = await start_osc(hub, host, osc_port, access.osc_sender_allowed)
+            app.state.osc = transport.get_protocol()
             app.state.osc_port = transport.get_extra_info("sockname")[1]
             app.state.osc_receive_buffer = osc_buffer(transport)
         yield
@@ -62,7 +67,8 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
     app.state.hub = hub
     limit = hub.settings.max_request_bytes
 
-    app.add_middleware(BoundedBody, limit=limit)
+    app.add_middleware(BoundedBody, limit=limit, timeout=hub.settings.request_timeout_s)
+    app.add_middleware(AccessGuard, access=access)
     origins = Origins(allow_origins, host)
     origins.middleware(app)                       # outermost: even a 413 tells an allowed page why
 
@@ -211,7 +217,7 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
         try:
             await connection.serve()
         finally:
-            connection.stop_stream()
+            connection.close()
             hub.sessions.drop(session.id)          # a closed connection frees its own state (named ones stay)
 
     return app
@@ -233,29 +239,34 @@ def osc_buffer(transport) -> int:
 
 class BoundedBody:
     """Every request body is read up to `limit` bytes and no further: a declared Content-Length over
-    the limit, or a chunked body that grows past it, is answered 413 at once (the rest is never read)."""
+    the limit, or a chunked body that grows past it, is answered 413 at once (the rest is never read);
+    one not all there within `timeout` seconds, 408."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, timeout: float = 10.0):
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > self.limit:
-            return await self.too_large(send, f"request body of {int(declared)} bytes is over the limit of "
+            return await self.refuse(send, 413, f"request body of {int(declared)} bytes is over the limit of "
                                               f"{self.limit}")
         chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":       # the client went away before sending its body
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                return await self.too_large(send, f"request body over the limit of {self.limit} bytes")
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":       # the client went away before sending its body
+                        return
+                    chunks.append(message.get("body", b""))
+                    size += len(chunks[-1])
+                    if size > self.limit:
+                        return await self.refuse(send, 413, f"request body over the limit of {self.limit} bytes")
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return await self.refuse(send, 408, f"the request body did not come within {self.timeout:g} s")
         body, replayed = b"".join(chunks), False
 
         async def replay():
@@ -268,9 +279,9 @@ class BoundedBody:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def too_large(send, reason: str) -> None:
+    async def refuse(send, status: int, reason: str) -> None:
         content = json.dumps({"detail": reason}).encode()
-        await send({"type": "http.response.start", "status": 413,
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": content})
@@ -300,23 +311,33 @@ def cmd_serve(args) -> int:
     """The `rnnlab serve` command: load the runs, then run uvicorn (and OSC) until interrupted."""
     import uvicorn
 
+    from rnnlab.serve.network import server_config
+
     check_ports(args.host, args.port, args.osc_port)
     pools = {"max_osc_sessions": getattr(args, "max_osc_sessions", None),       # None: as many as --max-sessions
              "max_named_sessions": getattr(args, "max_named_sessions", None),
              "max_snapshots": getattr(args, "max_snapshots", None)}
     small = [flag for flag, value in (("--max-sessions", args.max_sessions), ("--max-length", args.max_length),
                                       ("--max-request-bytes", args.max_request_bytes), ("--max-batch", args.max_batch),
+                                      ("--max-connections", args.max_connections),
                                       *(("--" + key.replace("_", "-"), value) for key, value in pools.items()))
              if value is not None and value < 1]
-    if small:
-        raise RnnlabError(f"{', '.join(small)} must be at least 1")
+    problems = [f"{', '.join(small)} must be at least 1"] if small else []
+    problems += [f"{flag} must be a positive number of seconds" for flag, value in (
+        ("--idle-seconds", args.idle_seconds), ("--request-timeout", args.request_timeout)) if not value > 0]
+    if problems:
+        raise RnnlabError("; ".join(problems))
     if args.threads < 0:
         raise RnnlabError("--threads must be 0 (timed) or a number of threads")
     allowed = getattr(args, "allow_origin", None) or []
     Origins(allowed)                                     # a malformed origin: one line, before loading models
+    access = Access(choose_token(args.token, args.no_token, args.host), args.allow_host, args.host,
+                    networks(args.osc_allow))
     settings = ServeSettings(max_sessions=args.max_sessions, max_length=args.max_length,
                              max_request_bytes=args.max_request_bytes, max_batch=args.max_batch,
-                             threads=args.threads, **{k: v for k, v in pools.items() if v is not None})
+                             threads=args.threads, idle_grace_s=args.idle_seconds,
+                             max_connections=args.max_connections, request_timeout_s=args.request_timeout,
+                             **{k: v for k, v in pools.items() if v is not None})
     server: uvicorn.Server | None = None
     failures: list[BaseException] = []
 
@@ -328,17 +349,29 @@ def cmd_serve(args) -> int:
 
     hub = Hub(load_models(args.runs, args.device, args.quantize), settings, engine_failed)
     osc_port = args.osc_port or None
-    app = create_app(hub, osc_port, args.host, allowed)
-    where = f"http://{args.host}:{args.port}"
-    print(f"rnnlab serve: {', '.join(hub.models)} on {where} (page {where}/, API {where}/docs, "
-          f"WebSocket ws://{args.host}:{args.port}/ws" + (f", OSC udp {args.host}:{osc_port}" if osc_port else "")
-          + ")", file=sys.stderr)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"rnnlab serve: warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
-    # No permessage-deflate: replies are a few dozen bytes, and compressing each one costs both ends
-    # more time than it saves on the wire.
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
-                                           ws_max_size=4 * settings.max_request_bytes, timeout_graceful_shutdown=5,
-                                           ws_per_message_deflate=False))
+    app = create_app(hub, osc_port, args.host, allowed, access)
+    announce(args, hub, access, osc_port)
+    server = uvicorn.Server(server_config(app, args.host, args.port, settings))
     server.run()
     return 1 if failures else 0
+
+
+def announce(args, hub: Hub, access: Access, osc_port: int | None) -> None:
+    """Where the server is, and what guards it: the URL with its token (as Jupyter prints it) when it has one."""
+    import socket
+
+    shown = socket.gethostname() if is_wildcard(args.host) else args.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    where = f"http://{shown}:{args.port}"
+    query = f"?token={access.token}" if access.token else ""
+    print(f"rnnlab serve: {', '.join(hub.models)} on {where} (page {where}/{query}, API {where}/docs, "
+          f"WebSocket ws://{shown}:{args.port}/ws{query}" + (f", OSC udp {args.host}:{osc_port}" if osc_port else "")
+          + ")", file=sys.stderr)
+    if access.token:
+        print(f"rnnlab serve: every HTTP and WebSocket call needs the token: open {where}/{query}, or send the "
+              f"header `Authorization: Bearer {access.token}`", file=sys.stderr)
+    if not is_loopback(args.host):
+        guard = "a token" if access.token else "NO token (--no-token): anyone who can reach it can use it"
+        senders = ", ".join(["loopback", *args.osc_allow])
+        print(f"rnnlab serve: warning: listening on {args.host}, reachable from other machines, with {guard}; "
+              f"OSC taken from {senders}", file=sys.stderr)

@@ -74,6 +74,7 @@ class Hub:
         top, state = self.check_extras(model, top, state)
         inputs, unknown = model.encode(value, self.settings.max_input_steps)
         async with session.lock:
+            session.touch()
             track = session.track(model)
             track.params, track.state, sampled = await answered(self.engine.astep(
                 model, inputs, track.state, (session.settings, track.generator)))
@@ -94,6 +95,7 @@ class Hub:
             raise InputError(f"interval_ms must be a number from 0 to {self.settings.max_interval_ms}")
         for index in range(n):
             async with session.lock:
+                session.touch()                            # a session playing on its own is in use
                 track = session.track(model)
                 sampling = (session.settings, track.generator)
                 if track.params is None:

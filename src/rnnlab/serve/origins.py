@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from rnnlab.errors import RnnlabError
+from rnnlab.serve.access import host_name
 
 LOCAL_PAGES = r"http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?"     # allowed without --allow-origin
 
@@ -42,8 +43,9 @@ class Origins:
             return True
         if host is None or origin.split("://", 1)[-1] != host.lower():
             return False
-        name = host.lower().rsplit(":", 1)[0] if not host.endswith("]") else host.lower()
-        name = name.strip("[]")
+        name = host_name(host)
+        if name is None:
+            return False
         try:                                       # the server's own page, by address (a name could be a
             ipaddress.ip_address(name)             # DNS-rebinding page) or by the name it was started with
             return True
@@ -53,4 +55,4 @@ class Origins:
     def middleware(self, app: FastAPI) -> None:
         app.add_middleware(CORSMiddleware, allow_origins=["*"] if self.any else self.listed,
                            allow_origin_regex=None if self.any else LOCAL_PAGES, allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"], allow_private_network=True)
+                           allow_headers=["content-type", "authorization"], allow_private_network=True)

@@ -1,12 +1,16 @@
 """OSC over UDP for Processing (oscP5), Max/MSP, Pure Data, SuperCollider: python-osc packets on asyncio.
 
-Each sender (host, port) is one session with its own state. Addresses, and what comes back
-(to the sender's port, or to the port set with /rnnlab/reply):
+Each sender (host, port) is one session with its own state. Packets are taken from loopback and
+the networks given with --osc-allow only; others are dropped unanswered (and counted). Addresses, and
+what comes back (to the sender's port, or to the port set with /rnnlab/reply, always on the sender's
+own host):
 
     /rnnlab/step ARGS...        -> /rnnlab/output ...   token models: text (s) or ids (i...);
                                                         series: numbers (f...) in the data's units,
                                                         one step or several back to back
-    /rnnlab/generate [n] [ms]   -> n x /rnnlab/output, then /rnnlab/done n  (the model plays on its own)
+    /rnnlab/generate [n] [ms]   -> n x /rnnlab/output, then /rnnlab/done n  (the model plays on its own;
+                                                        one at a time per sender: a new one ends the
+                                                        running one, which answers /rnnlab/done k)
     /rnnlab/stop                -> /rnnlab/ack "stop"  (a running generate of this sender ends: /rnnlab/done k)
     /rnnlab/reset               -> /rnnlab/ack "reset"
     /rnnlab/model NAME          -> /rnnlab/ack "model" NAME    (which model this sender talks to)
@@ -83,18 +87,22 @@ def whole(value, what: str) -> int:
 
 
 class OscProtocol(asyncio.DatagramProtocol):
-    def __init__(self, hub: Hub):
-        self.hub = hub
+    def __init__(self, hub: Hub, allowed=lambda address: True):
+        self.hub, self.allowed = hub, allowed
+        self.dropped = 0                                           # packets from senders not allowed
         self.reply_ports: OrderedDict[str, int] = OrderedDict()
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task] = set()
-        self.generating: dict[str, set[asyncio.Future]] = {}      # each sender's running /rnnlab/generate
+        self.generating: dict[str, asyncio.Future] = {}          # each sender's running /rnnlab/generate
         self.names: OrderedDict[str, str] = OrderedDict()          # sender -> the session it named
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
     def datagram_received(self, data: bytes, sender) -> None:
+        if not self.allowed(sender[0]):
+            self.dropped += 1
+            return
         task = asyncio.get_running_loop().create_task(self.handle(data, sender))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -158,19 +166,24 @@ class OscProtocol(asyncio.DatagramProtocol):
         elif address == "/rnnlab/generate":
             n = whole(args[0], "n") if args else 16
             interval = args[1] if len(args) > 1 else 0
-            playing = asyncio.ensure_future(self.play(self.session(key, name), n, interval, sender, key))
-            self.generating.setdefault(key, set()).add(playing)
+            session = self.session(key, name)
+            hub.check_length(n)
+            if key in self.generating:                    # one at a time per sender: the new one replaces it
+                self.generating[key].cancel()
+            playing = self.generating[key] = asyncio.ensure_future(self.play(session, n, interval, sender, key))
             try:
                 count = await playing
+            except asyncio.CancelledError:
+                if not playing.cancelled():
+                    raise
+                count = 0                                 # ended before it had begun
             finally:
-                running = self.generating.get(key, set())
-                running.discard(playing)
-                if not running:
-                    self.generating.pop(key, None)
+                if self.generating.get(key) is playing:
+                    del self.generating[key]
             self.send(sender, key, "/rnnlab/done", count)
         elif address == "/rnnlab/stop":
-            for playing in self.generating.get(key, ()):
-                playing.cancel()
+            if key in self.generating:
+                self.generating[key].cancel()
             self.send(sender, key, "/rnnlab/ack", "stop")
         elif address == "/rnnlab/reset":
             hub.reset(self.session(key, name))
@@ -279,10 +292,11 @@ class OscProtocol(asyncio.DatagramProtocol):
         return [float(a) for a in args]
 
 
-async def start_osc(hub: Hub, host: str, port: int) -> asyncio.DatagramTransport:
-    """Listen for OSC on (host, port) in the running event loop; port 0 picks a free one."""
+async def start_osc(hub: Hub, host: str, port: int, allowed=lambda address: True) -> asyncio.DatagramTransport:
+    """Listen for OSC on (host, port) in the running event loop, taking packets from the addresses
+    `allowed` answers True for; port 0 picks a free one."""
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: OscProtocol(hub), local_addr=(host, port))
+    transport, _ = await loop.create_datagram_endpoint(lambda: OscProtocol(hub, allowed), local_addr=(host, port))
     receive_buffer(transport.get_extra_info("socket"))
     return transport
 

@@ -13,6 +13,7 @@ import dataclasses
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -32,11 +33,14 @@ class ServeSettings:
     max_request_bytes: int = 65536       # largest HTTP body, WebSocket message or OSC packet
     max_input_steps: int = 4096          # longest input fed in one step request
     session_idle_s: float = 600.0        # HTTP and OSC sessions are forgotten after this long unused
+    idle_grace_s: float = 30.0           # a full pool makes room by ending a session idle this long (--idle-seconds)
     max_interval_ms: int = 5000          # slowest allowed stream pacing
     max_batch: int = 64                  # one-step requests run together (1: one at a time)
     max_named_sessions: int | None = None  # sessions named by clients (None: max_sessions); LRU evicted
     max_snapshots: int = 16              # snapshots kept per session (the oldest goes first)
     threads: int = 0                     # CPU threads for model calls (0: timed, the faster count kept)
+    max_connections: int = 4096          # open HTTP and WebSocket connections (kept below the open-files limit)
+    request_timeout_s: float = 10.0      # seconds a client has to send a request's head, and then its body
 
 
 def sampling_settings(base: SamplingConfig, changes: dict) -> SamplingConfig:
@@ -71,6 +75,16 @@ class Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     snapshots: dict[str, Snapshot] = field(default_factory=dict)     # oldest first
     extras: dict[str, int] = field(default_factory=dict)              # OSC: {"top": K, "state": N} on each output
+    attached: int = 0                    # open WebSocket connections that joined this (named) session
+    on_evict: Callable[[], None] | None = None      # tells the client whose session a full pool ended
+
+    def touch(self) -> None:
+        """Mark the session as in use now: a full pool ends only sessions idle for longer than a grace."""
+        self.last_used = time.monotonic()
+
+    def idle(self, grace: float) -> bool:
+        """Neither used within `grace` seconds, nor stepping now, nor joined by an open WebSocket."""
+        return not self.attached and not self.lock.locked() and time.monotonic() - self.last_used > grace
 
     def snapshot(self, name: str, limit: int) -> str | None:
         """Keep this moment as `name`; answers the name of the snapshot dropped to stay within `limit`."""
@@ -163,15 +177,16 @@ def kind_of(key: str) -> str:
 
 
 KIND_NAMES = {"ws": "WebSocket", "osc": "OSC", "http": "HTTP", "named": "named"}
-EVICTED = ("osc", "named")          # pools that forget their least recently used session when full
 
 
 class SessionStore:
     """Sessions in one pool per kind of client (WebSocket, HTTP, OSC, and sessions that clients named),
     so that one kind never locks out the others. WebSocket sessions end with their socket; idle HTTP,
-    OSC and named ones expire. A full HTTP or WebSocket pool refuses new sessions; a full OSC or named
-    pool forgets its least recently used session (OSC has no connections to close: a sender that sent
-    once may never come back; a named session outlives the connections that used it)."""
+    OSC and named ones expire. A full OSC pool forgets its least recently used sender (OSC has no
+    connections: a sender that sent once may never come back). A full WebSocket, HTTP or named pool
+    makes room by ending its least recently used session among those idle for longer than
+    `idle_grace_s` (its WebSocket client is told and closed); when every one is in use, the new
+    session is refused (503), so that a crowd of new clients never pushes out a performer's session."""
 
     def __init__(self, settings: ServeSettings, default_model: str):
         self.settings, self.default_model = settings, default_model
@@ -193,26 +208,37 @@ class SessionStore:
         kind, limit = kind_of(key), self.limit(kind_of(key))
         same = [s for k, s in self.sessions.items() if kind_of(k) == kind]
         if len(same) >= limit:
-            if kind not in EVICTED:
-                raise CapacityError(f"the server holds its limit of {limit} {KIND_NAMES[kind]} sessions; "
-                                    "close one or try later")
-            for old in sorted(same, key=lambda s: (s.lock.locked(), s.last_used))[:len(same) - limit + 1]:
-                del self.sessions[old.id]          # the least recently used sender, idle ones first
+            self.make_room(kind, same, limit)
         session = Session(key, self.default_model)
         self.sessions[session.id] = session
         return session
+
+    def make_room(self, kind: str, same: list[Session], limit: int) -> None:
+        """End sessions of a full pool, least recently used first, until one more fits; only idle ones,
+        except in the OSC pool. Raises CapacityError when there are too few idle sessions to end."""
+        grace = 0.0 if kind == "osc" else self.settings.idle_grace_s
+        order = sorted(same, key=lambda s: (not s.idle(0.0), s.last_used))       # idle ones first
+        ending = order[:len(same) - limit + 1]
+        if kind != "osc" and not all(s.idle(grace) for s in ending):
+            raise CapacityError(f"the server holds its limit of {limit} {KIND_NAMES[kind]} sessions, all in use "
+                                f"within the last {grace:g} s; close one or try later")
+        for old in ending:
+            del self.sessions[old.id]
+            if old.on_evict is not None:
+                old.on_evict()
 
     def get(self, key: str, kind: str | None = None) -> Session | None:
         """The session `key`, if it is there (and of that kind of client)."""
         session = self.sessions.get(key) if isinstance(key, str) else None
         if session is None or (kind is not None and kind_of(key) != kind):
             return None
-        session.last_used = time.monotonic()
+        session.touch()
         return session
 
     def named(self, name) -> tuple[Session, bool]:
         """The session a client named (made if new: then True); it outlives the connections that use it
-        until idle for session_idle_s, or until the named pool, when full, forgets it as least recently used."""
+        until idle for session_idle_s, or until the named pool, when full, ends it as the least recently
+        used of those idle for longer than idle_grace_s."""
         key = "name:" + check_name(name)
         self.expire()
         session = self.get(key)
@@ -225,5 +251,6 @@ class SessionStore:
 
     def expire(self) -> None:
         cutoff = time.monotonic() - self.settings.session_idle_s
-        for key in [k for k, s in self.sessions.items() if s.last_used < cutoff and not k.startswith("ws:")]:
+        for key in [k for k, s in self.sessions.items()
+                    if s.last_used < cutoff and not s.attached and not k.startswith("ws:")]:
             del self.sessions[key]

@@ -1,11 +1,11 @@
-"""One WebSocket client: JSON messages read in order, replies, at most one running stream."""
+"""One WebSocket client: JSON messages read in order, replies, at most one running stream; closed with
+1013 should a full server end its session for being idle (see SessionStore.make_room)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-import time
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -22,6 +22,31 @@ class Connection:
         self.own = session                       # the connection's unnamed session, freed when it closes
         self.send_lock = asyncio.Lock()
         self.streaming: asyncio.Task | None = None
+        self.closing: asyncio.Task | None = None
+        session.on_evict = self.evicted
+
+    def evicted(self) -> None:
+        """The server was full and this connection had been idle the longest: say so, then close (1013, try
+        again later; the browser client reconnects and rejoins its named session)."""
+        self.stop_stream()
+        self.closing = asyncio.ensure_future(self.close_evicted())
+
+    async def close_evicted(self) -> None:
+        grace = self.hub.settings.idle_grace_s
+        try:
+            await self.send({"type": "error", "error": f"closed: idle for over {grace:g} s while the server was "
+                                                       "full; connect again to go on"})
+            async with self.send_lock:
+                await self.socket.close(code=1013, reason="idle while the server was full")
+        except Exception:                          # the client left meanwhile
+            pass
+
+    def close(self) -> None:
+        """The socket closed: stop its stream and let go of the named session it had joined."""
+        self.stop_stream()
+        if self.session is not self.own:
+            self.session.attached -= 1
+            self.session = self.own
 
     async def send(self, message: dict, request: dict | None = None) -> None:
         """Send `message`; a reply to a request that carried an "id" repeats it as "request_id", and as
@@ -79,7 +104,8 @@ class Connection:
         if kind != "stop" and self.streaming and not self.streaming.done() and kind in (
                 "step", "stream", "reset", "session", "restore"):
             self.stop_stream()                          # a new request ends a running stream
-        self.session.last_used = time.monotonic()      # a named session in use does not expire
+        self.own.touch()                                 # a connection in use is not ended for room
+        self.session.touch()                             # nor is the named session it uses
         if kind == "step":
             if "input" not in message:
                 raise InputError('a step message needs an "input"')
@@ -107,10 +133,12 @@ class Connection:
             await self.send({"type": "models", "models": [m.describe() for m in self.hub.models.values()]}, reply_id)
         elif kind == "session":
             name = message.get("name")
-            if name is None:                            # back to this connection's own session
-                self.session, created = self.own, False
-            else:
-                self.session, created = self.hub.sessions.named(name)
+            joined, created = (self.own, False) if name is None else self.hub.sessions.named(name)
+            if self.session is not self.own:            # an open connection keeps its named session in use
+                self.session.attached -= 1
+            if joined is not self.own:
+                joined.attached += 1
+            self.session = joined
             await self.send({"type": "session", "name": name, "created": created,
                              "models": sorted(self.session.tracks), "snapshots": list(self.session.snapshots),
                              "settings": self.session.settings.live()}, reply_id)

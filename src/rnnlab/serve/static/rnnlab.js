@@ -2,7 +2,7 @@
 // a <script src="http://127.0.0.1:8765/rnnlab.js"> gives window.rnnlab (an ES module can import it
 // too, as a side effect, then read globalThis.rnnlab; Node's require gives the same object).
 //
-//   const model = await rnnlab.connect("ws://127.0.0.1:8765/ws");
+//   const model = await rnnlab.connect("ws://127.0.0.1:8765/ws");   // a server with a token: /ws?token=...
 //   const out = await model.generate({ prime: "The ", length: 100, temperature: 0.8 });  // out.text
 //   const next = await model.predict("the c", { top: 5, state: 16 });  // next.token, .candidates, .state
 //   await model.feed("some text");   // a step whose answer you may ignore: the state moves on
@@ -14,7 +14,8 @@
 // drops, the client reconnects on its own with growing delays (250 ms doubling to 5 s, jittered);
 // requests made meanwhile wait and are sent once it is back, and its named session (model.session)
 // and sampling settings (model.set) are restored first. A request already sent when the socket
-// dropped is rejected (the server may or may not have taken it).
+// dropped is rejected (the server may or may not have taken it). A URL's ?token= is kept for every
+// reconnection; with no URL, the page's own server is used, with the page's ?token= if it has one.
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
   else root.rnnlab = factory();
@@ -34,7 +35,9 @@
 
   function defaultUrl() {
     if (typeof location === "undefined") return "ws://127.0.0.1:8765/ws";
-    return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+    const token = new URLSearchParams(location.search || "").get("token");
+    return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" +
+      (token ? "?token=" + encodeURIComponent(token) : "");
   }
 
   function settle(promise, callback) {
@@ -259,10 +262,12 @@
       this._failAll(new RnnlabError("the connection closed before the reply came"), false);
       this.emit("close", { code: event.code, reason: event.reason });
       if (this.closed) return;
-      if (event.code === 1008 || !this.options.reconnect) {  // 1008: this page's origin is not allowed
+      if (event.code === 1008 || !this.options.reconnect) {  // 1008: refused (no token, or a wrong one)
         this.closed = true;
         const error = new RnnlabError(event.code === 1008
-          ? "the server refused this page's origin (start it with --allow-origin)"
+          ? "the server refused this connection: " + (event.reason ||
+            "this page's origin is not allowed (start it with --allow-origin)") +
+            " (a server with a token takes ws://HOST:PORT/ws?token=...)"
           : "the connection to " + this.url + " closed");
         this._failAll(error, true);
         this._failed(error);

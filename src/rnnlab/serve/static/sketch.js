@@ -11,7 +11,10 @@ const page = window.rnnlabPage = {
 };
 let textModel = null, strokeModel = null, pen = null, userStart = null;
 
-function wsUrl() { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws"; }
+// A server started with a token serves this page at /?token=...; the page passes it on to its own calls.
+const TOKEN = new URLSearchParams(location.search).get("token");
+function withToken(path) { return TOKEN ? path + "?token=" + encodeURIComponent(TOKEN) : path; }
+function wsUrl() { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + withToken("/ws"); }
 function status(line) { document.getElementById("status").textContent = line; }
 function complain(error) { status("server: " + error.message); }
 
@@ -49,7 +52,7 @@ function onStrokeMessage(message) {
 }
 
 async function start() {
-  const listing = await (await fetch("/models")).json();
+  const listing = await (await fetch(withToken("/models"))).json();
   page.models = listing.models;
   const tokenModels = listing.models.filter((m) => m.kind === "tokens");
   const strokeModels = listing.models.filter((m) => m.kind === "strokes");
