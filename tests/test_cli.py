@@ -142,16 +142,13 @@ def test_generate_on_a_seq2seq_run_points_to_translate(trained, capsys):
 
 @pytest.mark.parametrize("extra", [[], ["--beam", "3"]])
 def test_generated_text_is_written_as_it_is_sampled_and_equals_the_whole(trained, capsys, extra):
-    from rnnlab.generate.sampling import SamplingConfig
-    from rnnlab.tasks.language_model.generate import generate_text
-    from rnnlab.tasks.registry import open_run
+    import rnnlab
 
-    run = open_run(trained)
+    model = rnnlab.load(trained)
+    beam = 3 if extra else 0
     for prime in ("the cat", "", "the cat\n"):
-        pieces = []
-        config = SamplingConfig(length=30, seed=5, beam=3 if extra else 0)
-        text, _ = generate_text(run, prime, config, write=pieces.append)
-        assert "".join(pieces) == text and (len(pieces) > 2) != bool(extra)
+        pieces = list(model.stream(prime, length=30, seed=5, beam=beam))
+        assert "".join(pieces) == model.generate(prime, length=30, seed=5, beam=beam)
+        assert (len(pieces) > 2) != bool(extra)
     assert main(["generate", str(trained), "--prime", "the cat", "--length", "30", "--seed", "5", *extra]) == 0
-    assert capsys.readouterr().out == generate_text(run, "the cat", SamplingConfig(
-        length=30, seed=5, beam=3 if extra else 0))[0] + "\n"
+    assert capsys.readouterr().out == model.generate("the cat", length=30, seed=5, beam=beam) + "\n"

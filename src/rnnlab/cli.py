@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import logging
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
-from rnnlab.config import RESUMABLE, SECTIONS, build_config
+from rnnlab import api
+from rnnlab.config import RESUMABLE, SECTIONS
 from rnnlab.data import corpora
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import add_sampling_flags
@@ -24,7 +28,6 @@ from rnnlab.runs import RunDir
 from rnnlab.scratch import commands as scratch
 from rnnlab.tasks import registry
 from rnnlab.tasks.dialogue import commands as dialogue
-from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
 from rnnlab.tasks.language_model import export
 from rnnlab.tasks.seq2seq import commands as seq2seq
 from rnnlab.tasks.word2vec import commands as word2vec
@@ -54,6 +57,9 @@ def add_train_basics(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", choices=TRAINED_BY_TRAIN, help="what to learn (default: from the corpus or preset; lm)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe; flags override it")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--config", dest="config_file", metavar="FILE",
+                   help="settings from a JSON or YAML file laid out as a run's config.json (flags override it)")
+    p.add_argument("--print-config", action="store_true", help="print the config this would train with, and stop")
     p.add_argument("--modality", dest="data.modality", choices=("text", "series", "midi"), default=None,
                    help="kind of data: text, series or midi (another way to choose the task)")
     p.add_argument("--tokenizer", dest="data.tokenizer", default=None,
@@ -88,23 +94,11 @@ def every_train_flag() -> dict[str, str]:
 
 
 def choose_task(basics: argparse.Namespace):
-    """The task `train` was asked for: --task, else what --modality, the preset or the corpus say, else lm."""
+    """The task `train` was asked for: the run's own when resuming, else as `rnnlab.train` chooses it."""
     if basics.resume and basics.out and RunDir(basics.out).holds_run():
         return registry.task_of_run(basics.out)
-    if basics.task:
-        return registry.TASKS[basics.task]
-    data = dict(PRESETS.get(basics.preset or "", {}).get("data", {}))
-    named = corpora.CORPORA.get(basics.corpus or "")
-    if named and not {"task", "modality"} & data.keys():
-        return registry.TASKS[named.task]
-    if basics.corpus in DIALOGUE_CORPORA:
-        return registry.TASKS["dialogue"]
-    for key in ("data.modality", "data.tokenizer"):
-        if getattr(basics, key) is not None:
-            data[key.split(".")[1]] = getattr(basics, key)
-    if not {"task", "modality"} & data.keys() and basics.corpus and registry.holds_midi(basics.corpus):
-        data["modality"] = "midi"                               # MIDI files, whatever their names
-    return registry.task_for(build_config("", {"data": {**data, "corpus": basics.corpus or ""}}))
+    data = {"modality": getattr(basics, "data.modality"), "tokenizer": getattr(basics, "data.tokenizer")}
+    return registry.choose_task(basics.corpus or "", basics.task, basics.preset, data)
 
 
 def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
@@ -121,7 +115,7 @@ def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
             raise RnnlabError(f"{foreign[0]} does not apply to a {task.name} run (it is a {flags[foreign[0]]} "
                               f"option); `rnnlab train --task {task.name} --help` lists the options that do")
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if not args.out:
+    if not args.out and not args.print_config:
         parser.error("the following arguments are required: --out")
     return args, task
 
@@ -137,24 +131,19 @@ def config_overrides(args: argparse.Namespace) -> dict:
 
 def cmd_train(args, task) -> int:
     overrides = config_overrides(args)
+    settings = {name: value for values in overrides.values() for name, value in values.items()}
     if args.resume:
         note_ignored_on_resume(args, overrides)
-        registry.train(None, args.out, resume=True, overrides=overrides)
+        api.train(out=args.out, resume=True, **settings)
         return 0
     if not args.corpus:
         raise RnnlabError("train needs a CORPUS (a text file, a folder, or a name from `rnnlab data list`)")
-    modality = overrides["data"].get("modality")
-    task.configure(overrides["data"])
-    if modality is not None and overrides["data"].get("modality") != modality:
-        raise RnnlabError(f"--modality {modality} does not apply to a {task.name} run")
-    overrides["data"]["corpus"] = args.corpus
-    named = corpora.CORPORA.get(args.corpus)
-    preset = args.preset or (named.preset if named else "") or task.default_preset
-    defaults = {section: dict(values) for section, values in task.defaults.items()}
-    if named and named.level in ("char", "word", "ja"):           # a named corpus brings its level
-        defaults.setdefault("data", {})["level"] = named.level
-    config = build_config(preset, overrides, defaults)
-    registry.train(config, args.out)
+    chosen = task.name if args.task else None
+    if args.print_config:
+        config = api.configure(args.corpus, preset=args.preset, task=chosen, config=args.config_file, **settings)
+        print(json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    api.train(args.corpus, args.out, preset=args.preset, task=chosen, config=args.config_file, **settings)
     return 0
 
 
@@ -277,7 +266,6 @@ def add_serve_arguments(p) -> None:
                    help="seconds a client has to send a request's head, and then its body")
 
 
-
 def cmd_serve(args) -> int:
     from rnnlab.serve.app import cmd_serve as serve     # FastAPI and uvicorn load only for `serve`
     return serve(args)
@@ -352,7 +340,9 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnlab", allow_abbrev=False,
-                                     description="Recurrent sequence models to learn, use and play with.")
+                                     description="Recurrent sequence models to learn, use and play with.",
+                                     epilog="Before the command: -q / --quiet (warnings only), -v / --verbose "
+                                            "(more detail); rnnlab --version prints the version.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
         command.parser = sub.add_parser(name, help=command.help, allow_abbrev=False,
@@ -376,8 +366,57 @@ def dispatch(argv: list[str]) -> int:
     return COMMANDS[args.command].run(args)
 
 
+GLOBAL_FLAGS = {"-q": logging.WARNING, "--quiet": logging.WARNING, "-v": logging.DEBUG, "--verbose": logging.DEBUG}
+
+
+class Console(logging.Handler):
+    """rnnlab's log lines as the command line prints them: progress on standard output, notes and
+    warnings on standard error (looked up at each line, so a redirected stream is followed)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
+        stream.write(self.format(record) + "\n")
+        stream.flush()
+
+
+@contextmanager
+def console_logging(level: int):
+    """rnnlab's log lines on the console for one command; as they were afterwards (a program that
+    calls `main` and then the API stays quiet)."""
+    logger = logging.getLogger("rnnlab")
+    handler, before = Console(), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+
+def global_options(argv: list[str]) -> tuple[list[str], int]:
+    """-q / -v before the command (`rnnlab -q train ...`), and the log level they ask for."""
+    level = logging.INFO
+    while argv and argv[0] in GLOBAL_FLAGS:
+        level = GLOBAL_FLAGS[argv[0]]
+        argv = argv[1:]
+    return argv, level
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--version"]:
+        from rnnlab import __version__
+        print(f"rnnlab {__version__}")
+        return 0
+    argv, level = global_options(argv)
+    with console_logging(level):
+        return run_command(argv)
+
+
+def run_command(argv: list[str]) -> int:
     try:
         return dispatch(argv)
     except RnnlabError as err:

@@ -322,3 +322,47 @@ def validate(config: RunConfig) -> None:
         problems.append(f"--split {config.data.split!r} must be three fractions summing to 1, e.g. 0.9,0.05,0.05")
     if problems:
         raise RnnlabError("; ".join(problems) if len(problems) == 1 else "\n".join(problems))
+
+
+def read_config_file(source) -> dict[str, dict[str, Any]]:
+    """Settings by section from a JSON or YAML file (or a dict) laid out as config.json; a section or
+    field rnnlab does not know is refused in one line naming the file."""
+    import json
+    from pathlib import Path
+
+    where = str(source) if not isinstance(source, dict) else "config"
+    if isinstance(source, dict):
+        raw = source
+    else:
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise RnnlabError(f"{path}: cannot read the config file ({getattr(err, 'strerror', None) or err})") from None
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+                raw = yaml.safe_load(text)
+            else:
+                raw = json.loads(text)
+        except ImportError:
+            raise RnnlabError(f"{path}: reading YAML needs PyYAML (pip install pyyaml), or write it as JSON") from None
+        except ValueError as err:                         # json.JSONDecodeError and yaml.YAMLError's kin
+            raise RnnlabError(f"{path}: not valid {'YAML' if path.suffix.lower() in ('.yaml', '.yml') else 'JSON'} "
+                              f"({str(err).splitlines()[0]})") from None
+        except Exception as err:                          # yaml.YAMLError is not a ValueError
+            raise RnnlabError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise RnnlabError(f"{where}: must hold sections (data, model, train, ...) as in config.json")
+    out: dict[str, dict[str, Any]] = {}
+    for section, values in raw.items():
+        if section == "preset" or values is None:
+            continue
+        if section not in SECTIONS or not isinstance(values, dict):
+            raise RnnlabError(f"{where}: {section!r} is not a section of rnnlab's config ({', '.join(SECTIONS)})")
+        known = {f.name for f in dataclasses.fields(SECTIONS[section])}
+        unknown = [name for name in values if name not in known]
+        if unknown:
+            raise RnnlabError(f"{where}: unknown field(s) in {section}: {', '.join(unknown)}")
+        out[section] = {name: value for name, value in values.items() if name != "corpus"}
+    return out

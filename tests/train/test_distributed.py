@@ -32,7 +32,7 @@ def written_once(result: subprocess.CompletedProcess, out, epochs: list[int]) ->
     assert result.stdout.count("2 process(es)") == 1
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert {"config.json", "vocab.json", "metrics.png", "checkpoints/last.pt"} <= files, files
-    assert files <= {"config.json", "vocab.json", "metrics.jsonl", "metrics.png", "checkpoints/last.pt",
+    assert files <= {".rnnlab-run", ".rnnlab-lock", "config.json", "vocab.json", "metrics.jsonl", "metrics.png", "checkpoints/last.pt",
                      "checkpoints/best.pt"}, files                  # no half-written or per-rank leftovers
     return records
 

@@ -8,6 +8,8 @@ import math
 import pytest
 import torch
 
+from rnnlab.errors import RnnlabError
+
 from rnnlab.config import TrainConfig, build_config
 from rnnlab.runs import RunDir
 from rnnlab.tasks.registry import train
@@ -100,6 +102,11 @@ def test_early_stopping_needs_more_than_a_rounding_error(tmp_path):
 
 
 def test_bf16_training_keeps_fp32_weights_and_learns_like_fp32(tmp_path, small_text):
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():          # a CPU without bf16 refuses it, making nothing
+        with pytest.raises(RnnlabError, match="no bfloat16"):
+            train(config_for(small_text, epochs=3, bf16=True), tmp_path / "bf16", log=lambda line: None)
+        assert not (tmp_path / "bf16").exists()
+        return
     fp32 = train(config_for(small_text, epochs=3), tmp_path / "fp32", log=lambda line: None)
     bf16 = train(config_for(small_text, epochs=3, bf16=True), tmp_path / "bf16", log=lambda line: None)
     weights = torch.load(RunDir(tmp_path / "bf16").last_checkpoint, weights_only=False)["model"]

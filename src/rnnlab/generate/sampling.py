@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import torch
 
@@ -104,6 +105,14 @@ def add_sampling_flags(parser, names=None, **defaults) -> None:
             parser.add_argument(flag, type=SETTING_TYPES[f.name], default=default, help=help_text)
 
 
+def sampling_with(base: SamplingConfig | None = None, **settings) -> SamplingConfig:
+    """`base` (or the defaults) with the settings given (those not None) applied, checked."""
+    given = {name: value for name, value in settings.items() if value is not None}
+    config = dataclasses.replace(base or SamplingConfig(), **given)
+    config.validate()
+    return config
+
+
 def sampling_from_args(args) -> SamplingConfig:
     """The SamplingConfig a command's parsed flags describe (flags it does not have keep their defaults)."""
     names = [f.name for f in dataclasses.fields(SamplingConfig)]
@@ -160,7 +169,6 @@ def prime(model, prime_ids: list[int], device) -> tuple[torch.Tensor, list]:
     return model.step_logits(inputs, state)
 
 
-@torch.no_grad()
 def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None,
            on_token=None, threads: ThreadTuner | None = None) -> list[int]:
     """Token ids continuing the prime (prime not included); `on_token(id)` hears each as it is drawn
@@ -169,21 +177,33 @@ def sample(model, prime_ids: list[int], config: SamplingConfig, device, stop_id:
     config.validate()
     if config.beam > 1:
         return beam_search(model, prime_ids, config.length, config.beam, device)
+    out: list[int] = []
+    for token_id in sample_stream(model, prime_ids, config, device, stop_id, threads):
+        out.append(token_id)
+        if on_token is not None:
+            on_token(token_id)
+    return out
+
+
+def sample_stream(model, prime_ids: list[int], config: SamplingConfig, device, stop_id: int | None = None,
+                  threads: ThreadTuner | None = None) -> Iterator[int]:
+    """The token ids continuing the prime, one at a time as they are drawn (no beam search: its
+    tokens are known only at the end). Stops after `config.length` tokens or at `stop_id`."""
+    config.validate()
     generator = None
     if config.seed is not None:
         generator = torch.Generator(device=device).manual_seed(config.seed)
-    logits, state = prime(model, prime_ids, device)
-    out: list[int] = []
-    for _ in range(config.length):
-        token = choose(logits.float(), config, generator)
-        out.append(int(token))
-        if on_token is not None:
-            on_token(out[-1])
-        if stop_id is not None and out[-1] == stop_id:
-            break
-        with timed(threads):
+    with torch.no_grad():
+        logits, state = prime(model, prime_ids, device)
+    for step in range(config.length):
+        with torch.no_grad():
+            token = choose(logits.float(), config, generator)
+        token_id = int(token)
+        yield token_id
+        if (stop_id is not None and token_id == stop_id) or step + 1 == config.length:
+            return
+        with torch.no_grad(), timed(threads):
             logits, state = model.step_logits(token.view(1, 1), state)
-    return out
 
 
 @torch.no_grad()

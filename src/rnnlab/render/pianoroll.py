@@ -9,13 +9,17 @@ from rnnlab.files import save_figure
 
 def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0.0) -> None:
     """PNG of every note of `score` (a symusic Score); the primer's end marked by a dashed line."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    save_figure(pianoroll_figure(score, title, primer_seconds), path)
+
+
+def pianoroll_figure(score, title: str = "", primer_seconds: float = 0.0):
+    """A matplotlib Figure of every note of `score` (a symusic Score), apart from pyplot's state."""
+    from matplotlib.figure import Figure
 
     seconds = score.to("second")
     end = max(float(seconds.end()), 1.0)
-    fig, ax = plt.subplots(figsize=(min(4 + end / 2, 24), 5))
+    fig = Figure(figsize=(min(4 + end / 2, 24), 5))
+    ax = fig.subplots()
     pitches, labelled = [], 0
     for index, track in enumerate(seconds.tracks):
         bars = [(note.start, max(note.duration, 0.01), note.pitch) for note in track.notes]
@@ -37,4 +41,4 @@ def draw_pianoroll(score, path: Path, title: str = "", primer_seconds: float = 0
     if labelled > 1:
         ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

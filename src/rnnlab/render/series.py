@@ -9,18 +9,18 @@ import numpy as np
 from rnnlab.files import save_figure
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str], path: Path,
                   shown_history: int = 400) -> None:
+    """A PNG of forecast_figure."""
+    save_figure(forecast_figure(history, forecast, columns, shown_history), path)
+
+
+def forecast_figure(history: np.ndarray, forecast: np.ndarray, columns: list[str], shown_history: int = 400):
     """One panel per column: the last `shown_history` steps in grey, the forecast after them in colour."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(columns), 1, figsize=(9, 2.2 * len(columns) + 0.6), squeeze=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 2.2 * len(columns) + 0.6))
+    axes = fig.subplots(len(columns), 1, squeeze=False)
     history = history[-shown_history:]
     start = len(history)
     for index, (axis, name) in enumerate(zip(axes[:, 0], columns)):
@@ -30,7 +30,7 @@ def plot_forecast(history: np.ndarray, forecast: np.ndarray, columns: list[str],
     axes[0, 0].legend(loc="upper left")
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def strokes_to_lines(strokes: np.ndarray, origin=(0.0, 0.0)) -> list[np.ndarray]:
@@ -49,9 +49,16 @@ def strokes_to_lines(strokes: np.ndarray, origin=(0.0, 0.0)) -> list[np.ndarray]
 
 
 def plot_drawing(prime: np.ndarray, generated: np.ndarray, path: Path) -> None:
+    """A PNG of drawing_figure."""
+    save_figure(drawing_figure(prime, generated), path)
+
+
+def drawing_figure(prime: np.ndarray, generated: np.ndarray):
     """The prime's strokes in black and the generated ones in colour; y grows downwards as on screen."""
-    plt = _pyplot()
-    fig, axis = plt.subplots(figsize=(5, 5))
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 5))
+    axis = fig.subplots()
     end = tuple(np.sum(prime[:, :2], axis=0)) if len(prime) else (0.0, 0.0)
     for line in strokes_to_lines(prime):
         axis.plot(line[:, 0], line[:, 1], color="black", linewidth=2)
@@ -61,4 +68,4 @@ def plot_drawing(prime: np.ndarray, generated: np.ndarray, path: Path) -> None:
     axis.invert_yaxis()
     axis.axis("off")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

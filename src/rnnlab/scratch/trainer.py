@@ -24,7 +24,7 @@ from rnnlab.scratch.model import LanguageModel
 from rnnlab.scratch.optim import SGD, Adam, clip_by_norm
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement
-from rnnlab.train.callbacks import EpochLog, MetricsFile, ProgressBar
+from rnnlab.train.callbacks import EpochLog, MetricsFile
 from rnnlab.train.loop import Progress, StepResult, Trainer
 from rnnlab.tasks.language_model.model import build_language_model
 
@@ -179,7 +179,7 @@ def train_numpy(task, config: RunConfig, run: RunDir, resume: bool, callbacks=()
         run.create(config)
         prepared.write(run.path)
     model = numpy_model_for(config, prepared.output_size)
-    reporting = [ProgressBar(), MetricsFile(), EpochLog(log), *callbacks]
+    reporting = [MetricsFile(), EpochLog(log), *callbacks]
     trainer = NumpyTrainer(LMAdapter(model), prepared.objective(model), config.train, placement, run, reporting)
     if resume:
         trainer.resume()

@@ -19,9 +19,10 @@ from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.models.averaging import AveragedWeights
 from rnnlab.runs import RunDir
-from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile, ProgressBar
+from rnnlab.tasks.trained import TrainedModel
+from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile
 from rnnlab.train.checkpoint import load_checkpoint
-from rnnlab.train.distributed import Placement, pick_device, setup, teardown
+from rnnlab.train.distributed import Placement, check_bf16, pick_device, setup, teardown
 from rnnlab.train.loop import Objective, Trainer
 
 
@@ -63,12 +64,23 @@ class Task:
     evaluate_options: ClassVar[tuple[str, ...]] = ()
     generate_options: ClassVar[tuple[str, ...]] = ()
     trainer: ClassVar[type] = Trainer
+    model_class: ClassVar[type[TrainedModel]] = TrainedModel     # what `rnnlab.load` gives for this task's runs
 
     # ---- which runs are mine ---------------------------------------------------------------
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
         """Whether a saved or freshly built config is a run of this task."""
         raise NotImplementedError
+
+    @classmethod
+    def owns_corpus_name(cls, name: str) -> bool:
+        """Whether `name` is a named corpus only this task reads (beyond the shared table of corpora)."""
+        return False
+
+    @classmethod
+    def recognises(cls, corpus: str) -> dict:
+        """Data settings that files of this task's kind on disk imply ({"modality": "midi"}), else {}."""
+        return {}
 
     def configure(self, data: dict) -> None:
         """Set the data fields that identify this task in a new run's config (`data` is the overrides)."""
@@ -92,6 +104,8 @@ class Task:
         """Train into `run` (or resume it) through the one loop; returns the metrics records."""
         placement = setup(config.train.device, config.train.threads)
         try:
+            if config.train.bf16:
+                check_bf16(placement.device)
             prepared = self.prepare(config, run, resume, placement)
             if not resume and placement.is_main:
                 run.create(config)
@@ -104,7 +118,7 @@ class Task:
             if not resume:
                 self.after_build(model, config, run, prepared, log if placement.is_main else (lambda line: None))
             torch.manual_seed(config.train.seed + placement.rank)
-            reporting = [ProgressBar(), MetricsFile(), EpochLog(log), *callbacks]
+            reporting = [MetricsFile(), EpochLog(log), *callbacks]
             trainer = self.trainer(model, prepared.objective(model), config.train, placement, run, reporting)
             if resume:
                 trainer.resume()
@@ -131,6 +145,10 @@ class Task:
             raise RnnlabError(f"{run.path}: not a {self.name} run (its config says task {config.data.task}, "
                               f"modality {config.data.modality})")
         return self.open(run, config, which, pick_device(str(device)))
+
+    def load(self, path, which: str = "best", device: str | torch.device = "auto") -> TrainedModel:
+        """A run directory of this task as its Python model class (`rnnlab.load`)."""
+        return self.model_class(self, self.open_run(path, which, device), Path(path), which)
 
     def evaluate(self, args) -> int:
         raise RnnlabError(f"{args.run}: `rnnlab evaluate` does not take a {self.name} run")

@@ -27,7 +27,7 @@ from rnnlab.tasks.seq2seq.task import Seq2SeqTask
 from rnnlab.tasks.series.data import STATSMODELS_PREFIX
 from rnnlab.tasks.series.task import SeriesTask
 from rnnlab.tasks.word2vec.task import Word2VecTask
-from rnnlab.train.callbacks import Callback
+from rnnlab.train.callbacks import Callback, ProgressBar
 from rnnlab.train.distributed import launched_as_main
 
 TASKS: dict[str, Task] = {task.name: task for task in (
@@ -42,32 +42,6 @@ def task_for(config: RunConfig, where: Path | str = "") -> Task:
             return task
     raise RnnlabError(f"{where or config.data.corpus}: no rnnlab task takes task {config.data.task!r} with "
                       f"modality {config.data.modality!r}")
-
-
-MIDI_MAGIC = (b"MThd", b"RIFF")          # a Standard MIDI File, or one wrapped in RIFF (RMID)
-
-
-def is_midi_file(path: Path) -> bool:
-    """Whether a file is MIDI by its first bytes, whatever its name."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(4) in MIDI_MAGIC
-    except OSError:
-        return False
-
-
-def holds_midi(source: str) -> bool:
-    """Whether a corpus on disk is MIDI by its content: a MIDI file, or a folder holding MIDI files
-    and no text, table or JSON files."""
-    path = Path(source)
-    if path.is_file():
-        return is_midi_file(path)
-    if not path.is_dir():
-        return False
-    files = [f for f, _ in zip((f for f in path.rglob("*") if f.is_file()), range(2000))]
-    if any(f.suffix.lower() in (".txt", ".csv", ".tsv", ".npy", ".json") for f in files):
-        return False
-    return any(is_midi_file(f) for f in files[:200])
 
 
 def task_of_run(path) -> Task:
@@ -90,9 +64,10 @@ def with_corpus(config: RunConfig, corpus: str) -> RunConfig:
 
 
 def train(config: RunConfig | None, out, resume: bool = False, overrides: dict | None = None,
-          callbacks: list[Callback] = (), log=print) -> list[dict]:
+          callbacks: list[Callback] = (), log=print, progress: bool = True) -> list[dict]:
     """Train `config` into run directory `out`, or resume the run there; returns its metrics records.
-    The process trains with the run's lock held (under torchrun, the first process holds it)."""
+    The process trains with the run's lock held (under torchrun, the first process holds it).
+    `progress`: a progress bar per epoch (tqdm; a widget in a notebook)."""
     run = RunDir(out)
     if not resume:
         corpus = config.data.corpus
@@ -105,8 +80,39 @@ def train(config: RunConfig | None, out, resume: bool = False, overrides: dict |
             corpus = config.data.corpus
             config = with_corpus(config, saved_corpus(corpus, run.path, named_by_a_task(corpus)))
         task = task_for(config)
-        extra = []
+        extra: list[Callback] = [ProgressBar()] if progress else []
         if config.train.tensorboard:
             from rnnlab.train.tensorboard import TensorBoard
             extra.append(TensorBoard(run.path / "tensorboard"))
         return task.train(config, run, resume, [*extra, *callbacks], log)
+
+
+def choose_task(corpus: str, task_name: str | None = None, preset: str | None = None,
+                data: dict | None = None) -> Task:
+    """The task a new run is: `task_name`, else what the preset, the named corpus, the data settings
+    (modality, tokenizer) or the files themselves say, else lm."""
+    from rnnlab.config import build_config
+    from rnnlab.data import corpora
+    from rnnlab.presets import PRESETS
+
+    if task_name:
+        if task_name not in TASKS:
+            raise RnnlabError(f"unknown task {task_name!r}; rnnlab has: {', '.join(TASKS)}")
+        return TASKS[task_name]
+    recipe = dict(PRESETS.get(preset or "", {}).get("data", {}))
+    named = corpora.CORPORA.get(corpus or "")
+    if named and not {"task", "modality"} & recipe.keys():
+        return TASKS[named.task]
+    for task in TASKS.values():
+        if task.owns_corpus_name(corpus):
+            return task
+    recipe.update({k: v for k, v in (data or {}).items() if k in ("modality", "tokenizer") and v is not None})
+    if not {"task", "modality"} & recipe.keys() and corpus:
+        for task in TASKS.values():
+            recipe.update(task.recognises(corpus))
+    return task_for(build_config("", {"data": {**recipe, "corpus": corpus or ""}}))
+
+
+def tasks_taking(option: str) -> str:
+    """The tasks whose `train` takes `option`, named for a message."""
+    return ", ".join(t.name for t in TASKS.values() if any(option in names for names in t.options.values()))

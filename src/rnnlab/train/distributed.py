@@ -57,6 +57,17 @@ def pick_device(requested: str, local_rank: int = 0) -> torch.device:
     return device
 
 
+def check_bf16(device: torch.device) -> None:
+    """bf16 training needs hardware that computes in it: a GPU with bfloat16, or a CPU with AVX-512 BF16
+    or AMX (oneDNN has no bf16 recurrent kernels for other CPUs, and emulating them is slower than fp32)."""
+    if device.type == "cuda":
+        if not torch.cuda.is_bf16_supported():
+            raise RnnlabError(f"--bf16: {torch.cuda.get_device_name(device)} has no bfloat16; train in fp32")
+    elif device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise RnnlabError("--bf16: this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), where it would "
+                          "only be slower than fp32; train without --bf16")
+
+
 def setup(requested_device: str, threads: int = 0) -> Placement:
     """Join the process group when torchrun started us; pick this process's device and CPU threads
     (0: PyTorch's default)."""

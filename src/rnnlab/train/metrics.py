@@ -16,25 +16,35 @@ QUALITY_CURVES: dict[str, list[Curve]] = {
 
 
 def plot_metrics(records: list[dict], path: Path, curves: list[Curve]) -> None:
-    """Loss per epoch (train and valid) on the left, the validation curves on the right."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """A PNG of metrics_figure (nothing before the first validation)."""
+    if any("valid_loss" in r for r in records):
+        save_figure(metrics_figure(records, curves), path)
+
+
+def metrics_figure(records: list[dict], curves: list[Curve] | None = None):
+    """Loss per epoch (train and valid) on the left, the validation curves on the right (default: every
+    other number the records hold under a valid_ key). A matplotlib Figure, apart from pyplot's state."""
+    from matplotlib.figure import Figure
 
     records = [r for r in records if "valid_loss" in r]
-    if not records:
-        return
+    if curves is None:
+        keys = dict.fromkeys(k for r in records for k, v in r.items() if k.startswith("valid_")
+                             and k != "valid_loss" and isinstance(v, (int, float)) and not isinstance(v, bool))
+        curves = [(key, key.removeprefix("valid_").replace("_", " "), 1.0) for key in keys]
     epochs = [r["epoch"] for r in records]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    left, right = fig.subplots(1, 2)
     left.plot(epochs, [r["train_loss"] for r in records], "o-", label="train")
-    left.plot(epochs, [r["valid_loss"] for r in records], "o-", label=records[-1].get("valid_split", "valid"))
+    left.plot(epochs, [r["valid_loss"] for r in records], "o-",
+              label=records[-1].get("valid_split", "valid") if records else "valid")
     left.set_xlabel("epoch"), left.set_ylabel("loss (nats / token)"), left.legend()
     for key, label, scale in curves:
-        right.plot(epochs, [scale * r[key] for r in records if key in r], "o-", label=label)
+        right.plot([r["epoch"] for r in records if key in r], [scale * r[key] for r in records if key in r], "o-",
+                   label=label)
     right.set_xlabel("epoch"), right.set_title("validation")
     if len(curves) == 1:
         right.set_ylabel(curves[0][1])
-    else:
+    elif curves:
         right.legend()
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

@@ -232,13 +232,13 @@ def test_attention_aligns_the_month_and_the_day_on_a_trained_date_model(tmp_path
     assert month_hits >= 0.75 * len(examples) and day_hits >= 0.75 * days
 
 
-def test_a_tatoeba_style_third_column_is_left_out_with_a_note(tmp_path, capsys):
+def test_a_tatoeba_style_third_column_is_left_out_with_a_note(tmp_path, caplog):
     from rnnlab.tasks.seq2seq.data import read_tsv_file
 
     path = tmp_path / "fra.txt"
     path.write_text("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tSalut !\n", encoding="utf-8")
     assert read_tsv_file(path) == [("Go.", "Va !"), ("Hi.", "Salut !")]
-    assert "1 line(s) have more than two tab-separated columns" in capsys.readouterr().err
+    assert "1 line(s) have more than two tab-separated columns" in caplog.text
 
 
 def test_a_run_with_the_weights_average_decodes_with_it(tmp_path, capsys):
@@ -273,6 +273,10 @@ def test_bf16_is_a_training_option_and_older_runs_keep_theirs(tmp_path):
 
     data = tmp_path / "reverse.tsv"
     data.write_text("".join(f"{s}\t{t}\n" for s, t in reversal_pairs(400)), encoding="utf-8")
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():          # a CPU without bf16: refused, nothing made
+        assert main(["train", str(data), *TINY, "--bf16", "--device", "cpu", "--out", str(tmp_path / "no")]) == 2
+        assert not (tmp_path / "no").exists()
+        return
     records = {}
     for name, flags in (("fp32", []), ("bf16", ["--bf16"])):
         assert main(["train", str(data), *TINY, "--epochs", "2", *flags, "--out", str(tmp_path / name)]) == 0

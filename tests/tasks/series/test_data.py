@@ -81,13 +81,13 @@ def test_statsmodels_dataset_read_offline():
         read_sequences(DataConfig(corpus="statsmodels:nosuch"))
 
 
-def test_a_number_column_with_one_word_is_named_infinite_values_and_long_rows_refused(tmp_path, capsys):
+def test_a_number_column_with_one_word_is_named_infinite_values_and_long_rows_refused(tmp_path, capsys, caplog):
     rows = [f"{i},{2 * i}" for i in range(30)]
     rows[20] = "20,oops"
     path = write(tmp_path / "typo.csv", "a,b\n" + "\n".join(rows) + "\n")
     (seq,) = read_sequences(DataConfig(corpus=str(path)))
     assert seq.columns == ["a"]
-    assert "typo.csv: left out column(s) that are not numbers: 'b' (line 22 holds 'oops')" in capsys.readouterr().err
+    assert "typo.csv: left out column(s) that are not numbers: 'b' (line 22 holds 'oops')" in caplog.text
     infinite = write(tmp_path / "inf.csv", "a\n1\n2\ninf\n4\n")
     with pytest.raises(RnnlabError, match=r"inf.csv: column 'a' holds an infinite value \(row 3\)"):
         read_sequences(DataConfig(corpus=str(infinite)))

@@ -6,7 +6,6 @@ import sys
 
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import add_sampling_flags
-from rnnlab.tasks.dialogue.respond import respond
 from rnnlab.tasks.dialogue.task import DialogueTask
 
 
@@ -25,23 +24,23 @@ def add_respond_arguments(p) -> None:
 def cmd_respond(args) -> int:
     if not args.context:
         raise RnnlabError("respond needs at least one --context UTTERANCE (oldest first)")
-    trained = DialogueTask().open_run(args.run, "best", args.device)
-    for line in respond(trained, [args.context], args.samples, args.temperature, args.top_k, args.greedy,
-                        args.seed)[0]:
+    chat = DialogueTask().load(args.run, "best", args.device)
+    replies = chat.respond(args.context, args.samples, args.temperature, args.top_k, args.greedy, args.seed)
+    for line in [replies] if isinstance(replies, str) else replies:
         print(line)
     return 0
 
 
 def cmd_chat(args) -> int:
     """Read one utterance per line; answer each, keeping the conversation as context."""
-    trained = DialogueTask().open_run(args.run, "best", args.device)
+    chat = DialogueTask().load(args.run, "best", args.device)
     history: list[str] = []
     print("(one utterance per line; end with Ctrl-D)", file=sys.stderr)
     for line in sys.stdin:
         if not line.strip():
             continue
         history.append(line.strip())
-        reply = respond(trained, [history], 1, args.temperature, args.top_k, args.greedy, args.seed)[0][0]
+        reply = chat.respond(history, 1, args.temperature, args.top_k, args.greedy, args.seed)
         history.append(reply)
         print(reply, flush=True)
     return 0

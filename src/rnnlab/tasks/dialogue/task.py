@@ -12,6 +12,7 @@ from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun
 from rnnlab.tasks.dialogue.respond import open_dialogue_run
 from rnnlab.tasks.dialogue.train import DialogueObjective, build_dialogue_model, prepare_dialogues
+from rnnlab.tasks.dialogue.chat_model import ChatModel
 from rnnlab.tasks.language_model.task import TEXT_OPTIONS
 from rnnlab.tasks.seq2seq.task import PAIR_TRAIN_OPTIONS
 from rnnlab.train.distributed import Placement
@@ -20,6 +21,7 @@ from rnnlab.train.distributed import Placement
 class DialogueTask(Task):
     name = "dialogue"
     description = "response generation from a dialogue's context (seq2seq, HRED, VHRED)"
+    model_class = ChatModel
     options = {"data": TEXT_OPTIONS, "model": ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range"),
                "train": PAIR_TRAIN_OPTIONS, "dialogue": tuple(SECTIONS["dialogue"].__dataclass_fields__)}
     defaults = {"data": {"level": "ja"}, "dialogue": {}}
@@ -27,6 +29,11 @@ class DialogueTask(Task):
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
         return config.data.task == "dialogue"
+
+    @classmethod
+    def owns_corpus_name(cls, name: str) -> bool:
+        from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
+        return name in DIALOGUE_CORPORA
 
     def configure(self, data: dict) -> None:
         data.update(task="dialogue")

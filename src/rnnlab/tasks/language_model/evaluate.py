@@ -18,12 +18,20 @@ def evaluate_run(trained, split: str = "test", data_file: str | None = None, bat
         text, source = read_text_source(Path(data_file), config.data.encoding), data_file
     else:
         text, source = read_splits(config.data).texts.get(split, ""), f"{config.data.corpus} ({split})"
+    result = evaluate_text(trained, text, source, batch_size)
+    result["split"] = None if data_file else split
+    return result
+
+
+def evaluate_text(trained, text: str, source: str, batch_size: int = 1) -> dict:
+    """Perplexity of `text` (named `source` in messages), the state carried over the whole of it."""
+    if batch_size < 1:
+        raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
     tokens = trained.tokenizer.split(text)
     if len(tokens) < 2:
         raise RnnlabError(f"{source}: has {len(tokens)} tokens to evaluate; need at least 2")
     ids = encode(trained.vocab, tokens)
     unknown = int((ids == trained.vocab.unk_id).sum())
-    result = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device, tuner_for(0))
-    result.update({"split": None if data_file else split, "data": source, "unknown_tokens": unknown,
-                   "level": config.data.level})
+    result = evaluate_stream(trained.model, ids, batch_size, trained.config.train.bptt, trained.device, tuner_for(0))
+    result.update({"split": None, "data": source, "unknown_tokens": unknown, "level": trained.config.data.level})
     return result

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Iterator
 
 from rnnlab.data.tokenize import EOS
-from rnnlab.generate.sampling import SamplingConfig, sample, sampling_from_args
+from rnnlab.generate.sampling import SamplingConfig, sample, sample_stream, sampling_from_args
 from rnnlab.generate.stepper import fast_model
 from rnnlab.train.threads import tuner_for
 
@@ -20,11 +21,12 @@ def prime_tokens(tokenizer, vocab, prime: str) -> list[str]:
     return tokens
 
 
-def generate_text(trained, prime: str, config: SamplingConfig, precision: str = "fp32",
-                  note=lambda line: None, write=None) -> tuple[str, list[str]]:
-    """The prime followed by generated text, and the prime's tokens the vocabulary lacks. With
-    `write`, the text also goes there as it is generated (all at once for beam search)."""
+def text_pieces(trained, prime: str, config: SamplingConfig, precision: str = "fp32",
+                note=lambda line: None) -> Iterator[str]:
+    """The prime as the model read it, then the continuation piece by piece as it is sampled (beam
+    search: all at once at the end). Prime tokens the vocabulary lacks are read as <unk>, with a note."""
     tokenizer, vocab = trained.tokenizer, trained.vocab
+    config.validate()
     tokens = prime_tokens(tokenizer, vocab, prime)
     unknown = vocab.unknown(tokens)
     if unknown:
@@ -32,32 +34,23 @@ def generate_text(trained, prime: str, config: SamplingConfig, precision: str = 
     prime_ids = vocab.encode(tokens)
     model = fast_model(trained.model, precision, prime_ids, note)
     shown_prime = tokens if prime else []
-    streaming = write is not None and config.beam <= 1
+    if config.beam > 1:
+        ids = sample(model, prime_ids, config, trained.device)
+        yield tokenizer.join(shown_prime + vocab.decode(ids))
+        return
+    yield tokenizer.join(shown_prime)
     previous = shown_prime[-1] if shown_prime else None
-
-    def stream(token_id: int) -> None:
-        nonlocal previous
+    for token_id in sample_stream(model, prime_ids, config, trained.device, threads=tuner_for(0)):
         token = vocab.tokens[token_id]
-        write(tokenizer.piece(token, previous))
+        yield tokenizer.piece(token, previous)
         previous = token
 
-    if streaming:
-        write(tokenizer.join(shown_prime))
-    ids = sample(model, prime_ids, config, trained.device, on_token=stream if streaming else None,
-                 threads=tuner_for(0))
-    text = tokenizer.join(shown_prime + vocab.decode(ids))
-    if write is not None and not streaming:
-        write(text)
-    return text, unknown
 
-
-def generate_command(trained, args) -> int:
+def generate_command(model, args) -> int:
     """Print the prime and its continuation as it is sampled; notes go to standard error."""
-    def write(piece: str) -> None:
+    for piece in model.stream(args.prime, sampling=sampling_from_args(args), precision=args.precision,
+                              note=lambda line: print(line, file=sys.stderr)):
         sys.stdout.write(piece)
         sys.stdout.flush()
-
-    generate_text(trained, args.prime, sampling_from_args(args), args.precision,
-                  note=lambda line: print(line, file=sys.stderr), write=write)
     print()
     return 0

@@ -10,6 +10,7 @@ from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, load_vocabulary
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.data import prepare_text_run
 from rnnlab.tasks.language_model.model import build_language_model
+from rnnlab.tasks.language_model.text_model import TextModel
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 LANGUAGE_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "dropout_embed", "dropout_words",
@@ -28,6 +29,7 @@ class LanguageModelTask(StreamTask):
                "train": TRAIN_OPTIONS + ("engine", "bf16")}
     evaluate_options = ("data", "batch_size", "engine")
     generate_options = ("prime", "length", "top_k", "top_p", "beam", "precision")
+    model_class = TextModel
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
@@ -83,7 +85,7 @@ class LanguageModelTask(StreamTask):
 
     def generate(self, args) -> int:
         from rnnlab.tasks.language_model.generate import generate_command
-        return generate_command(self.open_run(args.run, args.checkpoint, args.device), args)
+        return generate_command(self.load(args.run, args.checkpoint, args.device), args)
 
     def served(self, name, trained):
         from rnnlab.tasks.language_model.serving import TokenModel

@@ -8,6 +8,7 @@ single text is. The vocabulary and the tokeniser's settings go into the run's vo
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ SPLITS = ("train", "valid", "test")
 
 
 def stderr_line(line: str) -> None:
-    print(line, file=sys.stderr)
+    logging.getLogger("rnnlab").warning(line)
 
 
 @dataclass

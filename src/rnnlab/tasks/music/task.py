@@ -8,8 +8,10 @@ from rnnlab.config import DataConfig, RunConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.tasks.language_model.task import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
+from rnnlab.tasks.music.sniff import holds_midi
 from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run, tokenizer_settings
 from rnnlab.tasks.music.pianoroll_model import PianorollModel
+from rnnlab.tasks.music.music_model import MusicModel
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 MUSIC_DATA_OPTIONS = ("split", "transpose")
@@ -24,6 +26,11 @@ class MusicTask(StreamTask):
 
     evaluate_options = ("data", "batch_size")
     generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars")
+    model_class = MusicModel
+
+    @classmethod
+    def recognises(cls, corpus: str) -> dict:
+        return {"modality": "midi"} if holds_midi(corpus) else {}     # MIDI files, whatever their names
 
     def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
         return prepare_midi_run(config, run_folder, resume)

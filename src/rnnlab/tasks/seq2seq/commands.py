@@ -34,39 +34,37 @@ def shorten(text: str, width: int = 60) -> str:
 
 
 def cmd_translate(args) -> int:
-    from rnnlab.tasks.seq2seq.translate import output_text, translate_many
+    from rnnlab.tasks.seq2seq.translator import Decoding
 
-    check_decoding(args)
+    decoding = Decoding(args.beam, args.length_penalty, args.n_best, args.max_length)
+    check_decoding(decoding)
     for number, text in enumerate(args.texts, 1):
         if not text.strip():
             raise RnnlabError(f"text {number} is empty: give each source as a non-empty argument")
-    trained = Seq2SeqTask().open_run(args.run, args.checkpoint, args.device)
+    translator = Seq2SeqTask().load(args.run, args.checkpoint, args.device)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise RnnlabError("translate needs TEXT arguments or lines on standard input")
-    if args.attention_map and trained.seq.decoder != "attention":
+    if args.attention_map and translator.config.seq2seq.decoder != "attention":
         raise RnnlabError(f"{args.run}: --attention-map needs a run trained with --decoder attention "
-                          f"(this one is {trained.seq.decoder})")
-    results = translate_many(trained, texts, args.beam, args.length_penalty, args.n_best, args.max_length)
-    for number, (text, (hypotheses, tokens)) in enumerate(zip(texts, results)):
-        unknown = trained.vocabs.source.unknown(tokens)
-        if unknown:
-            more = f" ({len(unknown)} in all)" if len(unknown) > 20 else ""
-            print(f"note: source tokens not in the vocabulary, read as <unk>: {' '.join(unknown[:20])}{more}",
+                          f"(this one is {translator.config.seq2seq.decoder})")
+    for number, found in enumerate(translator.translations(texts, decoding)):
+        if found.unknown:
+            more = f" ({len(found.unknown)} in all)" if len(found.unknown) > 20 else ""
+            print(f"note: source tokens not in the vocabulary, read as <unk>: {' '.join(found.unknown[:20])}{more}",
                   file=sys.stderr)
         if args.n_best > 1:
-            print(f"> {text}")
-            for rank, h in enumerate(hypotheses, 1):
-                print(f"{rank}\t{h.score:.4f}\t{h.log_prob:.4f}\t{output_text(trained, h.tokens)}")
+            print(f"> {found.source}")
+            for rank, (text, score, log_prob) in enumerate(zip(found.texts, found.scores, found.log_probs), 1):
+                print(f"{rank}\t{score:.4f}\t{log_prob:.4f}\t{text}")
         else:
-            print(output_text(trained, hypotheses[0].tokens))
+            print(found.text)
         if args.attention_map and number == 0:
             from rnnlab.render.attention import save_attention_map
-            best = hypotheses[0]
-            outputs = best.tokens + ["</s>"]
-            note = save_attention_map(best.weights[:len(outputs)], tokens, outputs, Path(args.attention_map),
-                                      f"{text.strip()} -> {output_text(trained, best.tokens)}")
+            outputs = found.hypotheses[0].tokens + ["</s>"]
+            note = save_attention_map(found.hypotheses[0].weights[:len(outputs)], found.source_tokens, outputs,
+                                      Path(args.attention_map), f"{found.source.strip()} -> {found.text}")
             if note:
                 print(f"note: {note}", file=sys.stderr)
-            print(f"attention map of {shorten(text)} written to {args.attention_map}", file=sys.stderr)
+            print(f"attention map of {shorten(found.source)} written to {args.attention_map}", file=sys.stderr)
     return 0

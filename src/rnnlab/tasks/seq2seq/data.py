@@ -8,6 +8,7 @@ tokeniser; batches are padded and time-major: (time, batch).
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 from dataclasses import dataclass, field
@@ -91,8 +92,8 @@ def read_tsv_file(path: Path, encoding: str = "auto") -> list[tuple[str, str]]:
             raise RnnlabError(f"{path}:{number}: empty {'source' if not source else 'target'}")
         pairs.append((source, target))
     if extra:
-        print(f"note: {path}: {extra:,} line(s) have more than two tab-separated columns; "
-              "the first is the source, the second the target, the rest left out", file=sys.stderr)
+        logging.getLogger("rnnlab").warning(f"note: {path}: {extra:,} line(s) have more than two tab-separated "
+                                            "columns; the first is the source, the second the target, the rest left out")
     return pairs
 
 

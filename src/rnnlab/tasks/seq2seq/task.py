@@ -15,6 +15,7 @@ from rnnlab.tasks.seq2seq.data import prepare_pairs
 from rnnlab.tasks.seq2seq.model import build_seq2seq
 from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
 from rnnlab.tasks.seq2seq.translate import open_pair_run
+from rnnlab.tasks.seq2seq.translator import Translator
 from rnnlab.train.distributed import Placement
 
 PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
@@ -26,6 +27,7 @@ PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "i
 class Seq2SeqTask(Task):
     name = "seq2seq"
     description = "sequence to sequence: source -> target pairs (addition, dates, translation)"
+    model_class = Translator
     options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "average"),
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}

@@ -8,6 +8,7 @@ run. Stroke data (dx, dy, pen) becomes sketch-rnn's stroke-5 rows: dx, dy and a 
 
 from __future__ import annotations
 
+import logging
 import csv
 import json
 import math
@@ -181,8 +182,8 @@ def choose_columns(where: str, names: list[str], numeric: dict, text: dict, want
         raise RnnlabError(f"{where}: no numeric columns to learn")
     left_out = [n for n in names if n in text and n not in wanted and n != pen_column]
     if left_out and not wanted:         # a text column (dates, labels) is fine to leave out; say so
-        print(f"note: {where}: left out column(s) that are not numbers: "
-              + "; ".join(f"{n!r} ({text[n]})" for n in left_out[:5]) + "; --columns chooses", file=sys.stderr)
+        logging.getLogger("rnnlab").warning(f"note: {where}: left out column(s) that are not numbers: " + "; ".join(
+            f"{n!r} ({text[n]})" for n in left_out[:5]) + "; --columns chooses")
     return columns
 
 

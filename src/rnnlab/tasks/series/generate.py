@@ -8,6 +8,7 @@ length, temperature, greedy and seed mean the same here; a stroke model stops at
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,31 +91,78 @@ def write_csv(path: Path, header: list[str], values: np.ndarray) -> None:
         writer.writerows([[f"{v:.6g}" for v in row] for row in values])
 
 
-def generate_series(trained, config: SamplingConfig, out: Path, prime_file: str | None = None,
-                    context: int = 0) -> dict:
-    """Write the continuation as CSV (and a PNG beside it); returns what was written."""
-    from rnnlab.render.series import plot_drawing, plot_forecast
+@dataclass
+class Forecast:
+    """A series continued: the columns, the generated rows and the prime they follow, in the data's units
+    (strokes: stroke-3 rows, pen 1 = lifted after the point)."""
 
+    columns: list[str]
+    values: np.ndarray            # (steps, columns)
+    prime: np.ndarray             # (prime steps, columns)
+    drawing: bool                 # stroke data: a drawing rather than a forecast
+    prime_steps: int = 0          # model steps the prime took (a new drawing: its one start step)
+
+    def plot(self):
+        """A matplotlib Figure: the forecast after its history, or the drawing after its prime."""
+        from rnnlab.render.series import drawing_figure, forecast_figure
+
+        if self.drawing:
+            return drawing_figure(self.prime, self.values)
+        return forecast_figure(self.prime, self.values, self.columns)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the generated rows as CSV with a header row."""
+        path = Path(path)
+        write_csv(path, self.columns, self.values)
+        return path
+
+
+def forecast(trained, config: SamplingConfig, prime_file: str | None = None, context: int = 0,
+             prime_values: np.ndarray | None = None) -> Forecast:
+    """Continue a series: the run's own data, a CSV / NPY file, or rows given in the data's units."""
     spec: SeriesSpec = trained.assets
-    if prime_file:
+    if context < 0:
+        raise RnnlabError("--context must be 0 (all) or a positive number of steps")
+    if prime_values is not None:
+        prime = given_rows(spec, prime_values)
+    elif prime_file:
         prime = prime_file_rows(spec, Path(prime_file))
     elif spec.pen:
         prime = start_row(spec)
     else:
         prime = history_rows(trained)
-    if context < 0:
-        raise RnnlabError("--context must be 0 (all) or a positive number of steps")
-    if prime_file and Path(prime_file).resolve() in (out.resolve(), out.with_suffix(".png").resolve()):
-        raise RnnlabError(f"{out}: is the --prime-file being read; write the continuation elsewhere")
     if context:
         prime = prime[-context:]
     rows = continue_rows(trained.model, prime, config, trained.device)
     header, values = table(spec, rows)
-    write_csv(out, header, values)
+    shown = prime if (prime_file or prime_values is not None or not spec.pen) else prime[:0]
+    return Forecast(header, values, table(spec, shown)[1], bool(spec.pen), len(prime))
+
+
+def given_rows(spec: SeriesSpec, values) -> np.ndarray:
+    """Rows handed in from Python (steps, columns[+pen]) as normalised model rows."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.shape[1] != len(spec.columns) + (1 if spec.pen else 0) or len(values) == 0:
+        raise RnnlabError(f"a prime is rows of {len(spec.columns) + (1 if spec.pen else 0)} number(s) "
+                          f"({', '.join(spec.columns)}{', pen' if spec.pen else ''}), got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise RnnlabError("a prime must hold finite numbers only")
+    rows = spec.rows(values[:, :len(spec.columns)], values[:, -1] if spec.pen else None)
+    return rows[:-1] if spec.pen else rows
+
+
+def generate_series(model, config: SamplingConfig, out: Path, prime_file: str | None = None,
+                    context: int = 0) -> dict:
+    """Write a SeriesModel's continuation as CSV (and a PNG beside it); returns what was written."""
+    from rnnlab.files import save_figure
+
+    if prime_file and Path(prime_file).resolve() in (out.resolve(), out.with_suffix(".png").resolve()):
+        raise RnnlabError(f"{out}: is the --prime-file being read; write the continuation elsewhere")
+    result = model.forecast(config.length, prime_file=prime_file, context=context, temperature=config.temperature,
+                            greedy=config.greedy, seed=config.seed)
+    result.to_csv(out)
     picture = out.with_suffix(".png")
-    if spec.pen:
-        _, before = table(spec, prime) if prime_file else (header, values[:0])
-        plot_drawing(before, values, picture)
-    else:
-        plot_forecast(table(spec, prime)[1], values, header, picture)
-    return {"csv": str(out), "png": str(picture), "steps": len(values), "prime_steps": len(prime)}
+    save_figure(result.plot(), picture)
+    return {"csv": str(out), "png": str(picture), "steps": len(result.values), "prime_steps": result.prime_steps}

@@ -12,12 +12,14 @@ from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.task import TRAIN_OPTIONS
 from rnnlab.tasks.series.data import load_series_run_assets, prepare_series_run
 from rnnlab.tasks.series.model import build_series_model
+from rnnlab.tasks.series.series_model import SeriesModel
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 
 class SeriesTask(StreamTask):
     name = "series"
     description = "multi-dimensional series (CSV columns) and pen strokes: forecasts and drawings"
+    model_class = SeriesModel
     options = {"data": ("split", "columns", "pen_column", "season", "missing"),
                "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range", "head", "mixtures"),
                "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
@@ -52,8 +54,8 @@ class SeriesTask(StreamTask):
 
         if not args.out:
             raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
-        trained = self.open_run(args.run, args.checkpoint, args.device)
-        written = generate_series(trained, sampling_from_args(args), Path(args.out), args.prime_file, args.context)
+        model = self.load(args.run, args.checkpoint, args.device)
+        written = generate_series(model, sampling_from_args(args), Path(args.out), args.prime_file, args.context)
         print(f"{written['steps']} steps after {written['prime_steps']} of prime: {written['csv']}, {written['png']}")
         return 0
 

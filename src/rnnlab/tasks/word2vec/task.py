@@ -10,11 +10,13 @@ from rnnlab.config import RunConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Task, TrainedRun
 from rnnlab.tasks.word2vec.vectors import load_word_vectors
+from rnnlab.tasks.word2vec.vector_model import WordVectorModel
 
 
 class Word2VecTask(Task):
     name = "word2vec"
     description = "word vectors (CBOW / skip-gram with negative sampling, trained by gensim)"
+    model_class = WordVectorModel
     options = {}                 # trained by `rnnlab word2vec`, not `rnnlab train`
     evaluate_options = ("analogies", "restrict_vocab", "case_sensitive")
 
