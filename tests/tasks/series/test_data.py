@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnlab.config import DataConfig
-from rnnlab.tasks.series.data import SeriesSpec, estimate_season, load_splits, read_sequences, stream
+from rnnlab.tasks.series.data import SeriesSpec, estimate_season, load_splits, read_sequences, statsmodels_table, stream
 from rnnlab.errors import RnnlabError
 
 
@@ -73,12 +73,26 @@ def test_season_found_by_autocorrelation():
     assert estimate_season(np.random.default_rng(1).normal(size=300)) == 0
 
 
-def test_statsmodels_dataset_read_offline():
-    pytest.importorskip("statsmodels")
+@pytest.mark.parametrize("name, rows, columns, first", [
+    ("sunspots", 309, 2, ("SUNACTIVITY", 5.0)),          # 1700: 5 spots
+    ("co2", 2284, 1, ("co2", 316.1)),                     # the week of 29 March 1958 (59 weeks missing)
+    ("elnino", 61, 13, ("JAN", 23.11)),
+    ("macrodata", 203, 14, ("realgdp", 2710.349)),
+    ("nile", 100, 2, ("volume", 1120.0)),
+])
+def test_bundled_statsmodels_data_sets_read_offline(name, rows, columns, first):
+    names, numeric, text = statsmodels_table(name)
+    assert len(names) == columns and not text and all(len(values) == rows for values in numeric.values())
+    assert numeric[first[0]][0] == first[1]
+    assert int(np.isnan(numeric[names[-1]]).sum()) == (59 if name == "co2" else 0)
+
+
+def test_bundled_data_set_as_a_series_and_an_unknown_name():
     (seq,) = read_sequences(DataConfig(corpus="statsmodels:sunspots", columns="SUNACTIVITY"))
-    assert seq.values.shape == (309, 1) and seq.values[0, 0] == 5.0          # 1700: 5 spots
-    with pytest.raises(RnnlabError, match="not a statsmodels data set"):
-        read_sequences(DataConfig(corpus="statsmodels:nosuch"))
+    assert seq.values.shape == (309, 1) and seq.values[0, 0] == 5.0 and seq.name == "statsmodels:sunspots"
+    for name in ("nosuch", "../series/datasets/sunspots", ""):
+        with pytest.raises(RnnlabError, match="not a bundled data set; try one of: co2, elnino, macrodata, nile"):
+            read_sequences(DataConfig(corpus=f"statsmodels:{name}"))
 
 
 def test_a_number_column_with_one_word_is_named_infinite_values_and_long_rows_refused(tmp_path, capsys, caplog):

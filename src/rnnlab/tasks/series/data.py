@@ -1,4 +1,4 @@
-"""Multi-dimensional series: CSV / NPY files, a folder of them, or a data set statsmodels ships.
+"""Multi-dimensional series: CSV / NPY files, a folder of them, or a bundled data set (statsmodels:NAME).
 
 Every sequence becomes rows of a (length, features) stream that the trainer batches like text.
 Values are normalised with the training split's mean and spread, saved as `series.json` in the
@@ -27,6 +27,7 @@ PEN_STATES = ("down", "up", "end")
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".npy"}
 MISSING = {"", "na", "nan", "null", "none", "-"}
 STATSMODELS_PREFIX = "statsmodels:"
+DATASETS = Path(__file__).with_name("datasets")       # the statsmodels series, bundled as CSV
 
 
 @dataclass
@@ -153,20 +154,17 @@ def _is_number(cell: str) -> bool:
 
 
 def statsmodels_table(name: str) -> tuple[list[str], dict[str, np.ndarray], dict[str, str]]:
-    """A data set bundled with statsmodels (sunspots, co2, macrodata, nile, elnino, …); no network."""
-    try:
-        import statsmodels.datasets as datasets
-    except ImportError:
-        raise RnnlabError(f"{STATSMODELS_PREFIX}{name}: needs statsmodels: pip install 'rnnlab[series]'") from None
-    module = getattr(datasets, name, None)
-    if module is None or not hasattr(module, "load_pandas"):
-        known = sorted(n for n in dir(datasets) if hasattr(getattr(datasets, n), "load_pandas"))
-        raise RnnlabError(f"{STATSMODELS_PREFIX}{name}: not a statsmodels data set; try one of: {', '.join(known)}")
-    frame = module.load_pandas().data
-    names = [str(c) for c in frame.columns]
-    numeric = {str(c): frame[c].to_numpy(dtype=np.float64) for c in frame.columns
-               if np.issubdtype(frame[c].dtype, np.number)}
-    return names, numeric, {n: "not numeric" for n in names if n not in numeric}
+    """A public-domain data set as statsmodels ships it (sunspots, co2, elnino, macrodata, nile), read
+    from the CSV bundled with rnnlab (datasets/SOURCES.md says where each comes from); no network."""
+    path = DATASETS / f"{name}.csv"
+    if not name or "/" in name or "\\" in name or not path.is_file():
+        raise RnnlabError(f"{STATSMODELS_PREFIX}{name}: not a bundled data set; try one of: "
+                          f"{', '.join(statsmodels_names())}")
+    return read_table(path)
+
+
+def statsmodels_names() -> list[str]:
+    return sorted(path.stem for path in DATASETS.glob("*.csv"))
 
 
 def choose_columns(where: str, names: list[str], numeric: dict, text: dict, wanted: list[str],
