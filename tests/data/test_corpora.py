@@ -1,6 +1,7 @@
 """Named corpora: local copies through RNNLAB_DATA, checked downloads (from file:// URLs here)."""
 
 import hashlib
+import sys
 
 import pytest
 
@@ -62,3 +63,14 @@ def test_ptb_matches_the_published_counts():
     assert (ids["train"].numel(), ids["valid"].numel(), ids["test"].numel()) == (929_589, 73_760, 82_430)
     for name in ("ptb", "tinyshakespeare", "holmes-ja"):
         assert all(p.is_file() for p in corpora.locate(name).values())
+
+
+def test_the_cache_follows_the_platform_unless_rnnlab_cache_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "mine"))
+    assert corpora.cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("RNNLAB_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    from platformdirs import user_cache_path
+    assert corpora.cache_dir() == user_cache_path("rnnlab", appauthor=False)
+    if sys.platform.startswith("linux"):
+        assert corpora.cache_dir() == tmp_path / "xdg" / "rnnlab"

@@ -1,7 +1,8 @@
 """Named corpora: where their files come from, how to check them, where they are kept.
 
 Lookup order for a corpus's files: `$RNNLAB_DATA` (a local copy laid out like the project's
-shared data folder), then the download cache (`$RNNLAB_CACHE` or ~/.cache/rnnlab). Only
+shared data folder), then the download cache (`$RNNLAB_CACHE`, else the platform's user cache folder:
+~/.cache/rnnlab or $XDG_CACHE_HOME/rnnlab on Linux, ~/Library/Caches/rnnlab on macOS). Only
 `rnnlab data get` downloads; training never reaches the network.
 """
 
@@ -119,7 +120,12 @@ EMBEDDED = {"python-stdlib": "the Python standard library's own source (embedded
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("RNNLAB_CACHE") or Path.home() / ".cache" / "rnnlab")
+    """Where downloads and converted corpora are kept: $RNNLAB_CACHE, else the platform's cache folder."""
+    if os.environ.get("RNNLAB_CACHE"):
+        return Path(os.environ["RNNLAB_CACHE"]).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path("rnnlab", appauthor=False)
 
 
 def data_roots() -> list[Path]:
