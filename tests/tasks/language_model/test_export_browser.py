@@ -1,4 +1,4 @@
-"""The exported model in a browser: the page of examples/browser in headless Chromium (Debian's, through
+"""The exported model in a browser: the page `export --page` writes, in headless Chromium (Debian's, through
 Playwright) runs model.onnx with onnxruntime-web, served as static files; its next-token distribution is
 PyTorch's."""
 

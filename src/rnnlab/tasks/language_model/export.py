@@ -11,8 +11,9 @@
 - `meta.json`: where it came from (the run folder's name, not its path: the folder may be published;
   checkpoint, cell, sizes, opset, exporter).
 
-With `--page` the browser page (examples/browser) is copied beside them, and onnxruntime-web's
-files too when they are installed (`npm install` in examples/browser).
+With `--page` the browser page (page/, shipped inside rnnlab) is copied beside them, and
+onnxruntime-web's files into ort/ from --ort-dist, else from ./node_modules or
+./examples/browser/node_modules of the current folder (an `npm install`); rnnlab downloads nothing.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from rnnlab.models.recurrent import LSTM_CELLS
 
 OPSET = 17
 FORMAT = "rnnlab-onnx-1"
-PAGE_DIR = Path(__file__).resolve().parents[4] / "examples" / "browser"
+PAGE_DIR = Path(__file__).with_name("page")
 PAGE_FILES = ("index.html", "rnnlab-web.js")
+ORT_WEB_VERSION = "1.30.0"                  # the onnxruntime-web the page is tested with (examples/browser/package.json)
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+ORT_SEARCHED = ("node_modules/onnxruntime-web/dist", "examples/browser/node_modules/onnxruntime-web/dist")
 
 
 class OneStep(nn.Module):
@@ -167,22 +170,37 @@ def copy_page(folder: Path, ort_dist=None, log=print) -> None:
     """The browser page beside the model, and onnxruntime-web's files in ort/ when they can be found."""
     missing = [name for name in PAGE_FILES if not (PAGE_DIR / name).is_file()]
     if missing:
-        raise RnnlabError(f"the browser page is not here ({PAGE_DIR / missing[0]}); it comes with rnnlab's "
-                          "source tree (examples/browser)")
+        raise RnnlabError(f"the browser page is missing from this rnnlab install ({PAGE_DIR / missing[0]}); "
+                          "reinstall rnnlab")
     for name in PAGE_FILES:
         shutil.copy2(PAGE_DIR / name, folder / name)
-    dist = Path(ort_dist) if ort_dist else PAGE_DIR / "node_modules" / "onnxruntime-web" / "dist"
-    if all((dist / name).is_file() for name in ORT_FILES):
+    dist = find_ort_dist(ort_dist)
+    if dist is not None:
         (folder / "ort").mkdir(exist_ok=True)
         for name in ORT_FILES:
             shutil.copy2(dist / name, folder / "ort" / name)
-        log(f"{folder}: index.html, rnnlab-web.js and onnxruntime-web in ort/; serve it with "
+        log(f"{folder}: index.html, rnnlab-web.js and onnxruntime-web (from {dist}) in ort/; serve it with "
             f"`python -m http.server -d {folder}` and open http://127.0.0.1:8000/")
-    elif ort_dist:
-        raise RnnlabError(f"{dist}: not onnxruntime-web's dist folder (it lacks {ORT_FILES[0]} or its wasm files)")
     else:
-        log(f"{folder}: index.html and rnnlab-web.js; onnxruntime-web is not installed, so put its dist files "
-            f"in {folder / 'ort'} (`npm install` in {PAGE_DIR}, then export again with --page)")
+        log(f"{folder}: index.html and rnnlab-web.js, without onnxruntime-web (rnnlab downloads nothing): run "
+            f"`npm install onnxruntime-web@{ORT_WEB_VERSION}` here and export again with --page, or pass "
+            f"--ort-dist DIR (its dist folder), or copy {', '.join(ORT_FILES)} into {folder / 'ort'}")
+
+
+def find_ort_dist(ort_dist=None) -> Path | None:
+    """onnxruntime-web's dist folder: --ort-dist (refused in one line when it is not one), else the first of
+    ORT_SEARCHED under the current folder that holds its files, else None."""
+    def complete(dist: Path) -> bool:
+        return all((dist / name).is_file() for name in ORT_FILES)
+
+    if ort_dist:
+        dist = Path(ort_dist).expanduser()
+        if not complete(dist):
+            raise RnnlabError(f"{dist}: not onnxruntime-web's dist folder (it lacks {ORT_FILES[0]} or its wasm "
+                              f"files; `npm install onnxruntime-web@{ORT_WEB_VERSION}` puts them in "
+                              "node_modules/onnxruntime-web/dist)")
+        return dist
+    return next((Path(where) for where in ORT_SEARCHED if complete(Path(where))), None)
 
 
 def cmd_export(args) -> int:

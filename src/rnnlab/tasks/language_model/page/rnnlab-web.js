@@ -10,7 +10,7 @@
 // the same text here, not the server's text).
 //
 // onnxruntime-web is looked for in ./ort/ (what `rnnlab export --page` copies) and then in
-// ./node_modules/onnxruntime-web/dist/ (`npm install` beside this file).
+// ./node_modules/onnxruntime-web/dist/ (`npm install onnxruntime-web` beside this file).
 
 const ORT_CANDIDATES = ['./ort/ort.wasm.min.mjs', './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs'];
 const EOS = '<eos>';
@@ -32,8 +32,9 @@ export function loadOrt() {
           failures.push(`${candidate}: ${error.message || error}`);
         }
       }
-      throw new Error(`onnxruntime-web not found (${failures.join('; ')}); run \`npm install\` in ` +
-                      'examples/browser or `rnnlab export RUN --page` with it installed');
+      throw new Error(`onnxruntime-web not found (${failures.join('; ')}); put its dist files in ort/ ` +
+                      'beside this page: `rnnlab export RUN --page --ort-dist node_modules/onnxruntime-web/dist` ' +
+                      'after `npm install onnxruntime-web`');
     })();
   }
   return ortPromise;
