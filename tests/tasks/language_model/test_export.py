@@ -15,7 +15,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.tasks.registry import open_run, train
 
 pytest.importorskip("onnx", reason="needs the onnx package: pip install 'rnnlab[export]'")
-ort = pytest.importorskip("onnxruntime", reason="needs onnxruntime: pip install 'rnnlab[export]'")
+ort = pytest.importorskip("onnxruntime", reason="checking the export needs onnxruntime: pip install 'rnnlab[dev]'")
 
 from rnnlab.tasks.language_model.export import export_run  # noqa: E402
 

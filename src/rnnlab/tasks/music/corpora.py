@@ -60,7 +60,7 @@ def chorale_sources() -> list[Path]:
     try:
         from music21 import corpus
     except ImportError:
-        raise RnnlabError("bach-chorales needs music21: pip install 'rnnlab[music]'") from None
+        raise RnnlabError("bach-chorales needs music21: pip install 'rnnlab[chorales]'") from None
     preference = {".mxl": 0, ".xml": 1, ".krn": 2}
     by_name: dict[str, Path] = {}
     for path in sorted(corpus.getComposer("bach"), key=lambda p: preference.get(p.suffix, 9)):
@@ -75,11 +75,11 @@ def chorales_folder() -> Path:
 
 def convert_chorales(limit: int = 0, progress: Callable[[str], None] = print) -> Path:
     """Write each music21 chorale as MIDI into the cache once; later calls reuse the files."""
+    sources = chorale_sources()[: limit or None]          # first: without music21, one line naming the extra
     from music21 import converter, midi
 
     folder = chorales_folder()
     done_marker = folder / "complete.json"
-    sources = chorale_sources()[: limit or None]
     if done_marker.exists() and json.loads(done_marker.read_text()).get("count") == len(sources):
         return folder
     folder.mkdir(parents=True, exist_ok=True)

@@ -70,7 +70,7 @@ def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
     try:
         import gensim.models  # noqa: F401  (used in train_into; missing, it is one line here)
     except ImportError:
-        raise RnnlabError("word2vec needs gensim: pip install 'rnnlab[seq2seq]'") from None
+        raise RnnlabError("word2vec needs gensim: pip install 'rnnlab[word2vec]'") from None
     for name in ("dim", "window", "negative", "min_count", "epochs", "threads"):
         if getattr(config, name) < (0 if name == "min_count" else 1):
             raise RnnlabError(f"--{name.replace('_', '-')} must be at least 1")
