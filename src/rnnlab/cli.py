@@ -208,8 +208,11 @@ def add_generate_arguments(p) -> None:
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"],
                    help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 halves the "
                         "memory; either is measured against fp32 on the prime first")
-    p.add_argument("--out", help="series: CSV file to write (a PNG is drawn beside it); MIDI: song.mid (song.wav "
+    p.add_argument("--out", help="series: CSV file to write (a PNG is drawn beside it); MIDI: song.mid (song.ogg "
                    "and song.png beside it)")
+    p.add_argument("--audio", default="ogg", choices=["ogg", "mp3", "flac", "wav", "none"],
+                   help="MIDI: the audio written beside song.mid through FluidSynth, loudness-normalised and tagged "
+                   "(default ogg; none: no audio)")
     p.add_argument("--seconds", type=float, default=None, help="seconds of new music after the primer (default 30)")
     p.add_argument("--bars", type=float, default=None, help="bars of new music (4/4 unless the primer says)")
     p.add_argument("--prime-file", help="series: CSV/NPY to continue (default: the run's data; strokes: a new "
@@ -297,7 +300,8 @@ def add_export_arguments(p) -> None:
     p.add_argument("--page", action="store_true",
                    help="copy the browser page (and onnxruntime-web when installed) beside the model")
     p.add_argument("--ort-dist", help="onnxruntime-web's dist folder to copy with --page (default: "
-                   "examples/browser/node_modules/onnxruntime-web/dist)")
+                   "node_modules/onnxruntime-web/dist or examples/browser/node_modules/onnxruntime-web/dist "
+                   "under the current folder, from `npm install`)")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""MIDI to WAV through FluidSynth and a General MIDI SoundFont, when the machine has them.
+"""MIDI to audio: FluidSynth and a General MIDI SoundFont render a WAV (render_wav); render_audio makes
+the file to share from it: cut to the song plus a release, loudness-normalised, Ogg/MP3/FLAC/WAV with tags.
 
 Without FluidSynth (or a SoundFont) nothing fails: the caller gets one line saying how to get
 it. The SoundFont is $RNNLAB_SOUNDFONT, else the usual Debian / Homebrew locations.
@@ -6,6 +7,7 @@ it. The SoundFont is $RNNLAB_SOUNDFONT, else the usual Debian / Homebrew locatio
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -121,3 +123,94 @@ def _wait_bounded(process, output: Path, timeout: float, max_bytes: int) -> str 
     if _size(output) >= max_bytes:
         return f"the WAV grew past {max_bytes / 1e6:,.0f} MB, far longer than the song"
     return None
+
+
+# ---- audio to share ------------------------------------------------------------------------------
+AUDIO_FORMATS = {"ogg": ("OGG", "VORBIS"), "mp3": ("MP3", "MPEG_LAYER_III"), "flac": ("FLAC", "PCM_16"),
+                 "wav": ("WAV", "PCM_16")}          # suffix -> libsndfile's (format, subtype)
+TARGET_LUFS = -16.0                   # integrated loudness (EBU R128 / ITU-R BS.1770), as streaming services play
+PEAK_CEILING_DBFS = -1.0              # headroom for lossy codecs; a piece that would peak above stays quieter
+RELEASE_SECONDS = 1.0                 # kept after the MIDI's end for the last notes' release, then faded out
+FADE_SECONDS = 0.25
+
+
+def audio_format(path: Path) -> str:
+    """The audio format a file name asks for (its suffix), or one line listing those there are."""
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in AUDIO_FORMATS:
+        from rnnlab.errors import RnnlabError
+        raise RnnlabError(f"{path}: audio is written as {', '.join('.' + k for k in AUDIO_FORMATS)}; "
+                          "name the file with one of these")
+    return kind
+
+
+def render_audio(midi_path: Path, audio_path: Path, title: str = "", artist: str = "rnnlab") -> str | None:
+    """Write audio_path (its suffix picks Ogg Vorbis, MP3, FLAC or WAV) from midi_path: FluidSynth's render,
+    cut to the MIDI's length plus RELEASE_SECONDS, at TARGET_LUFS with peaks under PEAK_CEILING_DBFS, tagged
+    with `title`, `artist` and rnnlab as the software where the format keeps them. None on success, else one
+    line saying why it was skipped."""
+    kind = audio_format(audio_path)
+    try:
+        import pyloudnorm  # noqa: F401  (used in loudness_normalised)
+        import soundfile
+    except ImportError:
+        return f"{audio_path.name} skipped: audio needs soundfile and pyloudnorm: pip install 'rnnlab[music]'"
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / f"{audio_path.stem}.wav"
+        problem = render_wav(midi_path, wav)
+        if problem:
+            return problem.replace(f"{wav.name} skipped", f"{audio_path.name} skipped", 1)
+        samples, rate = soundfile.read(wav, dtype="float64", always_2d=True)     # (frames, channels)
+    seconds = midi_seconds(midi_path) or 0.0
+    samples = loudness_normalised(with_release(samples, rate, seconds + RELEASE_SECONDS), rate)
+    partial = audio_path.with_name(f".{audio_path.stem}.partial{audio_path.suffix}")
+    file_format, subtype = AUDIO_FORMATS[kind]
+    try:
+        with soundfile.SoundFile(partial, "w", rate, samples.shape[1], subtype, format=file_format) as out:
+            out.title, out.artist = title or audio_path.stem, artist     # before the samples: Vorbis needs it so
+            out.software = f"rnnlab {rnnlab_version()}"
+            out.write(samples)
+        os.replace(partial, audio_path)
+    except (OSError, RuntimeError) as err:          # soundfile reports libsndfile's errors as RuntimeError
+        return f"{audio_path.name} skipped: could not write it ({str(err)[:120]})"
+    finally:
+        partial.unlink(missing_ok=True)
+    return None
+
+
+def with_release(samples, rate: int, seconds: float):
+    """The render cut (or padded with silence) to `seconds`, its last FADE_SECONDS faded out; FluidSynth runs
+    on past the song's end for its reverb and releases."""
+    import numpy as np
+
+    frames = max(int(round(seconds * rate)), 1)
+    if len(samples) < frames:
+        samples = np.concatenate([samples, np.zeros((frames - len(samples), samples.shape[1]))])
+    samples = samples[:frames].copy()
+    fade = min(int(FADE_SECONDS * rate), frames)
+    samples[frames - fade:] *= np.linspace(1.0, 0.0, fade)[:, None]
+    return samples
+
+
+def loudness_normalised(samples, rate: int):
+    """Samples at TARGET_LUFS integrated loudness, turned down further if that would peak above
+    PEAK_CEILING_DBFS; silence (or a clip too short to measure) is only kept under the ceiling."""
+    import numpy as np
+    import pyloudnorm
+
+    try:
+        loudness = pyloudnorm.Meter(rate).integrated_loudness(samples)
+    except ValueError:                              # shorter than the meter's 400 ms block
+        loudness = -math.inf
+    gain = 10 ** ((TARGET_LUFS - loudness) / 20) if math.isfinite(loudness) else 1.0
+    peak = float(np.abs(samples).max(initial=0.0)) * gain
+    ceiling = 10 ** (PEAK_CEILING_DBFS / 20)
+    if peak > ceiling:
+        gain *= ceiling / peak
+    return samples * gain
+
+
+def rnnlab_version() -> str:
+    from rnnlab import __version__
+
+    return __version__

@@ -1,6 +1,7 @@
 """`rnnlab generate` and `rnnlab evaluate` for the music tasks (MIDI events and piano rolls).
 
-generate writes OUT.mid, OUT.wav (FluidSynth, when present), OUT.png and OUT.json (the song's
+generate writes OUT.mid, OUT.ogg (or --audio mp3/flac/wav/none: FluidSynth's render, when present, made
+loudness-even and tagged), OUT.png and OUT.json (the song's
 musical statistics beside the training set's); evaluate prints the
 per-token or frame-level NLL. Arguments arrive parsed; the work is in compose.py,
 render/ and evaluate.py.
@@ -15,11 +16,11 @@ from pathlib import Path
 from rnnlab.errors import RnnlabError
 
 
-def output_paths(out: str) -> tuple[Path, Path, Path]:
-    """song.mid -> (song.mid, song.wav, song.png); a name without .mid gets it."""
+def output_paths(out: str, audio: str = "ogg") -> tuple[Path, Path | None, Path]:
+    """song.mid -> (song.mid, song.ogg or None for --audio none, song.png); a name without .mid gets it."""
     path = Path(out)
     midi = path if path.suffix.lower() in (".mid", ".midi") else path.with_name(path.name + ".mid")
-    return midi, midi.with_suffix(".wav"), midi.with_suffix(".png")
+    return midi, None if audio == "none" else midi.with_suffix(f".{audio}"), midi.with_suffix(".png")
 
 
 MAX_SECONDS, MAX_BARS = 3600.0, 1000.0          # an hour of music, or a thousand bars, at most
@@ -40,17 +41,17 @@ def music_length(seconds: float | None, bars: float | None):
 
 def generate_command(task, args) -> int:
     from rnnlab.files import write_atomic
-    from rnnlab.render.audio import render_wav
+    from rnnlab.render.audio import render_audio
     from rnnlab.render.pianoroll import draw_pianoroll
     from rnnlab.tasks.music.data import run_training_stats
 
     if not args.out:
-        raise RnnlabError(f"{args.run}: a midi run writes MIDI, WAV and PNG; pass --out song.mid")
+        raise RnnlabError(f"{args.run}: a midi run writes MIDI, audio and PNG; pass --out song.mid")
     music_length(args.seconds, args.bars)                 # checked before anything is read
-    midi_path, wav_path, png_path = output_paths(args.out)
+    midi_path, audio_path, png_path = output_paths(args.out, args.audio)
     json_path = midi_path.with_suffix(".json")
-    if args.prime and Path(args.prime).is_file() and Path(args.prime).resolve() in (
-            midi_path.resolve(), wav_path.resolve(), png_path.resolve(), json_path.resolve()):
+    written_paths = [p for p in (midi_path, audio_path, png_path, json_path) if p is not None]
+    if args.prime and Path(args.prime).is_file() and Path(args.prime).resolve() in [p.resolve() for p in written_paths]:
         raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
@@ -65,8 +66,8 @@ def generate_command(task, args) -> int:
     title = f"{Path(args.run).name}: {trained.tokenizer.name}, temperature {args.temperature}"
     draw_pianoroll(song.score, png_path, title, song.primer_seconds)
     stats_line = write_song_stats(json_path, song, run_training_stats(trained))
-    skipped = render_wav(midi_path, wav_path)
-    written = [str(midi_path), str(png_path), str(json_path)] + ([] if skipped else [str(wav_path)])
+    skipped = render_audio(midi_path, audio_path, title) if audio_path else None
+    written = [str(midi_path), str(png_path), str(json_path)] + ([str(audio_path)] if audio_path and not skipped else [])
     print(f"{song.notes} notes, {song.generated_seconds:.1f} s generated after {song.primer_seconds:.1f} s "
           f"of primer: {', '.join(written)}")
     print(stats_line)

@@ -32,18 +32,21 @@ class Song:
         write_atomic(path, self.midi)
         return path
 
-    def render(self, path: str | Path) -> Path:
-        """Render the song to audio through FluidSynth and a General MIDI SoundFont (`.wav`)."""
+    def render(self, path: str | Path, title: str = "") -> Path:
+        """Render the song to audio through FluidSynth and a General MIDI SoundFont; the suffix picks the
+        format (.ogg, .mp3, .flac, .wav), loudness-normalised to -16 LUFS and titled `title` (default: the
+        file's name)."""
         import tempfile
 
-        from rnnlab.render.audio import render_wav
+        from rnnlab.render.audio import audio_format, render_audio
 
         path = Path(path)
-        if path.suffix.lower() != ".wav":
-            raise RnnlabError(f"{path}: audio is written as .wav")
+        audio_format(path)
+        if not path.parent.is_dir():
+            raise RnnlabError(f"{path.parent}: no such folder to write {path.name} in")
         with tempfile.TemporaryDirectory() as folder:
             midi = self.save(Path(folder) / "song.mid")
-            problem = render_wav(midi, path)
+            problem = render_audio(midi, path, title)
         if problem:
             raise RnnlabError(problem)
         return path
@@ -59,7 +62,7 @@ class MusicModel(TrainedModel):
     """A music model: MIDI as event tokens (midi-events) or as piano-roll frames (pianoroll).
 
     >>> song = rnnlab.load(run_path).compose(seconds=30, temperature=0.9, seed=1)   # doctest: +SKIP
-    >>> song.save("song.mid"); song.render("song.wav"); song.plot()                 # doctest: +SKIP
+    >>> song.save("song.mid"); song.render("song.ogg"); song.plot()                 # doctest: +SKIP
     """
 
     verbs = ("compose", "evaluate")

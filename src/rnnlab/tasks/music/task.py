@@ -22,10 +22,10 @@ def is_pianoroll(config: RunConfig) -> bool:
 
 
 class MusicTask(StreamTask):
-    """What both music tasks share: MIDI files (or a benchmark's rolls) in, MIDI, WAV and PNG out."""
+    """What both music tasks share: MIDI files (or a benchmark's rolls) in, MIDI, audio and PNG out."""
 
     evaluate_options = ("data", "batch_size")
-    generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars")
+    generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars", "audio")
     model_class = MusicModel
 
     @classmethod
@@ -79,7 +79,7 @@ class PianorollTask(MusicTask):
                "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))
                + ("average",)}
     default_preset = "poly-lstm"
-    generate_options = ("prime", "top_k", "out", "seconds", "bars")
+    generate_options = ("prime", "top_k", "out", "seconds", "bars", "audio")
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
