@@ -21,3 +21,25 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch, mo
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and f"pip install 'rnnlab[{extra}]'" in err
+
+
+def test_the_install_guides_extras_table_is_pyprojects():
+    """docs/guides/install.md lists each extra with the packages it brings (extras it includes named as
+    such, "every extra above" for dev), as pyproject.toml declares them."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parents[1]
+    declared = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    guide = (checkout / "docs" / "guides" / "install.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z0-9-]+)` \| ([^|]*) \|", guide.split("## Extras", 1)[1], re.M))
+    assert list(rows) == list(declared)
+    for extra, requirements in declared.items():
+        packages = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements if not r.startswith("rnnlab[")}
+        listed = {word.strip().lower() for word in rows[extra].split(",")}
+        named = {w for w in listed if w in packages}
+        assert named == packages, (extra, packages - named)
+        included = {r[len("rnnlab["):-1] for r in requirements if r.startswith("rnnlab[")}
+        if extra != "dev":
+            assert {w.split(" ")[0] for w in listed - packages if w.split(" ")[0] in declared} == included, extra
