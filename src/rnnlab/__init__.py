@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 PUBLIC = {
     "train": "rnnlab.api", "load": "rnnlab.api", "configure": "rnnlab.api", "corpora": "rnnlab.api",
     "presets": "rnnlab.api", "tasks": "rnnlab.api", "Run": "rnnlab.api",
+    "models": "rnnlab.api",
     "RnnlabError": "rnnlab.errors",
     "TrainedModel": "rnnlab.tasks.trained", "VerbNotSupported": "rnnlab.tasks.trained",
     "TextModel": "rnnlab.tasks.language_model.text_model",

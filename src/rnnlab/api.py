@@ -171,6 +171,17 @@ def presets() -> dict[str, dict]:
     return {name: {section: dict(values) for section, values in recipe.items()} for name, recipe in PRESETS.items()}
 
 
+def models() -> dict[str, dict]:
+    """The shipped models, name -> card (what each does, its data and licence, the command that trained
+    it, its test metrics); each loads as `rnnlab.load("@name")`. They come with `pip install rnnlab-models`.
+
+    >>> rnnlab.models()["shakespeare"]["headline"]                  # doctest: +SKIP
+    """
+    from rnnlab import gallery
+
+    return gallery.cards()
+
+
 def tasks() -> dict[str, str]:
     """Every kind of run rnnlab trains, name -> what it learns."""
     from rnnlab.tasks import registry

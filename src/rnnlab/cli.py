@@ -313,6 +313,26 @@ class Command:
     parser: argparse.ArgumentParser | None = None
 
 
+def add_models_arguments(p) -> None:
+    p.add_argument("action", nargs="?", default="list", choices=["list", "rebuild"])
+    p.add_argument("name", nargs="?", help="rebuild: the shipped model to train again from its card's command")
+    p.add_argument("--out", help="rebuild: a new folder for the run (OUT/run) and the packed model (OUT/NAME)")
+
+
+def cmd_models(args) -> int:
+    if args.action == "rebuild":
+        from rnnlab import shipping
+        if not args.name or not args.out:
+            raise RnnlabError("models rebuild needs a NAME and --out FOLDER (`rnnlab models` lists the names)")
+        shipping.rebuild(args.name.removeprefix("@"), args.out, log=lambda line: print(line, file=sys.stderr))
+        return 0
+    for name, card in api.models().items():
+        headline = card["headline"]
+        print(f"@{name:12} {card['task']:12} {card['verb']:10} test {headline['metric']} {headline['value']:<8.4g} "
+              f"{card['summary']}")
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "train": Command(add_train_basics, cmd_train, "train a model into a run directory (any task)"),
     "evaluate": Command(add_evaluate_arguments, cmd_evaluate, "score a trained run on a split or a file"),
@@ -336,6 +356,8 @@ COMMANDS: dict[str, Command] = {
     "inspect": Command(scratch.add_inspect_arguments, scratch.cmd_inspect,
                        "picture of a model's gates and states over a text or a MIDI file"),
     "toy": Command(scratch.add_toy_arguments, scratch.cmd_toy, "toy tasks trained with the NumPy engine"),
+    "models": Command(add_models_arguments, cmd_models,
+                      "list the shipped models (@name wherever a run is taken), or rebuild one from its card"),
     "export": Command(add_export_arguments,
                       export.cmd_export,
                       "write a text or MIDI-event run's one-step model as ONNX for a browser (onnxruntime-web)"),

@@ -20,6 +20,7 @@ from pathlib import Path
 from rnnlab.config import CELLS, RunConfig, validate
 from rnnlab.errors import RnnlabError
 from rnnlab.files import disk_full, disk_full_error, write_atomic
+from rnnlab.gallery import resolve
 
 MARKER = ".rnnlab-run"
 # What a run folder of any task holds, for recognising runs made before the mark.
@@ -33,7 +34,7 @@ def shown(names: list[str]) -> str:
 
 class RunDir:
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        self.path = resolve(path)             # a folder, or `@name` for a shipped model (rnnlab.gallery)
 
     config_path = property(lambda self: self.path / "config.json")
     vocab_path = property(lambda self: self.path / "vocab.json")

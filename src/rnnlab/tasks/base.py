@@ -17,7 +17,8 @@ import torch.distributed as dist
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
-from rnnlab.models.averaging import AveragedWeights
+from rnnlab.gallery import WEIGHTS, is_shipped, read_weights
+from rnnlab.models.averaging import AVERAGE_PREFIX, AveragedWeights, average_name
 from rnnlab.runs import RunDir
 from rnnlab.tasks.trained import TrainedModel
 from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile
@@ -166,11 +167,22 @@ def checkpoint_path(run: RunDir, which: str) -> Path:
     return run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
 
 
+def shipped_state(model: torch.nn.Module, folder: Path) -> dict:
+    """A shipped model's state dict: its saved weights (already the moving average, where the run kept
+    one), with the average buffers the model expects filled from them."""
+    state = read_weights(folder)
+    for name in model.state_dict():
+        if name.startswith(AVERAGE_PREFIX) and name not in state:
+            state[name] = state[next(p for p, _ in model.named_parameters() if average_name(p) == name)]
+    return state
+
+
 def load_weights(model: torch.nn.Module, run: RunDir, which: str, device) -> torch.nn.Module:
     """The chosen checkpoint's weights into `model`, on `device`, in eval mode."""
-    checkpoint = checkpoint_path(run, which)
+    shipped = is_shipped(run.path)              # a shipped model: its one set of weights, read as float32
+    checkpoint = run.path / WEIGHTS if shipped else checkpoint_path(run, which)
     try:
-        model.load_state_dict(load_checkpoint(checkpoint)["model"])
+        model.load_state_dict(shipped_state(model, run.path) if shipped else load_checkpoint(checkpoint)["model"])
     except RuntimeError as err:
         lines = str(err).splitlines()
         first = lines[1].strip() if len(lines) > 1 else str(err)

@@ -1,6 +1,6 @@
 """A language model's one-step function as ONNX, for onnxruntime (Python) or onnxruntime-web (a browser).
 
-`rnnlab export RUN` writes into RUN/export (or --out):
+`rnnlab export RUN` writes into RUN/export (or --out; a shipped model `@name`: NAME-export here):
 
 - `model.onnx`: inputs `ids` (1, 1) int64 and the recurrent state, one tensor per layer (h) or two
   for the LSTMs (h, c), each (1, 1, hidden) float32; outputs `logits` (1, vocab) and the new state
@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from rnnlab.errors import RnnlabError
+from rnnlab.gallery import export_folder
 from rnnlab.files import write_atomic
 from rnnlab.models.recurrent import LSTM_CELLS
 
@@ -128,7 +129,7 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
     trained = task.open_run(run, which, "cpu")
     model = exportable(trained).float().eval()
     config = trained.config
-    folder = Path(out) if out else trained.run.path / "export"
+    folder = Path(out) if out else export_folder(trained.run.path)     # a shipped model's: NAME-export here
     claim_export_folder(folder)
     names = state_names(config)
     initial = flatten_state(model.initial_state(1))

@@ -9,6 +9,7 @@ single text is. The vocabulary and the tokeniser's settings go into the run's vo
 from __future__ import annotations
 
 import logging
+import os
 import random
 import sys
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_l
     elif name in corpora.CORPORA:
         raise RnnlabError(f"{name}: a text corpus; drop --modality midi")
     else:
-        report = read_midi_source(Path(name), warn)
+        report = read_midi_source(Path(os.path.expandvars(name)), warn)    # a shipped model's `$RNNLAB_DATA/...`
         pieces, skipped = report.pieces, report.skipped
     encoded = {}
     if tokenizer is not None:
