@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rnnlab import api
+from rnnlab.commands import Command
 from rnnlab.config import RESUMABLE, SECTIONS
 from rnnlab.data import corpora
 from rnnlab.errors import RnnlabError
@@ -27,12 +28,8 @@ from rnnlab.presets import PRESETS
 from rnnlab.runs import RunDir
 from rnnlab.scratch import commands as scratch
 from rnnlab.tasks import registry
-from rnnlab.tasks.dialogue import commands as dialogue
 from rnnlab.tasks.language_model import export
-from rnnlab.tasks.seq2seq import commands as seq2seq
-from rnnlab.tasks.word2vec import commands as word2vec
 
-TRAINED_BY_TRAIN = [name for name, task in registry.TASKS.items() if task.options]
 
 
 # ---- train -------------------------------------------------------------------------------------
@@ -54,7 +51,7 @@ def config_flag(group, section: str, f: dataclasses.Field) -> None:
 def add_train_basics(p: argparse.ArgumentParser) -> None:
     p.add_argument("corpus", nargs="?", help="text file, folder, or named corpus (rnnlab data list)")
     p.add_argument("--out", help="run directory to create (or resume)")
-    p.add_argument("--task", choices=TRAINED_BY_TRAIN, help="what to learn (default: from the corpus or preset; lm)")
+    p.add_argument("--task", choices=[name for name, task in registry.TASKS.items() if task.options], help="what to learn (default: from the corpus or preset; lm)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe; flags override it")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--config", dest="config_file", metavar="FILE",
@@ -183,16 +180,17 @@ def add_evaluate_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
                    help="numpy: read the weights into the from-scratch NumPy engine")
-    seq2seq.add_decoding_flags(p)
+    from rnnlab.tasks.seq2seq.commands import add_decoding_flags
+    add_decoding_flags(p)
     p.add_argument("--analogies", help="score this analogy file (questions-words.txt format)")
     p.add_argument("--restrict-vocab", type=int, default=30000,
                    help="analogies: only the most frequent N words take part (compute-accuracy's threshold)")
     p.add_argument("--case-sensitive", action="store_true", help="analogies: do not upper-case words")
 
 
-def cmd_evaluate(args, argv) -> int:
+def cmd_evaluate(args, argv, parser) -> int:
     task = registry.task_of_run(args.run)
-    refuse_foreign_flags(COMMANDS["evaluate"].parser, argv, task, "evaluate")
+    refuse_foreign_flags(parser, argv, task, "evaluate")
     if args.batch_size < 1:
         raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
     return task.evaluate(args)
@@ -220,12 +218,11 @@ def add_generate_arguments(p) -> None:
     p.add_argument("--context", type=int, default=0, help="series: use only the prime's last N steps")
 
 
-def cmd_generate(args, argv) -> int:
+def cmd_generate(args, argv, parser) -> int:
     task = registry.task_of_run(args.run)
-    command = {"seq2seq": "translate", "dialogue": "respond", "word2vec": "similar"}.get(task.name)
-    if command:
-        raise RnnlabError(f"{args.run}: a {task.name} run; use `rnnlab {command} {args.run} ...`")
-    refuse_foreign_flags(COMMANDS["generate"].parser, argv, task, "generate")
+    if not task.generate_options:                     # a task with verbs of its own (translate, respond, ...)
+        return task.generate(args)
+    refuse_foreign_flags(parser, argv, task, "generate")
     return task.generate(args)
 
 
@@ -304,15 +301,6 @@ def add_export_arguments(p) -> None:
                    "under the current folder, from `npm install`)")
 
 
-@dataclass
-class Command:
-    add_arguments: Callable
-    run: Callable
-    help: str
-    intermixed: bool = False            # options may come between and after the positionals (translate)
-    parser: argparse.ArgumentParser | None = None
-
-
 def add_models_arguments(p) -> None:
     p.add_argument("action", nargs="?", default="list", choices=["list", "rebuild"])
     p.add_argument("name", nargs="?", help="rebuild: the shipped model to train again from its card's command")
@@ -339,18 +327,6 @@ COMMANDS: dict[str, Command] = {
     "generate": Command(add_generate_arguments, cmd_generate, "sample text, music or a series from a run"),
     "serve": Command(add_serve_arguments, cmd_serve, "serve runs over HTTP, WebSocket and OSC (127.0.0.1)"),
     "data": Command(add_data_arguments, cmd_data, "list or download the named corpora"),
-    "translate": Command(seq2seq.add_translate_arguments, seq2seq.cmd_translate,
-                         "decode with a seq2seq run (greedy or beam search)", intermixed=True),
-    "respond": Command(dialogue.add_respond_arguments, dialogue.cmd_respond,
-                       "sample a response to a dialogue context (dialogue runs)"),
-    "chat": Command(dialogue.add_response_flags, dialogue.cmd_chat,
-                    "talk with a dialogue run: each line you type gets a response"),
-    "word2vec": Command(word2vec.add_word2vec_arguments, word2vec.cmd_word2vec,
-                        "train word vectors (CBOW / skip-gram, negative sampling) with gensim"),
-    "similar": Command(word2vec.add_similar_arguments, word2vec.cmd_similar,
-                       "nearest words by cosine similarity in a word2vec run"),
-    "analogy": Command(word2vec.add_analogy_arguments, word2vec.cmd_analogy,
-                       "A - B + C: `king man woman` -> queen (3CosAdd)"),
     "gradients": Command(scratch.add_gradients_arguments, scratch.cmd_gradients,
                          "vanishing / exploding gradients of each cell on a long-lag task"),
     "inspect": Command(scratch.add_inspect_arguments, scratch.cmd_inspect,
@@ -364,32 +340,43 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+
+
+def all_commands() -> dict[str, Command]:
+    """The command line's own commands, then every task's."""
+    declared = {name: command for task in registry.TASKS.values() for name, command in task.commands.items()}
+    return {**COMMANDS, **declared}
+
+
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The `rnnlab` parser and each command's; with `only`, just that command's arguments are added
+    (the others' modules are not imported)."""
     parser = argparse.ArgumentParser(prog="rnnlab", allow_abbrev=False,
                                      description="Recurrent sequence models to learn, use and play with.",
                                      epilog="Before the command: -q / --quiet (warnings only), -v / --verbose "
                                             "(more detail); rnnlab --version prints the version.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
-        command.parser = sub.add_parser(name, help=command.help, allow_abbrev=False,
-                                        add_help=name != "train")
-        command.add_arguments(command.parser)
-    return parser
+    parsers = {}
+    for name, command in all_commands().items():
+        parsers[name] = sub.add_parser(name, help=command.help, allow_abbrev=False, add_help=name != "train")
+        if only is None or name == only:
+            command.adder()(parsers[name])
+    return parser, parsers
 
 
 def dispatch(argv: list[str]) -> int:
-    parser = build_parser()
     if argv and argv[0] == "train":
         args, task = parse_train(argv[1:])
         return cmd_train(args, task)
-    command = COMMANDS.get(argv[0]) if argv else None
+    commands = all_commands()
+    command = commands.get(argv[0]) if argv else None
+    parser, parsers = build_parser(argv[0] if command is not None else None)
     if command is not None and command.intermixed:         # `translate RUN "text" --beam 5`
-        args = command.parser.parse_intermixed_args(argv[1:])
-        return command.run(args)
+        return command.runner()(parsers[argv[0]].parse_intermixed_args(argv[1:]))
     args = parser.parse_args(argv)
     if args.command in ("evaluate", "generate"):
-        return COMMANDS[args.command].run(args, argv[1:])
-    return COMMANDS[args.command].run(args)
+        return commands[args.command].runner()(args, argv[1:], parsers[args.command])
+    return commands[args.command].runner()(args)
 
 
 GLOBAL_FLAGS = {"-q": logging.WARNING, "--quiet": logging.WARNING, "-v": logging.DEBUG, "--verbose": logging.DEBUG}

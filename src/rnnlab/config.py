@@ -36,8 +36,8 @@ class DataConfig:
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
-    task: str = option("lm", "what is learnt: lm (the next step of a stream), seq2seq (source -> target "
-                       "pairs), dialogue (context -> response) or word2vec", ("lm", "seq2seq", "dialogue", "word2vec"))
+    task: str = option("lm", "what is learnt, as the tasks name it: lm (the next step of a stream), seq2seq "
+                       "(source -> target pairs), dialogue (context -> response), word2vec, ...")
     columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
     pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
                              "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
@@ -212,6 +212,10 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "seq
             "dialogue": DialogueConfig}
 
 
+# Sections only some runs have (None in the others): seq2seq, dialogue.
+OPTIONAL_SECTIONS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.default is None)
+
+
 def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> RunConfig:
     """Return a copy of config with {section: {field: value}} applied; an optional section that
     is given values comes into being."""
@@ -226,7 +230,7 @@ def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> 
 def build_config(preset: str, overrides: dict[str, dict[str, Any]], defaults: dict | None = None) -> RunConfig:
     """Defaults (the task's and the named corpus's), then the preset, then explicit flags; validated
     once, all problems together."""
-    optional = {name: SECTIONS[name]() for name in (defaults or {}) if name in ("seq2seq", "dialogue")}
+    optional = {name: SECTIONS[name]() for name in (defaults or {}) if name in OPTIONAL_SECTIONS}
     config = apply_overrides(RunConfig(preset=preset, **optional), defaults or {})
     if preset:
         if preset not in PRESETS:

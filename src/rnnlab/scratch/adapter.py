@@ -77,12 +77,12 @@ def open_numpy_run(task, path, which: str = "best", dtype=np.float32, frames: bo
     NumPy model; with `frames`, a piano-roll run's recurrent stack as well (its frame head stays in PyTorch)."""
     run = RunDir(path)
     config = run.load_config()
-    if task.name not in ("lm", "midi-events", "pianoroll"):
+    if not task.numpy_engine:
         raise RnnlabError(f"{run.path}: a {task.name} run; the NumPy engine reads language models over text "
                           "or MIDI events")
     tokenizer, vocab, _, _ = task.read_assets(run)
     weights, source = checkpoint_weights(run, which, dtype)
-    if task.name == "pianoroll":
+    if task.numpy_engine == "frames":
         if not frames:
             raise RnnlabError(f"{run.path}: a piano-roll run (frames, not tokens); the NumPy engine reads "
                               "language models over text or MIDI events")

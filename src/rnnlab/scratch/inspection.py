@@ -158,7 +158,7 @@ def inspect_run(path, text: str | None = None, midi: str | None = None, which: s
     keeping every layer's activations."""
     task = task_of_run(path)
     trained = open_numpy_run(task, path, which, frames=True)
-    if task.name == "lm":
+    if task.inspects == "text":
         if midi:
             raise RnnlabError(f"{trained.run.path}: a text run reads --text, not --midi")
         return inspect_text(trained, text or "")

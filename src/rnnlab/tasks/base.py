@@ -15,6 +15,7 @@ from typing import Any, Callable, ClassVar
 import torch
 import torch.distributed as dist
 
+from rnnlab.commands import Command
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.gallery import WEIGHTS, is_shipped, read_weights
@@ -66,6 +67,12 @@ class Task:
     generate_options: ClassVar[tuple[str, ...]] = ()
     trainer: ClassVar[type] = Trainer
     model_class: ClassVar[type[TrainedModel]] = TrainedModel     # what `rnnlab.load` gives for this task's runs
+    commands: ClassVar[dict[str, Command]] = {}     # this task's own commands (`rnnlab translate`, ...)
+    # How the NumPy engine (rnnlab.scratch) reads this task's runs: "tokens" (a language model over a
+    # vocabulary), "frames" (a piano roll's recurrent stack), or "" (it does not); and what `rnnlab
+    # inspect` reads them with: "text" or "midi".
+    numpy_engine: ClassVar[str] = ""
+    inspects: ClassVar[str] = ""
 
     # ---- which runs are mine ---------------------------------------------------------------
     @classmethod
@@ -155,7 +162,9 @@ class Task:
         raise RnnlabError(f"{args.run}: `rnnlab evaluate` does not take a {self.name} run")
 
     def generate(self, args) -> int:
-        raise RnnlabError(f"{args.run}: `rnnlab generate` does not take a {self.name} run")
+        verb = next(iter(self.commands), "")
+        use = f"; use `rnnlab {verb} {args.run} ...`" if verb else ""
+        raise RnnlabError(f"{args.run}: `rnnlab generate` does not take a {self.name} run{use}")
 
     def served(self, name: str, trained: TrainedRun):
         raise RnnlabError(f"{trained.run.path}: a {self.name} run; `rnnlab serve` steps language-model, MIDI, "

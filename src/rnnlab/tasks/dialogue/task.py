@@ -6,6 +6,7 @@ import json
 
 import torch
 
+from rnnlab.commands import Command
 from rnnlab.config import DialogueConfig, RunConfig, SECTIONS
 from rnnlab.data.tokenize import load_vocabulary, save_vocabulary
 from rnnlab.runs import RunDir
@@ -22,6 +23,12 @@ class DialogueTask(Task):
     name = "dialogue"
     description = "response generation from a dialogue's context (seq2seq, HRED, VHRED)"
     model_class = ChatModel
+    commands = {"respond": Command("rnnlab.tasks.dialogue.commands:add_respond_arguments",
+                                   "rnnlab.tasks.dialogue.commands:cmd_respond",
+                                   "sample a response to a dialogue context (dialogue runs)"),
+                "chat": Command("rnnlab.tasks.dialogue.commands:add_response_flags",
+                                "rnnlab.tasks.dialogue.commands:cmd_chat",
+                                "talk with a dialogue run: each line you type gets a response")}
     options = {"data": TEXT_OPTIONS, "model": ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range"),
                "train": PAIR_TRAIN_OPTIONS, "dialogue": tuple(SECTIONS["dialogue"].__dataclass_fields__)}
     defaults = {"data": {"level": "ja"}, "dialogue": {}}

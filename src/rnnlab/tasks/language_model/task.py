@@ -30,6 +30,7 @@ class LanguageModelTask(StreamTask):
     evaluate_options = ("data", "batch_size", "engine")
     generate_options = ("prime", "length", "top_k", "top_p", "beam", "precision")
     model_class = TextModel
+    numpy_engine, inspects = "tokens", "text"
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

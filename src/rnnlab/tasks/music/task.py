@@ -27,6 +27,7 @@ class MusicTask(StreamTask):
     evaluate_options = ("data", "batch_size")
     generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars", "audio")
     model_class = MusicModel
+    inspects = "midi"
 
     @classmethod
     def recognises(cls, corpus: str) -> dict:
@@ -49,6 +50,7 @@ class MusicTask(StreamTask):
 
 class MidiEventsTask(MusicTask):
     name = "midi-events"
+    numpy_engine = "tokens"
     description = "MIDI as a language of events (smf-events, performance, remi, tsd tokens)"
     options = {"data": MUSIC_DATA_OPTIONS + ("tokenizer", "min_freq", "max_vocab"), "model": LANGUAGE_MODEL_OPTIONS,
                "train": TRAIN_OPTIONS}
@@ -72,6 +74,7 @@ class MidiEventsTask(MusicTask):
 
 class PianorollTask(MusicTask):
     name = "pianoroll"
+    numpy_engine = "frames"
     description = "polyphonic piano rolls: 88 keys a frame, a Bernoulli or NADE output (JSB, Nottingham, ...)"
     options = {"data": MUSIC_DATA_OPTIONS + ("steps_per_beat",),
                "model": ("cell", "layers", "hidden", "dropout", "dropout_embed", "weight_drop", "variational", "init",

@@ -7,6 +7,7 @@ import json
 
 import torch
 
+from rnnlab.commands import Command
 from rnnlab.config import RunConfig, Seq2SeqConfig, SECTIONS
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun
@@ -28,6 +29,9 @@ class Seq2SeqTask(Task):
     name = "seq2seq"
     description = "sequence to sequence: source -> target pairs (addition, dates, translation)"
     model_class = Translator
+    commands = {"translate": Command("rnnlab.tasks.seq2seq.commands:add_translate_arguments",
+                                     "rnnlab.tasks.seq2seq.commands:cmd_translate",
+                                     "decode with a seq2seq run (greedy or beam search)", intermixed=True)}
     options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "average"),
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}

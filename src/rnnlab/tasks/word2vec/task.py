@@ -6,6 +6,7 @@ import json
 
 import torch
 
+from rnnlab.commands import Command
 from rnnlab.config import RunConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Task, TrainedRun
@@ -17,6 +18,15 @@ class Word2VecTask(Task):
     name = "word2vec"
     description = "word vectors (CBOW / skip-gram with negative sampling, trained by gensim)"
     model_class = WordVectorModel
+    commands = {"similar": Command("rnnlab.tasks.word2vec.commands:add_similar_arguments",
+                                   "rnnlab.tasks.word2vec.commands:cmd_similar",
+                                   "nearest words by cosine similarity in a word2vec run"),
+                "analogy": Command("rnnlab.tasks.word2vec.commands:add_analogy_arguments",
+                                   "rnnlab.tasks.word2vec.commands:cmd_analogy",
+                                   "A - B + C: `king man woman` -> queen (3CosAdd)"),
+                "word2vec": Command("rnnlab.tasks.word2vec.commands:add_word2vec_arguments",
+                                    "rnnlab.tasks.word2vec.commands:cmd_word2vec",
+                                    "train word vectors (CBOW / skip-gram, negative sampling) with gensim")}
     options = {}                 # trained by `rnnlab word2vec`, not `rnnlab train`
     evaluate_options = ("analogies", "restrict_vocab", "case_sensitive")
 
