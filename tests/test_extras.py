@@ -12,9 +12,12 @@ from rnnlab.cli import main
 @pytest.mark.parametrize("module, argv, extra", [
     ("music21", ["train", "bach-chorales", "--out", "{tmp}/run"], "chorales"),
     ("gensim", ["word2vec", "python-stdlib", "--out", "{tmp}/vectors"], "word2vec"),
+    ("fastapi", ["serve", "{tmp}/run"], "serve"),
+    ("onnx", ["export", "{tmp}/run"], "export"),
 ])
 def test_a_missing_extra_is_one_line_naming_it(tmp_path, capsys, monkeypatch, module, argv, extra):
     monkeypatch.setitem(sys.modules, module, None)                  # import fails as when it is not installed
+    monkeypatch.delitem(sys.modules, "rnnlab.serve.app", raising=False)   # so that serve imports it again
     monkeypatch.setitem(sys.modules, f"{module}.models", None)
     monkeypatch.setitem(sys.modules, f"{module}.corpus", None)
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
@@ -43,3 +46,14 @@ def test_the_install_guides_extras_table_is_pyprojects():
         included = {r[len("rnnlab["):-1] for r in requirements if r.startswith("rnnlab[")}
         if extra != "dev":
             assert {w.split(" ")[0] for w in listed - packages if w.split(" ")[0] in declared} == included, extra
+
+
+def test_data_list_says_which_extra_an_embedded_corpus_needs(monkeypatch):
+    import importlib.util
+
+    from rnnlab.data import corpora
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "music21" else real(name, *a))
+    assert corpora.status("bach-chorales") == "needs pip install 'rnnlab[chorales]'"
+    assert corpora.status("python-stdlib") == "embedded"

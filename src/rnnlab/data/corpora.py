@@ -9,6 +9,7 @@ shared data folder), then the download cache (`$RNNLAB_CACHE`, else the platform
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import stat
 import sysconfig
@@ -37,6 +38,7 @@ class Corpus:
     modality: str = "text"                       # the DataConfig.modality that reads it
     task: str = "lm"                             # the task it is read by (tasks.registry), unless told otherwise
     preset: str = ""                             # the recipe it trains with unless --preset says otherwise
+    needs: tuple[str, str] = ()                  # (module, extra) an embedded corpus is read through
 
 
 GH = "https://raw.githubusercontent.com"
@@ -99,7 +101,7 @@ def _tcn(relpath: str, name: str, sha256: str) -> RemoteFile:
 # Music: the chorales music21 ships, and the four polyphonic benchmarks as piano rolls.
 MUSIC_CORPORA = [
     Corpus("bach-chorales", "J.S. Bach chorales shipped inside music21 (no download), as MIDI", "midi", (),
-           modality="midi", task="midi-events"),
+           modality="midi", task="midi-events", needs=("music21", "chorales")),
     Corpus("jsb", "JSB Chorales piano rolls, quarter notes, 229/76/77 pieces (Boulanger-Lewandowski 2012)",
            "midi", (RemoteFile("music/jsb/jsb-chorales-quarter.json",
                                f"{GH}/czhuang/JSB-Chorales-dataset/{JSB_COMMIT}/jsb-chorales-quarter.json",
@@ -213,6 +215,9 @@ def download(name: str, progress=print) -> Path:
 def status(name: str) -> str:
     """'here (PATH)' or 'not downloaded' for `rnnlab data list`."""
     if name in EMBEDDED or (name in CORPORA and not CORPORA[name].files):
+        needs = CORPORA[name].needs if name in CORPORA else ()
+        if needs and importlib.util.find_spec(needs[0]) is None:
+            return f"needs pip install 'rnnlab[{needs[1]}]'"
         return "embedded"
     try:
         paths = locate(name)

@@ -17,13 +17,19 @@ import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, WebSocket
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
-
 from rnnlab.errors import RnnlabError
+
+try:
+    import pythonosc  # noqa: F401  (osc.py; checked here so that a missing one is the same line)
+    import uvicorn  # noqa: F401
+    from fastapi import FastAPI, HTTPException, Request, WebSocket
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+except ImportError as missing:
+    raise RnnlabError(f"rnnlab serve needs {missing.name or 'FastAPI'}: pip install 'rnnlab[serve]'") from None
+
 from rnnlab.generate.sampling import LIVE_SETTINGS
 from rnnlab.serve.access import Access, AccessGuard, choose_token, is_loopback, is_wildcard, networks
 from rnnlab.serve.hub import Hub

@@ -122,6 +122,11 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
     """Write model.onnx, vocab.json and meta.json for a text or MIDI-event run; returns the folder."""
     from rnnlab.tasks.registry import task_of_run
 
+    try:
+        import onnx  # noqa: F401  (torch.onnx.export writes through it)
+    except ImportError:
+        raise RnnlabError("rnnlab export needs the onnx package: pip install 'rnnlab[export]'") from None
+
     task = task_of_run(run)
     if task.name not in EXPORTABLE:
         raise RnnlabError(f"{run}: a {task.name} run; `rnnlab export` takes text (lm) and MIDI-event "
