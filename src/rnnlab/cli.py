@@ -15,8 +15,6 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Callable
 
 from rnnlab import api
 from rnnlab.commands import Command

@@ -4,7 +4,6 @@ import json
 import os
 import socket
 
-import pytest
 
 from rnnlab.cli import main
 from rnnlab.data.corpora import corpus_on_disk

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
+from rnnlab.progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,11 @@ def download(name: str, progress=print) -> Path:
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=60) as response:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    out.write(block)
+                size = int(response.headers.get("Content-Length") or 0) or None
+                with progress_bar(total=size, desc=Path(remote.relpath).name, unit="B", unit_scale=True) as bar:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+                        bar.update(len(block))
             actual = sha256_of(Path(tmp))
             if actual != remote.sha256:
                 raise RnnlabError(f"{remote.url}: checksum mismatch (got {actual[:12]}…, "

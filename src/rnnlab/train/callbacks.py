@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from tqdm import tqdm
 
+from rnnlab.progress import progress_bar
 from rnnlab.train.metrics import plot_metrics
 
 
@@ -31,8 +31,7 @@ class ProgressBar(Callback):
         self.bar = None
 
     def epoch_started(self, trainer, batches: int, done: int) -> None:
-        self.bar = tqdm(total=batches, initial=done, desc=f"epoch {trainer.progress.epoch}", leave=False,
-                        dynamic_ncols=True, disable=None)
+        self.bar = progress_bar(total=batches, initial=done, desc=f"epoch {trainer.progress.epoch}")
 
     def step_done(self, trainer, info: dict) -> None:
         loss, unit = info["epoch_loss"], trainer.objective.unit

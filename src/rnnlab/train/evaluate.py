@@ -8,6 +8,7 @@ import torch
 
 from rnnlab.data.streams import batchify, windows
 from rnnlab.errors import RnnlabError
+from rnnlab.progress import progress_bar
 from rnnlab.train.threads import ThreadTuner, timed
 
 
@@ -29,12 +30,14 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device
     data = batchify(ids, batch_size)
     state = model.initial_state(batch_size)
     total, count = 0.0, 0
-    for _, inputs, targets in windows(data, bptt):
-        with timed(threads):
-            out = model(inputs.to(device), state, targets.to(device))
-        total += out.nll_sum.item()
-        count += out.tokens
-        state = out.state
+    with progress_bar(total=data.size(0) * batch_size, desc="evaluate", unit="tok", unit_scale=True) as bar:
+        for _, inputs, targets in windows(data, bptt):
+            with timed(threads):
+                out = model(inputs.to(device), state, targets.to(device))
+            total += out.nll_sum.item()
+            count += out.tokens
+            state = out.state
+            bar.update(inputs.numel())
     model.train(was_training)
     nll = total / count
     return {"nll": nll, "perplexity": math.exp(min(nll, 700)), "bpc": nll / math.log(2),

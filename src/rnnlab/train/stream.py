@@ -50,7 +50,7 @@ class StreamObjective:
         c, device = self.config, self.placement.device
         inputs, targets = batch[0].to(device), batch[1].to(device)
         if carry is None:
-            carry = (model.module if hasattr(model, "module") else model).initial_state(c.batch_size)
+            carry = unwrapped(model).initial_state(c.batch_size)
         out = model(inputs, carry, targets, c.activation_reg, c.temporal_reg)
         loss = out.nll_sum / out.tokens
         if out.penalty is not None:
@@ -72,3 +72,10 @@ class StreamObjective:
             self.unit, f"valid ppl {record['valid_ppl']:.2f}")
         return (f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, valid loss "
                 f"{record['valid_loss']:.4f}, {quality}, lr {record['lr']:.3g}")
+
+
+def unwrapped(model: torch.nn.Module) -> torch.nn.Module:
+    """The model itself, under DistributedDataParallel's wrapper or not."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    return model.module if isinstance(model, DistributedDataParallel) else model

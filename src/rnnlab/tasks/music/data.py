@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from rnnlab.errors import RnnlabError
+from rnnlab.progress import progress_bar
 
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 LOWEST_KEY, HIGHEST_KEY = 21, 108           # the 88 piano keys, A0 .. C8
@@ -120,7 +121,7 @@ def read_midi_source(path: Path, warn: Callable[[str], None] = print) -> ReadRep
         raise RnnlabError(f"{path}: no such file or folder, and not a named corpus (see `rnnlab data list`)")
     files = midi_files_in(path) if path.is_dir() else [path]
     pieces, skipped = [], []
-    for file in files:
+    for file in progress_bar(files, desc=f"reading {path.name}", unit="file"):
         try:
             pieces.append(read_midi_file(file))
         except RnnlabError as err:

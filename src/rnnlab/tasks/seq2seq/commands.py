@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.seq2seq.evaluate import check_decoding
 from rnnlab.tasks.seq2seq.task import Seq2SeqTask
 
 
@@ -37,7 +36,7 @@ def cmd_translate(args) -> int:
     from rnnlab.tasks.seq2seq.translator import Decoding
 
     decoding = Decoding(args.beam, args.length_penalty, args.n_best, args.max_length)
-    check_decoding(decoding)
+    decoding.validate()
     for number, text in enumerate(args.texts, 1):
         if not text.strip():
             raise RnnlabError(f"text {number} is empty: give each source as a non-empty argument")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 from rnnlab.tasks.seq2seq.data import encode_pairs, prepare_pairs, read_pairs_any
 from rnnlab.errors import RnnlabError
@@ -60,20 +59,3 @@ def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: f
             outputs[i] = vocabs.words(best[0][0])
     trained.model.train(was_training)
     return outputs
-
-
-def check_decoding(args) -> None:
-    """--beam, --length-penalty, --n-best and --max-length, all problems in one message."""
-    problems = []
-    if args.beam < 0:
-        problems.append("--beam must be 0 (greedy) or a width of at least 1")
-    if not (math.isfinite(args.length_penalty) and args.length_penalty >= 0):
-        problems.append("--length-penalty must be a number of at least 0")
-    if getattr(args, "n_best", 1) < 1:
-        problems.append("--n-best must be at least 1")
-    if getattr(args, "n_best", 1) > max(args.beam, 1):
-        problems.append("--n-best cannot exceed --beam (greedy decoding finds one hypothesis)")
-    if getattr(args, "max_length", 0) < 0:
-        problems.append("--max-length must be 0 (from the training data) or positive")
-    if problems:
-        raise RnnlabError("; ".join(problems))

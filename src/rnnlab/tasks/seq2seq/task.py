@@ -16,7 +16,7 @@ from rnnlab.tasks.seq2seq.data import prepare_pairs
 from rnnlab.tasks.seq2seq.model import build_seq2seq
 from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
 from rnnlab.tasks.seq2seq.translate import open_pair_run
-from rnnlab.tasks.seq2seq.translator import Translator
+from rnnlab.tasks.seq2seq.translator import Decoding, Translator
 from rnnlab.train.distributed import Placement
 
 PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
@@ -89,9 +89,9 @@ class Seq2SeqTask(Task):
         return open_pair_run(run, config, which, device)
 
     def evaluate(self, args) -> int:
-        from rnnlab.tasks.seq2seq.evaluate import check_decoding, evaluate_pair_run
+        from rnnlab.tasks.seq2seq.evaluate import evaluate_pair_run
 
-        check_decoding(args)
+        Decoding(args.beam, args.length_penalty).validate()
         result = evaluate_pair_run(self.open_run(args.run, args.checkpoint, args.device), args.split, args.data,
                                    args.beam, args.length_penalty)
         if args.json:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from rnnlab.config import RunConfig, Seq2SeqConfig
+from rnnlab.progress import progress_bar
 from rnnlab.tasks.seq2seq.data import PairVocabularies, encode_source, join_side, split_side
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig
 from rnnlab.errors import RnnlabError
@@ -93,9 +94,11 @@ def translate_many(trained: PairRun, texts: list[str], beam: int = 0, length_pen
         groups.setdefault(max_steps or decode_limit(trained.info, len(encoded[i])), []).append(i)
     found: dict[int, list] = {}
     vocabs, device = trained.vocabs, trained.device
+    bar = progress_bar(total=len(texts), desc="beam search" if beam and beam > 1 else "decoding", unit="source")
     for steps, members in groups.items():
         for start in range(0, len(members), batch_size):
             chunk = members[start:start + batch_size]
+            bar.update(len(chunk))
             source, lengths = source_batch([encoded[i] for i in chunk], device)
             if beam and beam > 0:
                 results = beam_search_batch(trained.model, source, lengths, vocabs.bos_id, vocabs.eos_id, beam,
@@ -111,6 +114,7 @@ def translate_many(trained: PairRun, texts: list[str], beam: int = 0, length_pen
                     results.append([(ids_out, value, value, rows)])
             for i, result in zip(chunk, results):
                 found[i] = result
+    bar.close()
     translated = []
     for i, tokens in enumerate(tokenized):
         hypotheses = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rnnlab.errors import RnnlabError
@@ -16,6 +17,22 @@ class Decoding:
     length_penalty: float = 0.0
     n_best: int = 1
     max_length: int = 0                 # output tokens at most (0: from the training data)
+
+    def validate(self) -> None:
+        """Every problem with these settings in one message."""
+        problems = []
+        if self.beam < 0:
+            problems.append("--beam must be 0 (greedy) or a width of at least 1")
+        if not (math.isfinite(self.length_penalty) and self.length_penalty >= 0):
+            problems.append("--length-penalty must be a number of at least 0")
+        if self.n_best < 1:
+            problems.append("--n-best must be at least 1")
+        if self.n_best > max(self.beam, 1):
+            problems.append("--n-best cannot exceed --beam (greedy decoding finds one hypothesis)")
+        if self.max_length < 0:
+            problems.append("--max-length must be 0 (from the training data) or positive")
+        if problems:
+            raise RnnlabError("; ".join(problems))
 
 
 @dataclass
@@ -54,11 +71,10 @@ class Translator(TrainedModel):
 
     def translations(self, texts: list[str], decoding: Decoding | None = None) -> list[Translation]:
         """Every source decoded with its n-best hypotheses and scores."""
-        from rnnlab.tasks.seq2seq.evaluate import check_decoding
         from rnnlab.tasks.seq2seq.translate import output_text, translate_many
 
         decoding = decoding or Decoding()
-        check_decoding(decoding)
+        decoding.validate()
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
             raise RnnlabError("translate takes a string or a list of strings")
         for number, text in enumerate(texts, 1):
@@ -75,7 +91,7 @@ class Translator(TrainedModel):
     def evaluate(self, split: str = "test", data: str | None = None, batch_size: int = 1, beam: int = 0,
                  length_penalty: float = 0.0) -> dict:
         """Exact match, BLEU and perplexity on a split of the pairs (or a file of pairs)."""
-        from rnnlab.tasks.seq2seq.evaluate import check_decoding, evaluate_pair_run
+        from rnnlab.tasks.seq2seq.evaluate import evaluate_pair_run
 
-        check_decoding(Decoding(beam, length_penalty))
+        Decoding(beam, length_penalty).validate()
         return evaluate_pair_run(self._opened, split, data, beam, length_penalty)

@@ -8,11 +8,10 @@ run. Stroke data (dx, dy, pen) becomes sketch-rnn's stroke-5 rows: dx, dy and a 
 
 from __future__ import annotations
 
-import logging
 import csv
 import json
+import logging
 import math
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.config import DataConfig, RunConfig, option
+from rnnlab.progress import progress_bar
 from rnnlab.tasks.language_model.data import read_splits
 from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, Vocabulary, save_vocabulary
 from rnnlab.data.corpora import corpus_on_disk
@@ -82,6 +83,17 @@ def train_word2vec(config: Word2VecConfig, out, log=print) -> WordVectors:
         return train_into(run, config, log)
 
 
+def epoch_ticks(bar):
+    """A gensim callback that moves `bar` on at the end of each epoch."""
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class EpochTicks(CallbackAny2Vec):
+        def on_epoch_end(self, model) -> None:
+            bar.update(1)
+
+    return EpochTicks()
+
+
 def train_into(run: RunDir, config: Word2VecConfig, log=print) -> WordVectors:
     """Train the vectors and write the run (its lock held)."""
     from gensim.models import Word2Vec
@@ -95,9 +107,11 @@ def train_into(run: RunDir, config: Word2VecConfig, log=print) -> WordVectors:
         raise RnnlabError(f"{config.corpus}: no word occurs --min-count {config.min_count} times "
                           f"(the most frequent occurs {max(counts.values(), default=0)} times)")
     started = time.perf_counter()
-    model = Word2Vec(sentences, vector_size=config.dim, window=config.window, min_count=config.min_count,
-                     sg=int(config.architecture == "skipgram"), negative=config.negative, hs=0, sample=config.sample,
-                     epochs=config.epochs, alpha=config.lr, workers=config.threads, seed=config.seed)
+    with progress_bar(total=config.epochs, desc="word2vec", unit="epoch") as bar:
+        model = Word2Vec(sentences, vector_size=config.dim, window=config.window, min_count=config.min_count,
+                         sg=int(config.architecture == "skipgram"), negative=config.negative, hs=0,
+                         sample=config.sample, epochs=config.epochs, alpha=config.lr, workers=config.threads,
+                         seed=config.seed, callbacks=[epoch_ticks(bar)])
     seconds = time.perf_counter() - started
     words = list(model.wv.index_to_key)
     vectors = WordVectors(words, model.wv.vectors)
