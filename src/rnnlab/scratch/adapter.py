@@ -18,6 +18,7 @@ from rnnlab.config import RunConfig
 from rnnlab.tasks.music.midi import KEYS
 from rnnlab.data.tokenize import Vocabulary
 from rnnlab.errors import RnnlabError
+from rnnlab.gallery import WEIGHTS, is_shipped, read_weights
 from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.runs import RunDir
 from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
@@ -66,6 +67,8 @@ class NumpyRun:
 
 
 def checkpoint_weights(run: RunDir, which: str, dtype) -> tuple[dict[str, np.ndarray], str]:
+    if is_shipped(run.path):                # a shipped model: its one set of weights (already averaged)
+        return {name: value.numpy().astype(dtype) for name, value in read_weights(run.path).items()}, str(run.path / WEIGHTS)
     checkpoint = run.best_checkpoint if which == "best" and run.best_checkpoint.exists() else run.last_checkpoint
     weights = load_checkpoint(checkpoint)["model"]
     weights = averaged_state(weights)     # --average: read with the average, as open_run reads it
