@@ -34,6 +34,7 @@ import os
 import shlex
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -47,6 +48,7 @@ import rnnlab.cli
 from rnnlab.scratch import toys
 
 started = time.process_time()
+warnings.filterwarnings("ignore", message="IProgress not found")   # progress bars print as text here
 threadpool_limits(1)                     # one BLAS thread, one PyTorch thread: a page is small work
 torch.set_num_threads(1)
 os.chdir(tempfile.mkdtemp(prefix="rnnlab-course-"))

@@ -34,6 +34,7 @@ import os
 import shlex
 import tempfile
 import time
+import warnings
 
 import torch
 from IPython.display import Image, display
@@ -43,6 +44,7 @@ import rnnlab
 import rnnlab.cli
 
 started = time.process_time()
+warnings.filterwarnings("ignore", message="IProgress not found")   # progress bars print as text here
 threadpool_limits(1)
 torch.set_num_threads(1)
 os.chdir(tempfile.mkdtemp(prefix="rnnlab-course-"))

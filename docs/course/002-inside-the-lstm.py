@@ -24,6 +24,7 @@ import shlex
 import sysconfig
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ import rnnlab.cli
 from rnnlab.scratch.cells import LSTMCell
 
 started = time.process_time()
+warnings.filterwarnings("ignore", message="IProgress not found")   # progress bars print as text here
 threadpool_limits(1)
 torch.set_num_threads(1)
 os.chdir(tempfile.mkdtemp(prefix="rnnlab-course-"))

@@ -20,8 +20,8 @@
 # and wrote Holmes from the prime 「ホームズ」. Then it swapped words for MIDI events and composed.
 #
 # rnnlab's `seed-chainer` preset is that network (2 × 650 units). Here a small one (1 × 128) trains
-# for about twenty seconds, so the text is only Holmes-coloured; the preset, given half an hour,
-# writes sentences.
+# for about twenty seconds: long enough to learn which words are common, not yet how they join.
+# The preset itself is the note's full-size network, for a longer run.
 
 # %%
 import os
@@ -29,6 +29,7 @@ import shlex
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -41,6 +42,7 @@ import rnnlab
 import rnnlab.cli
 
 started = time.process_time()
+warnings.filterwarnings("ignore", message="IProgress not found")   # progress bars print as text here
 threadpool_limits(1)
 torch.set_num_threads(1)
 os.chdir(tempfile.mkdtemp(prefix="rnnlab-course-"))

@@ -31,6 +31,7 @@ import shlex
 import sysconfig
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -45,6 +46,7 @@ from rnnlab.scratch.time_layers import TimeRecurrent
 from rnnlab.scratch.torch_layout import map_weights
 
 started = time.process_time()
+warnings.filterwarnings("ignore", message="IProgress not found")   # progress bars print as text here
 threadpool_limits(1)
 torch.set_num_threads(1)
 os.chdir(tempfile.mkdtemp(prefix="rnnlab-course-"))
