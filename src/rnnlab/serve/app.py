@@ -68,7 +68,9 @@ def create_app(hub: Hub, osc_port: int | None = None, host: str = "127.0.0.1",
             transport.close()
         hub.close()
 
-    app = FastAPI(title="rnnlab serve", lifespan=lifespan,
+    # strict_content_type: a JSON body counts only under a JSON Content-Type. A body with none, or text/plain
+    # (what any web page may POST without a CORS preflight: fetch with a Blob or a string), is refused (422).
+    app = FastAPI(title="rnnlab serve", lifespan=lifespan, strict_content_type=True,
                   description="Recurrent models over HTTP, WebSocket (/ws) and OSC. See the README's Live section.")
     app.state.hub = hub
     limit = hub.settings.max_request_bytes
