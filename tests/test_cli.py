@@ -152,3 +152,23 @@ def test_generated_text_is_written_as_it_is_sampled_and_equals_the_whole(trained
         assert (len(pieces) > 2) != bool(extra)
     assert main(["generate", str(trained), "--prime", "the cat", "--length", "30", "--seed", "5", *extra]) == 0
     assert capsys.readouterr().out == model.generate("the cat", length=30, seed=5, beam=beam) + "\n"
+
+def test_every_command_that_runs_a_model_takes_device_and_threads():
+    from rnnlab.cli import build_parser
+
+    _, parsers = build_parser()
+    runs_a_model = [name for name, parser in parsers.items()
+                    if any(action.dest in ("run", "runs") for action in parser._actions)]
+    assert {"evaluate", "generate", "translate", "respond", "chat", "serve"} <= set(runs_a_model)
+    for name in ("evaluate", "generate", "translate", "respond", "chat", "serve"):
+        flags = {flag for action in parsers[name]._actions for flag in action.option_strings}
+        assert {"--device", "--threads"} <= flags, name
+
+
+def test_threads_is_taken_by_evaluate_and_generate_and_checked(trained, capsys):
+    assert main(["evaluate", str(trained), "--threads", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["perplexity"] > 1
+    assert main(["generate", str(trained), "--length", "5", "--threads", "1", "--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(trained), "--length", "5", "--threads", "-2"]) == 2
+    assert "--threads" in capsys.readouterr().err

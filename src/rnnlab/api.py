@@ -140,10 +140,11 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
     return config, task
 
 
-def load(run: str | Path, checkpoint: str = "best", device: str = "auto"):
+def load(run: str | Path, checkpoint: str = "best", device: str = "auto", threads: int = 0):
     """A trained run directory as its task's model: a TextModel (generate, stream, perplexity), a
     MusicModel (compose), a SeriesModel (forecast), a Translator (translate), a ChatModel (respond)
-    or a WordVectorModel (similar, analogy). `checkpoint`: best or last.
+    or a WordVectorModel (similar, analogy). `checkpoint`: best or last; `device`: auto (a GPU when
+    there is one), cpu or cuda; `threads`: CPU threads (0: rnnlab times the work and keeps the faster).
 
     >>> model = rnnlab.load("runs/demo")                         # doctest: +SKIP
     >>> print(model.generate("def ", length=200, seed=1))         # doctest: +SKIP
@@ -152,7 +153,7 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto"):
 
     if checkpoint not in ("best", "last"):
         raise RnnlabError(f"checkpoint must be best or last, not {checkpoint!r}")
-    return registry.task_of_run(run).load(run, checkpoint, device)
+    return registry.task_of_run(run).load(run, checkpoint, device, threads)
 
 
 def corpora() -> dict[str, str]:

@@ -17,7 +17,7 @@ import sys
 from contextlib import contextmanager
 
 from rnnlab import api
-from rnnlab.commands import Command
+from rnnlab.commands import Command, add_device_flags
 from rnnlab.config import RESUMABLE, SECTIONS
 from rnnlab.data import corpora
 from rnnlab.errors import RnnlabError
@@ -154,7 +154,7 @@ def note_ignored_on_resume(args, overrides: dict) -> None:
 # ---- evaluate and generate: flags that belong to some tasks only ----------------------------------
 # Flags every run takes; every other flag is taken only by the tasks that list it in their
 # `evaluate_options` / `generate_options`, and refused in one line for the others.
-COMMON = {"run", "split", "checkpoint", "device", "json", "temperature", "greedy", "seed", "help"}
+COMMON = {"run", "split", "checkpoint", "device", "threads", "json", "temperature", "greedy", "seed", "help"}
 
 
 def refuse_foreign_flags(parser: argparse.ArgumentParser, argv: list[str], task, kind: str) -> None:
@@ -174,7 +174,7 @@ def add_evaluate_arguments(p) -> None:
     p.add_argument("--data", help="evaluate on this file instead of a split")
     p.add_argument("--batch-size", type=int, default=1, help="parallel streams (1: the exact protocol)")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
-    p.add_argument("--device", default="auto")
+    add_device_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--engine", default="torch", choices=["torch", "numpy"],
                    help="numpy: read the weights into the from-scratch NumPy engine")
@@ -199,7 +199,7 @@ def add_generate_arguments(p) -> None:
     p.add_argument("--prime", default="", help="text to start from; MIDI runs: a MIDI file, seed events of the "
                    "run's vocabulary, or for piano rolls a chord such as 60,64,67")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
-    p.add_argument("--device", default="auto")
+    add_device_flags(p)
     add_sampling_flags(p)
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"],
                    help="weights for sampling: int8 (CPU) is several times faster for large models, bf16 halves the "
@@ -230,7 +230,7 @@ def add_serve_arguments(p) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8765, help="HTTP and WebSocket port")
     p.add_argument("--osc-port", type=int, default=57120, help="OSC (UDP) port (0: no OSC)")
-    p.add_argument("--device", default="cpu")
+    add_device_flags(p, "cpu")
     p.add_argument("--max-sessions", type=int, default=64, help="recurrent states held at once")
     p.add_argument("--max-osc-sessions", type=int, default=None, help="OSC senders remembered at once, the least "
                    "recently used forgotten (default: --max-sessions)")
@@ -241,8 +241,6 @@ def add_serve_arguments(p) -> None:
     p.add_argument("--max-request-bytes", type=int, default=65536, help="largest HTTP body / WebSocket message")
     p.add_argument("--max-batch", type=int, default=64, help="clients' one-step requests run as one batch (1: off)")
     p.add_argument("--quantize", action="store_true", help="int8 weights (CPU): much faster steps, tiny change in output")
-    p.add_argument("--threads", type=int, default=0,
-                   help="CPU threads for model steps (0: timed, the faster of one thread and every core kept)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="let web pages from ORIGIN (e.g. https://editor.p5js.org; * for any) call the server "
                         "from a browser; repeatable (default: only pages on localhost / 127.0.0.1)")

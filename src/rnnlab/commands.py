@@ -26,6 +26,14 @@ class Command:
         return resolve(self.run)
 
 
+def add_device_flags(parser, device: str = "auto") -> None:
+    """--device and --threads, as every command that runs a model takes them."""
+    parser.add_argument("--device", default=device, help=f"auto (a GPU when there is one), cpu, cuda or cuda:N "
+                        f"(default: {device})")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: rnnlab times the work and keeps "
+                        "the faster of one thread and every core)")
+
+
 def resolve(ref: Callable | str) -> Callable:
     """A function, or the one "package.module:function" names."""
     if callable(ref):

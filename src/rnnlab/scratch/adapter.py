@@ -64,6 +64,7 @@ class NumpyRun:
     model: LMAdapter | None        # a language model over tokens (text, MIDI events)
     layers: list = field(default_factory=list)   # a piano-roll run's recurrent stack (model is None)
     device: torch.device = torch.device("cpu")
+    threads: int = 0               # CPU threads for its work (0: timed, the faster count kept)
 
 
 def checkpoint_weights(run: RunDir, which: str, dtype) -> tuple[dict[str, np.ndarray], str]:

@@ -39,6 +39,7 @@ class TrainedRun:
     model: Any
     device: torch.device
     assets: Any = None          # what a task saved beside its weights (series: SeriesSpec)
+    threads: int = 0            # CPU threads for its work (0: timed, the faster count kept)
 
 
 @dataclass
@@ -145,18 +146,23 @@ class Task:
     def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
         raise NotImplementedError
 
-    def open_run(self, path, which: str = "best", device: str | torch.device = "cpu") -> TrainedRun:
-        """A run directory of this task, ready to use (`device` auto: a GPU when there is one)."""
+    def open_run(self, path, which: str = "best", device: str | torch.device = "cpu", threads: int = 0) -> TrainedRun:
+        """A run directory of this task, ready to use (`device` auto: a GPU when there is one; `threads`
+        CPU threads for its work, 0: rnnlab times the work and keeps the faster count)."""
+        if threads < 0:
+            raise RnnlabError("--threads must be 0 (timed) or a number of threads")
         run = RunDir(path)
         config = run.load_config()
         if not self.claims(config):
             raise RnnlabError(f"{run.path}: not a {self.name} run (its config says task {config.data.task}, "
                               f"modality {config.data.modality})")
-        return self.open(run, config, which, pick_device(str(device)))
+        opened = self.open(run, config, which, pick_device(str(device)))
+        opened.threads = threads
+        return opened
 
-    def load(self, path, which: str = "best", device: str | torch.device = "auto") -> TrainedModel:
+    def load(self, path, which: str = "best", device: str | torch.device = "auto", threads: int = 0) -> TrainedModel:
         """A run directory of this task as its Python model class (`rnnlab.load`)."""
-        return self.model_class(self, self.open_run(path, which, device), Path(path), which)
+        return self.model_class(self, self.open_run(path, which, device, threads), Path(path), which)
 
     def evaluate(self, args) -> int:
         raise RnnlabError(f"{args.run}: `rnnlab evaluate` does not take a {self.name} run")

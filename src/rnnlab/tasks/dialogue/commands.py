@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from rnnlab.commands import add_device_flags
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import add_sampling_flags
 from rnnlab.tasks.dialogue.task import DialogueTask
@@ -12,7 +13,7 @@ from rnnlab.tasks.dialogue.task import DialogueTask
 def add_response_flags(p) -> None:
     p.add_argument("run")
     add_sampling_flags(p, ("temperature", "top_k", "greedy", "seed"), temperature=0.8, top_k=20)
-    p.add_argument("--device", default="cpu")
+    add_device_flags(p, "cpu")
 
 
 def add_respond_arguments(p) -> None:
@@ -24,7 +25,7 @@ def add_respond_arguments(p) -> None:
 def cmd_respond(args) -> int:
     if not args.context:
         raise RnnlabError("respond needs at least one --context UTTERANCE (oldest first)")
-    chat = DialogueTask().load(args.run, "best", args.device)
+    chat = DialogueTask().load(args.run, "best", args.device, args.threads)
     replies = chat.respond(args.context, args.samples, args.temperature, args.top_k, args.greedy, args.seed)
     for line in [replies] if isinstance(replies, str) else replies:
         print(line)
@@ -33,7 +34,7 @@ def cmd_respond(args) -> int:
 
 def cmd_chat(args) -> int:
     """Read one utterance per line; answer each, keeping the conversation as context."""
-    chat = DialogueTask().load(args.run, "best", args.device)
+    chat = DialogueTask().load(args.run, "best", args.device, args.threads)
     history: list[str] = []
     print("(one utterance per line; end with Ctrl-D)", file=sys.stderr)
     for line in sys.stdin:

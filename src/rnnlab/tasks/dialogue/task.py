@@ -67,7 +67,7 @@ class DialogueTask(Task):
     def evaluate(self, args) -> int:
         from rnnlab.tasks.dialogue.train import evaluate_dialogue_run
 
-        result = evaluate_dialogue_run(self.open_run(args.run, args.checkpoint, args.device), args.split)
+        result = evaluate_dialogue_run(self.open_run(args.run, args.checkpoint, args.device, args.threads), args.split)
         print(json.dumps(result, ensure_ascii=False) if args.json else
               f"{result['data']} ({args.split}): response perplexity {result['perplexity']:.2f} over "
               f"{result['responses']:,} responses" + (f" (the bound; reconstruction perplexity "

@@ -32,6 +32,6 @@ def evaluate_text(trained, text: str, source: str, batch_size: int = 1) -> dict:
         raise RnnlabError(f"{source}: has {len(tokens)} tokens to evaluate; need at least 2")
     ids = encode(trained.vocab, tokens)
     unknown = int((ids == trained.vocab.unk_id).sum())
-    result = evaluate_stream(trained.model, ids, batch_size, trained.config.train.bptt, trained.device, tuner_for(0))
+    result = evaluate_stream(trained.model, ids, batch_size, trained.config.train.bptt, trained.device, tuner_for(trained.threads))
     result.update({"split": None, "data": source, "unknown_tokens": unknown, "level": trained.config.data.level})
     return result

@@ -40,7 +40,7 @@ def text_pieces(trained, prime: str, config: SamplingConfig, precision: str = "f
         return
     yield tokenizer.join(shown_prime)
     previous = shown_prime[-1] if shown_prime else None
-    for token_id in sample_stream(model, prime_ids, config, trained.device, threads=tuner_for(0)):
+    for token_id in sample_stream(model, prime_ids, config, trained.device, threads=tuner_for(trained.threads)):
         token = vocab.tokens[token_id]
         yield tokenizer.piece(token, previous)
         previous = token

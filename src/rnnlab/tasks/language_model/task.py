@@ -73,7 +73,7 @@ class LanguageModelTask(StreamTask):
             from rnnlab.scratch.adapter import open_numpy_run
             trained = open_numpy_run(self, args.run, args.checkpoint)
         else:
-            trained = self.open_run(args.run, args.checkpoint, args.device)
+            trained = self.open_run(args.run, args.checkpoint, args.device, args.threads)
         result = evaluate_run(trained, args.split, args.data, args.batch_size)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
@@ -86,7 +86,7 @@ class LanguageModelTask(StreamTask):
 
     def generate(self, args) -> int:
         from rnnlab.tasks.language_model.generate import generate_command
-        return generate_command(self.load(args.run, args.checkpoint, args.device), args)
+        return generate_command(self.load(args.run, args.checkpoint, args.device, args.threads), args)
 
     def served(self, name, trained):
         from rnnlab.tasks.language_model.serving import TokenModel

@@ -55,7 +55,7 @@ def generate_command(task, args) -> int:
         raise RnnlabError(f"{midi_path}: is the primer being read; write the new music elsewhere")
     if not midi_path.parent.is_dir():
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
-    model = task.load(args.run, args.checkpoint, args.device)
+    model = task.load(args.run, args.checkpoint, args.device, args.threads)
     trained = model._opened
     song = model.compose(seconds=args.seconds, bars=args.bars, prime=args.prime, temperature=args.temperature,
                          top_k=args.top_k, top_p=args.top_p, greedy=args.greedy, seed=args.seed)
@@ -93,7 +93,7 @@ def write_song_stats(path: Path, song, training: dict | None) -> str:
 def evaluate_command(task, args) -> int:
     from rnnlab.tasks.music.evaluate import describe, evaluate_midi_run
 
-    result = evaluate_midi_run(task.open_run(args.run, args.checkpoint, args.device), args.split, args.data,
+    result = evaluate_midi_run(task.open_run(args.run, args.checkpoint, args.device, args.threads), args.split, args.data,
                                args.batch_size)
     print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
     return 0

@@ -54,7 +54,7 @@ def evaluate_midi_run(trained, split: str = "test", data_file: str | None = None
     if len(tokens) < 2:
         raise RnnlabError(f"{source}: has {len(tokens)} tokens to evaluate; need at least 2")
     ids = torch.tensor(trained.vocab.encode(tokens), dtype=torch.long)
-    scored = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device, tuner_for(0))
+    scored = evaluate_stream(trained.model, ids, batch_size, config.train.bptt, trained.device, tuner_for(trained.threads))
     result.update(scored, unknown_tokens=int((ids == trained.vocab.unk_id).sum()),
                   metric="NLL per token (nats)")
     result["perplexity"] = math.exp(min(scored["nll"], 700))

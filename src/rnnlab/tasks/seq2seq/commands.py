@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rnnlab.commands import add_device_flags
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.seq2seq.task import Seq2SeqTask
 
@@ -22,7 +23,7 @@ def add_translate_arguments(p) -> None:
     p.add_argument("--max-length", type=int, default=0, help="output tokens at most (0: from the training data)")
     p.add_argument("--attention-map", help="write the first source's attention weights as a PNG heat map")
     p.add_argument("--checkpoint", default="best", choices=["best", "last"])
-    p.add_argument("--device", default="auto")
+    add_device_flags(p)
 
 
 def shorten(text: str, width: int = 60) -> str:
@@ -40,7 +41,7 @@ def cmd_translate(args) -> int:
     for number, text in enumerate(args.texts, 1):
         if not text.strip():
             raise RnnlabError(f"text {number} is empty: give each source as a non-empty argument")
-    translator = Seq2SeqTask().load(args.run, args.checkpoint, args.device)
+    translator = Seq2SeqTask().load(args.run, args.checkpoint, args.device, args.threads)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise RnnlabError("translate needs TEXT arguments or lines on standard input")

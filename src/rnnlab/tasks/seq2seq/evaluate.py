@@ -25,7 +25,8 @@ def evaluate_pair_run(trained, split: str = "test", data_file: str | None = None
     if beam:
         hypotheses = beam_hypotheses(trained, pairs, beam, max_steps, length_penalty)
     else:
-        hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps, threads=tuner_for(0))
+        hypotheses = greedy_hypotheses(trained.model, pairs, vocabs, trained.device, max_steps,
+                                       threads=tuner_for(trained.threads))
     scores = score_split(trained.model, pairs, vocabs, config.data.level, trained.device, max_steps,
                          hypotheses=hypotheses)
     level = config.data.level
@@ -49,7 +50,7 @@ def beam_hypotheses(trained, pairs, beam: int, max_steps: int, length_penalty: f
     outputs: list[list[str]] = [[] for _ in examples]
     was_training = trained.model.training
     trained.model.eval()
-    threads = tuner_for(0)                  # the thread count, chosen by timing the decoding steps
+    threads = tuner_for(trained.threads)    # the thread count, chosen by timing the decoding steps
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         source, lengths = source_batch([examples[i][0] for i in chunk], trained.device)

@@ -92,7 +92,7 @@ class Seq2SeqTask(Task):
         from rnnlab.tasks.seq2seq.evaluate import evaluate_pair_run
 
         Decoding(args.beam, args.length_penalty).validate()
-        result = evaluate_pair_run(self.open_run(args.run, args.checkpoint, args.device), args.split, args.data,
+        result = evaluate_pair_run(self.open_run(args.run, args.checkpoint, args.device, args.threads), args.split, args.data,
                                    args.beam, args.length_penalty)
         if args.json:
             print(json.dumps(result, ensure_ascii=False))

@@ -40,6 +40,7 @@ class PairRun:
     model: Seq2Seq
     device: torch.device
     checkpoint: str = "best"          # the checkpoint read: best, or last where no best was kept
+    threads: int = 0                  # CPU threads for its work (0: timed, the faster count kept)
 
 
 @dataclass

@@ -45,7 +45,7 @@ class SeriesTask(StreamTask):
     def evaluate(self, args) -> int:
         from rnnlab.tasks.series.evaluate import describe, evaluate_series_run
 
-        result = evaluate_series_run(self.open_run(args.run, args.checkpoint, args.device), args.split, args.data)
+        result = evaluate_series_run(self.open_run(args.run, args.checkpoint, args.device, args.threads), args.split, args.data)
         print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
         return 0
 
@@ -54,7 +54,7 @@ class SeriesTask(StreamTask):
 
         if not args.out:
             raise RnnlabError(f"{args.run}: a series run writes CSV and PNG; pass --out forecast.csv")
-        model = self.load(args.run, args.checkpoint, args.device)
+        model = self.load(args.run, args.checkpoint, args.device, args.threads)
         written = generate_series(model, sampling_from_args(args), Path(args.out), args.prime_file, args.context)
         print(f"{written['steps']} steps after {written['prime_steps']} of prime: {written['csv']}, {written['png']}")
         return 0
