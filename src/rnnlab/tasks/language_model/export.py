@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rnnlab.data.tokenize import TextTokenizer
 from rnnlab.errors import RnnlabError
 from rnnlab.gallery import export_folder
 from rnnlab.files import write_atomic
@@ -77,7 +78,8 @@ def exportable(trained):
 
 
 def token_level(trained) -> str:
-    return trained.config.data.level if trained.config.data.modality == "text" else "events"
+    """How the page joins tokens: the text's level (char, word, ja), or events for MIDI event tokens."""
+    return trained.tokenizer.config.level if isinstance(trained.tokenizer, TextTokenizer) else "events"
 
 
 def start_token(trained) -> str:
@@ -155,7 +157,7 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
     shapes = [list(t.shape) for t in initial]
     vocab = trained.vocab
     payload = {"format": FORMAT, "level": token_level(trained), "modality": config.data.modality,
-               "lowercase": bool(getattr(getattr(trained.tokenizer, "config", None), "lowercase", False)),
+               "lowercase": isinstance(trained.tokenizer, TextTokenizer) and trained.tokenizer.config.lowercase,
                "tokens": vocab.tokens, "unk": vocab.index.get("<unk>"), "start": start_token(trained),
                "inputs": ["ids", *names], "outputs": ["logits", *(f"{n}_out" for n in names)],
                "state": [{"name": n, "shape": s} for n, s in zip(names, shapes)]}

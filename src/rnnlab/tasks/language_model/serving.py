@@ -6,6 +6,7 @@ import re
 
 import torch
 
+from rnnlab.data.tokenize import TextTokenizer
 from rnnlab.generate.sampling import SamplingConfig, choose, sample
 from rnnlab.serve.protocol import InputError, ServedModel
 from rnnlab.tasks.language_model.generate import prime_tokens
@@ -21,7 +22,7 @@ class TokenModel(ServedModel):
     def __init__(self, name: str, trained):
         super().__init__(name, trained)
         self.vocab = trained.vocab
-        self.is_text = trained.config.data.modality == "text"
+        self.is_text = isinstance(trained.tokenizer, TextTokenizer)
 
     def describe(self) -> dict:
         info = super().describe()
