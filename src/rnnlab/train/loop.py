@@ -27,6 +27,7 @@ from rnnlab.runs import RunDir
 from rnnlab.train.callbacks import Callback
 from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement, broadcast_flag, gather_objects
+from rnnlab.train.metrics import Curve
 from rnnlab.train.optim import Schedule, make_optimizer
 from rnnlab.train.threads import timed, tuner_for
 
@@ -52,12 +53,14 @@ class Objective(Protocol):
 
     unit: str                     # perplexity, bpc or nll: how the progress bar shows the loss
     chooses_best: bool            # False when validation reads test data: no best.pt, no early stop
+    curves: list[Curve]           # the validation curves metrics.png draws beside the losses
 
     def batches(self, epoch: int, position: int) -> Iterator[tuple[int, Any]]: ...   # (position after, batch)
     def count(self, epoch: int, position: int) -> tuple[int, int]: ...               # (batches, done)
     def step(self, model, batch, carry, step: int) -> StepResult: ...
     def validate(self, model) -> dict: ...
     def train_fields(self, progress: "Progress") -> dict: ...                        # the epoch's train_* fields
+    def describe(self, record: dict) -> str: ...                                     # the epoch's log line
 
 
 @dataclass
