@@ -23,11 +23,10 @@ CARDS = {
     "shakespeare": {
         "task": "lm", "verb": "generate",
         "summary": "A character-level LSTM of tiny Shakespeare (char-rnn's corpus): writes play-like text, speaker by speaker.",
-        "model": "2x384 LSTM over characters, 64-wide embeddings (the char-shakespeare recipe)",
+        "model": "2x256 LSTM over characters, 64-wide embeddings (the char-small recipe)",
         "usage": {"cli": "rnnlab generate @shakespeare --prime 'ROMEO:' --length 400 --temperature 0.8",
                   "python": "rnnlab.load(\"@shakespeare\").generate(\"ROMEO:\", length=400, temperature=0.8)"},
-        "command": "rnnlab train tinyshakespeare --preset char-shakespeare --split 0.9,0.05,0.05 --max-minutes 6 "
-                   "--threads 1 --out shakespeare",
+        "command": "rnnlab train tinyshakespeare --preset char-small --max-minutes 10 --threads 1 --out shakespeare",
         "data": {"corpus": "tinyshakespeare", "files": ["tinyshakespeare/input.txt"],
                  "description": "tiny Shakespeare, 1.1M characters of the plays as char-rnn collected them; split "
                                 "contiguously 90% / 5% / 5% for training, validation and test.",
@@ -54,11 +53,12 @@ CARDS = {
     },
     "bach": {
         "task": "pianoroll", "verb": "compose",
-        "summary": "JSB Chorales as a piano roll: 88 keys a quarter-note frame, a Bernoulli per key; composes four-part chorale-like music.",
-        "model": "1x512 LSTM, dropout 0.5, DropConnect 0.3, weights' moving average (the poly-lstm-512 recipe)",
+        "summary": "JSB Chorales as a piano roll: 88 keys a quarter-note frame, the keys of each frame in turn (RNN-NADE's idea); composes four-part chorale-like music.",
+        "model": "1x256 LSTM with a NADE head over the 88 keys of each frame, 128 NADE units, dropout 0.3 (the poly-nade recipe, "
+                 "the lowest NLL of the polyphonic benchmark's recipes)",
         "usage": {"cli": "rnnlab generate @bach --bars 8 --out chorale.mid",
                   "python": "rnnlab.load(\"@bach\").compose(bars=8).save(\"chorale.mid\")"},
-        "command": "rnnlab train jsb --preset poly-lstm-512 --max-minutes 6 --threads 1 --out bach",
+        "command": "rnnlab train jsb --preset poly-nade --max-minutes 10 --threads 1 --out bach",
         "data": {"corpus": "jsb", "files": ["music/jsb/jsb-chorales-quarter.json"],
                  "description": "JSB Chorales, quarter notes, the Boulanger-Lewandowski et al. (2012) split "
                                 "(229 / 76 / 77 chorales).",
@@ -105,10 +105,10 @@ CARDS = {
         "task": "seq2seq", "verb": "translate",
         "summary": "English to Japanese on small-parallel-enja: short everyday sentences, raw English in, Japanese out.",
         "model": "1x256 bidirectional LSTM encoder, general attention, SentencePiece BPE 4,000 pieces a side, "
-                 "tied output layer (the enja-budget recipe, on a shorter budget)",
+                 "tied output layer (the enja-budget recipe in float32, on a third of its budget)",
         "usage": {"cli": "rnnlab translate @enja \"Where is the station?\"",
                   "python": "rnnlab.load(\"@enja\").translate(\"Where is the station?\")"},
-        "command": "rnnlab train small-parallel-enja --preset enja-budget --max-minutes 10 --threads 1 --out enja",
+        "command": "rnnlab train small-parallel-enja --preset enja-budget --no-bf16 --max-minutes 10 --threads 1 --out enja",
         "data": {"corpus": "small-parallel-enja", "files": ["small-parallel-enja/test.en", "small-parallel-enja/test.ja"],
                  "description": "50,000 English-Japanese sentence pairs of 4-16 words (train), 500 dev, 500 test; "
                                 "tokenised (Stanford tokenizer / KyTea).",
@@ -121,12 +121,13 @@ CARDS = {
     "holmes-ja": {
         "task": "lm", "verb": "generate",
         "summary": "The seed's own network: a 2-layer LSTM over MeCab morphemes of 緋のエチュード (A Study in Scarlet in Japanese).",
-        "model": "2x256 LSTM over MeCab morphemes (fugashi + unidic-lite), dropout 0.5 on the projected inputs, "
-                 "Adam, batch 50 (the seed-chainer recipe sized down from 650 units)",
+        "model": "2x200 LSTM over MeCab morphemes (fugashi + unidic-lite; the 4,000 most frequent, the rest <unk>), "
+                 "dropout 0.5 on the projected inputs, Adam 2e-3, batch 20 (the seed-chainer recipe sized down from "
+                 "650 units and batch 50 to train in minutes on a CPU)",
         "usage": {"cli": "rnnlab generate @holmes-ja --prime ホームズ --length 100 --temperature 0.8 --top-k 40",
                   "python": "rnnlab.load(\"@holmes-ja\").generate(\"ホームズ\", length=100, temperature=0.8, top_k=40)"},
-        "command": "rnnlab train holmes-ja --preset seed-chainer --hidden 256 --embed 256 --max-minutes 5 --threads 1 "
-                   "--out holmes-ja",
+        "command": "rnnlab train holmes-ja --preset seed-chainer --hidden 200 --embed 200 --max-vocab 4000 "
+                   "--batch-size 20 --lr 2e-3 --max-minutes 8 --threads 1 --out holmes-ja",
         "data": {"corpus": "holmes-ja", "files": ["holmes/ja/55881_ruby_50043.txt"],
                  "description": "緋のエチュード, Aozora Bunko card 55881 (Okubo Yu's translation): 60,077 morphemes, "
                                 "split contiguously 90 / 5 / 5. Needs `pip install 'rnnlab[ja]'` to read.",

@@ -17,7 +17,7 @@ from rnnlab.errors import RnnlabError
 CARDS = gallery.cards()                  # the distribution is installed for the tests (pip install ./models)
 NAMES = sorted(CARDS)
 NUMERIC = ("perplexity", "nll", "exact_match", "bleu")
-SHIPPED = {"dates", "python"}
+SHIPPED = {"dates", "python", "nottingham"}
 
 
 def test_the_gallery_is_installed_with_its_models():
@@ -106,3 +106,10 @@ def test_training_into_a_shipped_model_is_refused(tmp_path):
     with pytest.raises(RnnlabError):
         rnnlab.train(out="@dates", resume=True)
     assert snapshot(folder) == before
+
+
+def test_rebuild_wants_a_new_folder(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine\n")
+    assert main(["models", "rebuild", "dates", "--out", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["models", "rebuild", "--out", str(tmp_path / "new")]) == 2
