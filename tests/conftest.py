@@ -21,6 +21,15 @@ def small_text(tmp_path) -> Path:
     return path
 
 
+CUDA_SKIP = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here (the cuda variant runs on a GPU machine)")
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=CUDA_SKIP)])
+def device(request) -> str:
+    """Each device a test should pass on: the CPU, and the GPU where there is one (skipped, with the reason, elsewhere)."""
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))

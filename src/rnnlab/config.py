@@ -111,8 +111,13 @@ class TrainConfig:
     threads: int = option(0, "CPU threads (0: rnnlab times the work and keeps the faster of one thread and every core)")
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
-    bf16: bool = option(False, "train under bfloat16 autocast: products in bf16, weights, softmax and loss in "
-                        "fp32 (1.5-2x faster on CPUs with AMX or AVX-512 BF16, and on recent GPUs)")
+    bf16: bool = option(False, "the same as --precision bf16 (kept for older runs and scripts)")
+    precision: str = option("fp32", "training precision: fp32; bf16 or fp16 autocast (products in 16 bits; weights, "
+                            "softmax and loss in fp32; fp16 with a gradient scaler, for GPUs without bf16 such as "
+                            "the T4); auto: bf16 where the GPU has it, fp16 on older GPUs, fp32 on a CPU",
+                            ("fp32", "bf16", "fp16", "auto"))
+    compile: bool = option(False, "torch.compile the model for training (a one-line note and uncompiled training "
+                           "where it cannot compile)")
     tensorboard: bool = option(False, "also write the losses and metrics for TensorBoard (RUN/tensorboard)")
     engine: str = option("torch", "torch, or numpy: the from-scratch NumPy engine (rnnlab.scratch; "
                          "text runs, CPU); its run directory loads in either engine", ("torch", "numpy"))
@@ -120,6 +125,11 @@ class TrainConfig:
                             "weights, decay min(this, (1 + step) / (10 + step)) per step (e.g. 0.999); "
                             "validation, the best checkpoint's choice and every later use of the run (evaluate, "
                             "generate, translate, serve) take the averaged weights (0: off)")
+
+    @property
+    def requested_precision(self) -> str:
+        """--precision, or bf16 for a run that asked with --bf16."""
+        return "bf16" if self.bf16 else self.precision
 
 
 @dataclass
@@ -318,8 +328,11 @@ def validate(config: RunConfig) -> None:
         problems.append("--lr must be positive")
     if not 0 <= t.average < 1:
         problems.append("--average must be in [0, 1) (the moving average's decay per step; 0: off)")
-    if t.bf16 and t.engine == "numpy":
-        problems.append("--bf16 is for the torch engine; the NumPy engine computes in fp32 and fp64")
+    if t.bf16 and t.precision not in ("fp32", "bf16"):
+        problems.append(f"--bf16 is --precision bf16; it cannot go with --precision {t.precision}")
+    if t.engine == "numpy" and (t.requested_precision in ("bf16", "fp16") or t.compile):
+        problems.append(f"--{'compile' if t.compile else 'precision ' + t.requested_precision} is for the torch "
+                        "engine; the NumPy engine computes in fp32 and fp64")
     try:
         parse_split(config.data.split)
     except ValueError:

@@ -3,7 +3,8 @@
 At word level the projection to the vocabulary is most of the work, and its (tokens, vocab)
 logits do not fit the cache. `linear_cross_entropy` therefore computes loss and gradients
 chunk by chunk in one pass while the chunk's logits are still in cache, and hands the
-gradients to autograd: the same numbers as log_softmax + nll_loss, fewer trips to memory.
+gradients to autograd: the same numbers as log_softmax + nll_loss, fewer trips to memory. On a
+GPU, where each small block would cost kernel launches instead, the rows go as one block.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, weight, bias, targets, low_precision=None):
         needs_grad = any(ctx.needs_input_grad[:3])
-        if low_precision is not None:     # the three products in bf16; the bias is added in fp32 below
+        if low_precision is not None:     # the three products in bf16 or fp16; the bias is added in fp32 below
             features, matrix = hidden.to(low_precision), weight.to(low_precision)
             grads = _matmul_t(features, matrix)
         else:
@@ -58,8 +59,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
         exact = torch.float32 if low_precision is not None else grads.dtype           # where the softmax is done
         grad_bias = torch.zeros(weight.size(0), dtype=exact, device=weight.device) if needs_grad else None
         rows = torch.arange(hidden.size(0), device=hidden.device)
-        for start in range(0, hidden.size(0), CHUNK_ROWS):
-            stored, wanted = grads[start:start + CHUNK_ROWS], targets[start:start + CHUNK_ROWS]
+        chunk = CHUNK_ROWS if hidden.device.type == "cpu" else max(hidden.size(0), 1)
+        for start in range(0, hidden.size(0), chunk):
+            stored, wanted = grads[start:start + chunk], targets[start:start + chunk]
             block = stored.to(exact)                                      # the same tensor, unless bf16
             if low_precision is not None and bias is not None:
                 block.add_(bias)

@@ -2,10 +2,13 @@
 
 LockedDropout keeps one mask per sequence (variational dropout); embedding dropout removes
 whole word types; weight drop applies DropConnect to a recurrent layer's hidden-to-hidden
-matrix through `torch.func.functional_call`, leaving the module's parameters untouched.
+matrix through `torch.func.functional_call`, leaving the module's parameters untouched; nn.LSTM
+then runs its fused kernel (cuDNN's on a GPU) on the dropped weights.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +47,15 @@ def with_weight_drop(module: nn.Module, p: float, training: bool):
         return module
     params = {name: F.dropout(w, p, True) if name.endswith("weight_hh_l0") else w
               for name, w in module.named_parameters()}
-    return lambda *args: torch.func.functional_call(module, params, args)
+
+    if not any(w.is_cuda for w in params.values()):
+        return lambda *args: torch.func.functional_call(module, params, args)
+
+    def call(*args):
+        with warnings.catch_warnings():    # cuDNN copies the dropped weights into one block: expected here
+            warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+            return torch.func.functional_call(module, params, args)
+    return call
 
 
 def call_with_weight_drop(layer: nn.Module, p: float, training: bool, *args):

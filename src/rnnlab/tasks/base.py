@@ -24,8 +24,9 @@ from rnnlab.runs import RunDir
 from rnnlab.tasks.trained import TrainedModel
 from rnnlab.train.callbacks import Callback, EpochLog, MetricsFile
 from rnnlab.train.checkpoint import load_checkpoint
-from rnnlab.train.distributed import Placement, check_bf16, pick_device, setup, teardown
+from rnnlab.train.distributed import Placement, pick_device, setup, teardown
 from rnnlab.train.loop import Objective, Trainer
+from rnnlab.train.precision import with_precision
 
 
 @dataclass
@@ -113,8 +114,7 @@ class Task:
         """Train into `run` (or resume it) through the one loop; returns the metrics records."""
         placement = setup(config.train.device, config.train.threads)
         try:
-            if config.train.bf16:
-                check_bf16(placement.device)
+            config = with_precision(config, placement.device)     # auto settled; refused where it cannot run
             prepared = self.prepare(config, run, resume, placement)
             if not resume and placement.is_main:
                 run.create(config)

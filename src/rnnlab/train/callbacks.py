@@ -22,6 +22,7 @@ class Callback:
     def step_done(self, trainer, info: dict) -> None: ...
     def epoch_ended(self, trainer, record: dict) -> None: ...
     def train_ended(self, trainer) -> None: ...
+    def note(self, trainer, line: str) -> None: ...          # one line for the user (precision, --compile)
 
 
 class ProgressBar(Callback):
@@ -66,6 +67,9 @@ class EpochLog(Callback):
 
     def epoch_ended(self, trainer, record: dict) -> None:
         self.log(trainer.objective.describe(record))
+
+    def note(self, trainer, line: str) -> None:
+        self.log(line)
 
 
 class StepHook(Callback):

@@ -57,15 +57,19 @@ def pick_device(requested: str, local_rank: int = 0) -> torch.device:
     return device
 
 
-def check_bf16(device: torch.device) -> None:
-    """bf16 training needs hardware that computes in it: a GPU with bfloat16, or a CPU with AVX-512 BF16
-    or AMX (oneDNN has no bf16 recurrent kernels for other CPUs, and emulating them is slower than fp32)."""
-    if device.type == "cuda":
-        if not torch.cuda.is_bf16_supported():
-            raise RnnlabError(f"--bf16: {torch.cuda.get_device_name(device)} has no bfloat16; train in fp32")
-    elif device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        raise RnnlabError("--bf16: this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), where it would "
-                          "only be slower than fp32; train without --bf16")
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A batch onto `device`; to a GPU from page-locked memory, without waiting for the copy to land
+    (work queued after it on the GPU waits for it there, not the Python side)."""
+    if device.type != "cuda" or tensor.device.type != "cpu":
+        return tensor.to(device)
+    if not tensor.is_pinned():
+        tensor = tensor.pin_memory()
+    return tensor.to(device, non_blocking=True)
+
+
+def pinned(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`tensor` in page-locked memory when batches of it go to a GPU (its windows are then pinned too)."""
+    return tensor.pin_memory() if device.type == "cuda" and tensor.device.type == "cpu" else tensor
 
 
 def setup(requested_device: str, threads: int = 0) -> Placement:

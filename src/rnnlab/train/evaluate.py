@@ -27,18 +27,18 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device
     was_training = model.training
     model.eval()
     batch_size = usable_batch_size(ids.size(0), batch_size)
-    data = batchify(ids, batch_size)
+    data = batchify(ids, batch_size).to(device)                 # (steps, batch), on the device once
     state = model.initial_state(batch_size)
-    total, count = 0.0, 0
+    total, count = torch.zeros((), dtype=torch.float64, device=device), 0     # summed there, read once
     with progress_bar(total=data.size(0) * batch_size, desc="evaluate", unit="tok", unit_scale=True) as bar:
         for _, inputs, targets in windows(data, bptt):
             with timed(threads):
-                out = model(inputs.to(device), state, targets.to(device))
-            total += out.nll_sum.item()
+                out = model(inputs, state, targets)
+            total += out.nll_sum.double()
             count += out.tokens
             state = out.state
             bar.update(inputs.numel())
     model.train(was_training)
-    nll = total / count
+    nll = total.item() / count
     return {"nll": nll, "perplexity": math.exp(min(nll, 700)), "bpc": nll / math.log(2),
             "tokens": count, "batch_size": batch_size}

@@ -4,8 +4,9 @@ What a kind of run learns reaches the loop as an `Objective` (its batches, its l
 validation); what is reported goes out through callbacks (progress bar, metrics file and plot,
 TensorBoard, log lines). The loop owns what decides what happens next: clipping, the schedule,
 early stopping, the time budget and checkpoints. A checkpoint holds all of it (weights,
-optimiser, schedule, RNG, position in the epoch, carried state, running sums), so a killed run
-resumes to the same numbers.
+optimiser, schedule, fp16's loss scaler, RNG, position in the epoch, carried state, running sums),
+so a killed run resumes to the same numbers. On a GPU the losses stay there: they are read back
+every few steps in one transfer, and the callbacks hear of those steps then.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ from rnnlab.train.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.train.distributed import Placement, broadcast_flag, gather_objects
 from rnnlab.train.metrics import Curve
 from rnnlab.train.optim import Schedule, make_optimizer
+from rnnlab.train.precision import autocast, grad_scaler, resolve_precision
 from rnnlab.train.threads import timed, tuner_for
 
 
 EARLY_STOP_MARGIN = 1e-4        # relative gain an epoch must make to count as progress
+# Steps between reading the losses back from the device (each read waits for the GPU to finish);
+# on a CPU a read costs nothing, so every step is reported as it ends.
+STEPS_PER_SYNC = {"cpu": 1, "cuda": 16}
 
 
 @dataclass
@@ -40,7 +45,7 @@ class StepResult:
     """One batch's loss (to minimise) and what the epoch's record sums up."""
 
     loss: torch.Tensor
-    nll: float                    # summed over the batch's scored tokens
+    nll: float | torch.Tensor     # summed over the batch's scored tokens (a tensor: read back later)
     tokens: int
     carry: Any = None             # recurrent state handed to the next batch (streams only)
     extra: dict[str, float] = field(default_factory=dict)    # other running sums (VHRED's KL)
@@ -97,6 +102,9 @@ class Progress:
 class Trainer:
     """Runs an objective's epochs on a model until the epochs, early stopping or the time budget end."""
 
+    # What a subclass with a step of its own (the NumPy engine's) keeps unless it says otherwise.
+    precision, scaler, sync_every, compiled, compiling = "fp32", None, 1, False, False
+
     def __init__(self, model: torch.nn.Module, objective: Objective, config: TrainConfig, placement: Placement,
                  run: RunDir, callbacks: list[Callback] = ()):
         self.raw_model, self.model = model, model
@@ -107,9 +115,16 @@ class Trainer:
             self.model = DistributedDataParallel(model, device_ids=ids)
         self.optimizer = make_optimizer(model.parameters(), config)
         self.schedule = Schedule(self.optimizer, config)
+        self.precision = resolve_precision(config.requested_precision, placement.device)
+        self.scaler = grad_scaler(self.precision, placement.device)
+        self.eager_model, self.compiled = self.model, bool(config.compile)
+        self.compiling = self.compiled                   # until the first step has built it
+        if config.compile:
+            self.model = torch.compile(self.model)       # built at the first step; see compiled_step
         self.progress = Progress()
         self.carry = None
         self.threads = tuner_for(config.threads)         # --threads 0: timed, the faster count kept
+        self.sync_every = STEPS_PER_SYNC.get(placement.device.type, 1)
 
     # ---- checkpoints -------------------------------------------------------------------
     def save(self, path) -> None:
@@ -121,12 +136,14 @@ class Trainer:
 
     def learner_state(self) -> dict:
         return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "schedule": self.schedule.state_dict()}
+                "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict()}
 
     def load_learner_state(self, payload: dict) -> None:
         self.raw_model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
+        if payload.get("scaler"):                  # fp16 runs; empty for the others and absent before
+            self.scaler.load_state_dict(payload["scaler"])
         # Each process's own random state (dropout, sampling); checkpoints of earlier versions keep
         # rank 0's only, as a dict or (dialogue runs) the torch state alone.
         by_rank = payload.get("rng_by_rank") or [payload["rng"]]
@@ -152,6 +169,9 @@ class Trainer:
     def fit(self) -> list[dict]:
         p = self.progress
         self.emit("train_started")
+        if self.precision != "fp32" or self.compiled:
+            scaled = " with a gradient scaler" if self.scaler is not None and self.scaler.is_enabled() else ""
+            self.emit("note", f"training in {self.precision}{scaled}" + (", compiled" if self.compiled else ""))
         while not p.finished and p.epoch <= self.config.epochs:
             out_of_time = self.train_epoch()
             self.end_epoch(partial=out_of_time)
@@ -167,45 +187,89 @@ class Trainer:
         if p.position == 0:
             self.carry = None
         self.emit("epoch_started", *self.objective.count(p.epoch, p.position))
-        started, tokens_seen = time.perf_counter(), 0
+        started, tokens_seen, unread = time.perf_counter(), 0, []
         for position, batch in self.objective.batches(p.epoch, p.position):
             result = self.train_step(batch)
             p.position = position
-            p.epoch_nll += result.nll
             p.epoch_tokens += result.tokens
             for key, value in result.extra.items():
                 p.epoch_extra[key] = p.epoch_extra.get(key, 0.0) + value
             tokens_seen += result.tokens * self.placement.world_size
             now = time.perf_counter()
-            self.emit("step_done", {"step": p.step, "loss": result.nll / max(result.tokens, 1),
-                                    "epoch_loss": p.epoch_nll / max(p.epoch_tokens, 1),
-                                    "tokens_per_second": tokens_seen / max(now - started, 1e-9)})
-            if c.checkpoint_every and p.step % c.checkpoint_every == 0:
+            unread.append((p.step, result.nll, result.tokens, p.epoch_tokens, tokens_seen / max(now - started, 1e-9)))
+            checkpoint_due = c.checkpoint_every and p.step % c.checkpoint_every == 0
+            if checkpoint_due or len(unread) >= self.sync_every:
+                self.report_steps(unread)
+            if checkpoint_due:
                 self.save(self.run.last_checkpoint)
             if c.max_minutes and broadcast_flag(p.elapsed + now - started > c.max_minutes * 60, self.placement):
+                self.report_steps(unread)
                 p.elapsed += now - started
                 return True
+        self.report_steps(unread)
         p.elapsed += time.perf_counter() - started
         return False
+
+    def report_steps(self, unread: list) -> None:
+        """Add the unread steps' losses to the epoch's sum (one transfer from the device for all of
+        them) and tell the callbacks of each step, in order; empties `unread`."""
+        if not unread:
+            return
+        p = self.progress
+        on_device = [nll for _, nll, *_ in unread if isinstance(nll, torch.Tensor)]
+        values = iter(torch.stack([t.detach().double() for t in on_device]).tolist() if on_device else [])
+        for step, nll, tokens, epoch_tokens, tokens_per_second in unread:
+            nll = next(values) if isinstance(nll, torch.Tensor) else nll
+            p.epoch_nll += nll
+            self.emit("step_done", {"step": step, "loss": nll / max(tokens, 1),
+                                    "epoch_loss": p.epoch_nll / max(epoch_tokens, 1),
+                                    "tokens_per_second": tokens_per_second})
+        unread.clear()
 
     def train_step(self, batch) -> StepResult:
         carry = detach_state(self.carry) if self.carry is not None else None       # truncated BPTT: cut the graph
         if isinstance(self.raw_model, AveragedWeights):        # --average: the weights after the last step
             self.raw_model.update_average(self.progress.step)
         with timed(self.threads):
-            with torch.autocast(self.placement.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
-                result = self.objective.step(self.model, batch, carry, self.progress.step)
-            self.optimizer.zero_grad(set_to_none=True)
-            result.loss.backward()
+            result = self.compiled_step(batch, carry) if self.compiling else self.forward_backward(batch, carry)
             if self.config.clip:
+                self.scaler.unscale_(self.optimizer)             # fp16: clip the true gradients
                 torch.nn.utils.clip_grad_norm_(self.raw_model.parameters(), self.config.clip)
             for group in self.optimizer.param_groups:
                 group["lr"] *= result.lr_scale
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)                     # fp16: skipped when a gradient overflowed
+            self.scaler.update()
             for group in self.optimizer.param_groups:
                 group["lr"] /= result.lr_scale
         self.carry = result.carry
         self.progress.step += 1
+        return result
+
+    def forward_backward(self, batch, carry) -> StepResult:
+        with autocast(self.precision, self.placement.device):
+            result = self.objective.step(self.model, batch, carry, self.progress.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(result.loss).backward()
+        return result
+
+    def compiled_step(self, batch, carry) -> StepResult:
+        """The first step of a compiled model, where torch.compile builds it: should that fail on
+        this platform, one line says so and the run goes on uncompiled from the same random state."""
+        device = self.placement.device
+        rng = torch.get_rng_state(), (torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
+        try:
+            result = self.forward_backward(batch, carry)
+        except Exception as err:
+            if not type(err).__module__.startswith(("torch._dynamo", "torch._inductor", "torch._functorch")):
+                raise
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+            self.emit("note", f"note: --compile failed on this platform ({reason}); training uncompiled")
+            self.model, self.compiled = self.eager_model, False
+            torch.set_rng_state(rng[0])
+            if rng[1] is not None:
+                torch.cuda.set_rng_state(rng[1], device)
+            result = self.forward_backward(batch, carry)
+        self.compiling = False
         return result
 
     def end_epoch(self, partial: bool) -> dict:
@@ -215,6 +279,8 @@ class Trainer:
         p.elapsed += time.perf_counter() - started             # the budget is wall-clock: validation counts
         record = {"epoch": p.epoch, "step": p.step, **self.objective.train_fields(p), **valid,
                   "lr": self.schedule.lr, "elapsed_s": round(p.elapsed, 2)}
+        if p.metrics_count == 0:                                # the run's first record says how it trained
+            record.update(precision=self.precision, compiled=self.compiled)
         if partial:
             record["partial"] = True
         loss = valid["valid_loss"]

@@ -14,7 +14,7 @@ import torch
 
 from rnnlab.config import TrainConfig
 from rnnlab.data.streams import batchify, count_windows, windows
-from rnnlab.train.distributed import Placement
+from rnnlab.train.distributed import Placement, pinned, to_device
 from rnnlab.train.evaluate import evaluate_stream
 from rnnlab.train.loop import Progress, StepResult
 from rnnlab.train.metrics import QUALITY_CURVES
@@ -33,7 +33,8 @@ class StreamObjective:
 
     def __post_init__(self):
         p = self.placement
-        self.data = batchify(self.train_ids, self.config.batch_size, p.rank, p.world_size, name="training data")
+        self.data = pinned(batchify(self.train_ids, self.config.batch_size, p.rank, p.world_size,
+                                    name="training data"), p.device)
         self.curves = QUALITY_CURVES[self.unit]
 
     def batches(self, epoch: int, position: int) -> Iterator[tuple[int, tuple[torch.Tensor, torch.Tensor]]]:
@@ -48,7 +49,7 @@ class StreamObjective:
 
     def step(self, model, batch, carry, step: int) -> StepResult:
         c, device = self.config, self.placement.device
-        inputs, targets = batch[0].to(device), batch[1].to(device)
+        inputs, targets = to_device(batch[0], device), to_device(batch[1], device)
         if carry is None:
             carry = unwrapped(model).initial_state(c.batch_size)
         out = model(inputs, carry, targets, c.activation_reg, c.temporal_reg)
@@ -56,7 +57,7 @@ class StreamObjective:
         if out.penalty is not None:
             loss = loss + out.penalty
         scale = inputs.size(0) / c.bptt if c.variable_bptt else 1.0
-        return StepResult(loss, out.nll_sum.item(), out.tokens, out.state, lr_scale=scale)
+        return StepResult(loss, out.nll_sum.detach(), out.tokens, out.state, lr_scale=scale)   # read back later
 
     def validate(self, model) -> dict:
         c = self.config
@@ -75,7 +76,8 @@ class StreamObjective:
 
 
 def unwrapped(model: torch.nn.Module) -> torch.nn.Module:
-    """The model itself, under DistributedDataParallel's wrapper or not."""
+    """The model itself, under torch.compile's and DistributedDataParallel's wrappers or not."""
     from torch.nn.parallel import DistributedDataParallel
 
+    model = getattr(model, "_orig_mod", model)                      # torch.compile's OptimizedModule
     return model.module if isinstance(model, DistributedDataParallel) else model

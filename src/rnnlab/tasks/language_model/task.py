@@ -26,7 +26,7 @@ class LanguageModelTask(StreamTask):
     name = "lm"
     description = "a language model of text: characters, words or Japanese morphemes (MeCab)"
     options = {"data": TEXT_OPTIONS, "model": LANGUAGE_MODEL_OPTIONS + ("init_embeddings",),
-               "train": TRAIN_OPTIONS + ("engine", "bf16")}
+               "train": TRAIN_OPTIONS + ("engine", "bf16", "precision", "compile")}
     evaluate_options = ("data", "batch_size", "engine")
     generate_options = ("prime", "length", "top_k", "top_p", "beam", "precision")
     model_class = TextModel

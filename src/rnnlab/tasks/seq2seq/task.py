@@ -32,7 +32,7 @@ class Seq2SeqTask(Task):
     commands = {"translate": Command("rnnlab.tasks.seq2seq.commands:add_translate_arguments",
                                      "rnnlab.tasks.seq2seq.commands:cmd_translate",
                                      "decode with a seq2seq run (greedy or beam search)", intermixed=True)}
-    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "average"),
+    options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "precision", "compile", "average"),
                "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}
     evaluate_options = ("data", "beam", "length_penalty")
