@@ -116,7 +116,7 @@ def test_sampling_options_that_are_not_numbers(base_run, capsys):
 
 
 def test_an_unforeseen_error_is_one_line_not_a_traceback(monkeypatch, capsys):
-    def broken(args, argv, parser):
+    def broken(argv):
         raise ValueError("something nobody planned for\nsecond line")
     monkeypatch.setattr(cli.COMMANDS["evaluate"], "run", broken)
     monkeypatch.delenv("RNNLAB_DEBUG", raising=False)

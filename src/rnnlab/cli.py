@@ -157,15 +157,56 @@ def note_ignored_on_resume(args, overrides: dict) -> None:
 COMMON = {"run", "split", "checkpoint", "device", "threads", "json", "temperature", "greedy", "seed", "help"}
 
 
-def refuse_foreign_flags(parser: argparse.ArgumentParser, argv: list[str], task, kind: str) -> None:
-    """Refuse, naming it, a flag given on the command line that `task` does not take."""
-    for action in parser._actions:
-        given = any(token == s or token.startswith(s + "=") for token in argv for s in action.option_strings)
-        takes = getattr(task, f"{kind}_options")
-        if given and action.dest not in COMMON and action.dest not in takes:
-            owners = [t.name for t in registry.TASKS.values() if action.dest in getattr(t, f"{kind}_options")]
-            raise RnnlabError(f"{action.option_strings[0]} does not apply to a {task.name} run (it is for "
-                              f"{', '.join(owners)} runs)")
+class TaskFlags:
+    """A parser that takes only the flags of `allowed` (by dest), and every positional: `evaluate` and
+    `generate` offer a run's task's flags only, as `train` does."""
+
+    def __init__(self, parser: argparse.ArgumentParser, allowed: set[str]):
+        self.parser, self.allowed = parser, allowed
+
+    def add_argument(self, *names, **options):
+        dest = options.get("dest") or names[0].lstrip("-").replace("-", "_")
+        if not names[0].startswith("-") or dest in self.allowed:
+            return self.parser.add_argument(*names, **options)
+        return None
+
+    def __getattr__(self, name):
+        return getattr(self.parser, name)
+
+
+def parse_for_task(kind: str, argv: list[str], add_arguments):
+    """`rnnlab evaluate|generate RUN ...` parsed with the flags of RUN's task and those every run takes;
+    a flag of another task is refused in one line naming the tasks it is for."""
+    everything = argparse.ArgumentParser(prog=f"rnnlab {kind}", add_help=False, allow_abbrev=False)
+    add_arguments(everything)
+    first, _ = everything.parse_known_args(argv)
+    wants_help = any(token in ("-h", "--help") for token in argv)
+    try:
+        task = registry.task_of_run(first.run) if first.run else None
+    except RnnlabError:
+        if not wants_help:
+            raise
+        task = None
+    parser = argparse.ArgumentParser(prog=f"rnnlab {kind}", allow_abbrev=False,
+                                     description=f"{kind} a {task.name} run" if task else None)
+    if task is None:
+        add_arguments(parser)
+        return parser.parse_args(argv), None
+    takes = set(getattr(task, f"{kind}_options"))
+    add_arguments(TaskFlags(parser, COMMON | takes))
+    args, rest = parser.parse_known_args(argv)
+    owners = {}
+    for other in registry.TASKS.values():
+        for name in getattr(other, f"{kind}_options"):
+            owners.setdefault(name, []).append(other.name)
+    for action in everything._actions:
+        for flag in action.option_strings:
+            if any(token == flag or token.startswith(flag + "=") for token in rest):
+                raise RnnlabError(f"{flag} does not apply to a {task.name} run (it is for "
+                                  f"{', '.join(owners.get(action.dest, ['other']))} runs)")
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args, task
 
 
 def add_evaluate_arguments(p) -> None:
@@ -186,10 +227,9 @@ def add_evaluate_arguments(p) -> None:
     p.add_argument("--case-sensitive", action="store_true", help="analogies: do not upper-case words")
 
 
-def cmd_evaluate(args, argv, parser) -> int:
-    task = registry.task_of_run(args.run)
-    refuse_foreign_flags(parser, argv, task, "evaluate")
-    if args.batch_size < 1:
+def cmd_evaluate(argv: list[str]) -> int:
+    args, task = parse_for_task("evaluate", argv, add_evaluate_arguments)
+    if vars(args).get("batch_size", 1) < 1:                 # for the tasks that take --batch-size
         raise RnnlabError("--batch-size must be at least 1 (1: the exact protocol)")
     return task.evaluate(args)
 
@@ -216,11 +256,14 @@ def add_generate_arguments(p) -> None:
     p.add_argument("--context", type=int, default=0, help="series: use only the prime's last N steps")
 
 
-def cmd_generate(args, argv, parser) -> int:
-    task = registry.task_of_run(args.run)
-    if not task.generate_options:                     # a task with verbs of its own (translate, respond, ...)
-        return task.generate(args)
-    refuse_foreign_flags(parser, argv, task, "generate")
+def cmd_generate(argv: list[str]) -> int:
+    everything = argparse.ArgumentParser(add_help=False)
+    add_generate_arguments(everything)
+    first, _ = everything.parse_known_args(argv)
+    task = registry.task_of_run(first.run) if first.run and not {"-h", "--help"} & set(argv) else None
+    if task is not None and not task.generate_options:     # a task with verbs of its own (translate, ...)
+        return task.generate(first)
+    args, task = parse_for_task("generate", argv, add_generate_arguments)
     return task.generate(args)
 
 
@@ -364,14 +407,14 @@ def dispatch(argv: list[str]) -> int:
     if argv and argv[0] == "train":
         args, task = parse_train(argv[1:])
         return cmd_train(args, task)
+    if argv and argv[0] in ("evaluate", "generate"):        # parsed with the run's task's flags
+        return COMMANDS[argv[0]].runner()(argv[1:])
     commands = all_commands()
     command = commands.get(argv[0]) if argv else None
     parser, parsers = build_parser(argv[0] if command is not None else None)
     if command is not None and command.intermixed:         # `translate RUN "text" --beam 5`
         return command.runner()(parsers[argv[0]].parse_intermixed_args(argv[1:]))
     args = parser.parse_args(argv)
-    if args.command in ("evaluate", "generate"):
-        return commands[args.command].runner()(args, argv[1:], parsers[args.command])
     return commands[args.command].runner()(args)
 
 

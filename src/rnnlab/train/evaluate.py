@@ -34,7 +34,7 @@ def evaluate_stream(model, ids: torch.Tensor, batch_size: int, bptt: int, device
         for _, inputs, targets in windows(data, bptt):
             with timed(threads):
                 out = model(inputs, state, targets)
-            total += out.nll_sum.double()
+            total += torch.as_tensor(out.nll_sum, dtype=torch.float64, device=device)   # a tensor, or NumPy's
             count += out.tokens
             state = out.state
             bar.update(inputs.numel())

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
+from rnnlab.generate.sampling import sampling_from_args
 
 
 def output_paths(out: str, audio: str = "ogg") -> tuple[Path, Path | None, Path]:
@@ -57,8 +58,9 @@ def generate_command(task, args) -> int:
         raise RnnlabError(f"{midi_path.parent}: no such folder for --out")
     model = task.load(args.run, args.checkpoint, args.device, args.threads)
     trained = model._opened
-    song = model.compose(seconds=args.seconds, bars=args.bars, prime=args.prime, temperature=args.temperature,
-                         top_k=args.top_k, top_p=args.top_p, greedy=args.greedy, seed=args.seed)
+    sampling = sampling_from_args(args)                   # the flags this task takes; defaults for the others
+    song = model.compose(seconds=args.seconds, bars=args.bars, prime=args.prime, temperature=sampling.temperature,
+                         top_k=sampling.top_k, top_p=sampling.top_p, greedy=sampling.greedy, seed=sampling.seed)
     if song.note:
         print(f"note: {song.note}", file=sys.stderr)
     write_atomic(midi_path, song.midi)
