@@ -172,3 +172,12 @@ def test_threads_is_taken_by_evaluate_and_generate_and_checked(trained, capsys):
     capsys.readouterr()
     assert main(["generate", str(trained), "--length", "5", "--threads", "-2"]) == 2
     assert "--threads" in capsys.readouterr().err
+
+
+def test_generate_help_for_a_run_lists_its_tasks_flags_only(trained, capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", str(trained), "--help"])
+    shown = capsys.readouterr().out
+    assert "--beam" in shown and "--precision" in shown and "--seconds" not in shown and "--prime-file" not in shown
+    assert main(["generate", str(trained), "--seconds", "3"]) == 2
+    assert "--seconds does not apply to a lm run (it is for midi-events, pianoroll runs)" in capsys.readouterr().err
