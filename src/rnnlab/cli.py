@@ -174,12 +174,26 @@ class TaskFlags:
         return getattr(self.parser, name)
 
 
+class RunOptional(TaskFlags):
+    """Every flag, and the RUN positional made optional: a first look at the command line for its run."""
+
+    def add_argument(self, *names, **options):
+        if names == ("run",):
+            return self.parser.add_argument("run", nargs="?")
+        return self.parser.add_argument(*names, **options)
+
+
+def first_pass(argv: list[str], add_arguments) -> tuple[argparse.Namespace, argparse.ArgumentParser]:
+    """The run a command line names (None when it names none), knowing every flag that takes a value."""
+    everything = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    add_arguments(RunOptional(everything, set()))
+    return everything.parse_known_args(argv)[0], everything
+
+
 def parse_for_task(kind: str, argv: list[str], add_arguments):
     """`rnnlab evaluate|generate RUN ...` parsed with the flags of RUN's task and those every run takes;
     a flag of another task is refused in one line naming the tasks it is for."""
-    everything = argparse.ArgumentParser(prog=f"rnnlab {kind}", add_help=False, allow_abbrev=False)
-    add_arguments(everything)
-    first, _ = everything.parse_known_args(argv)
+    first, everything = first_pass(argv, add_arguments)
     wants_help = any(token in ("-h", "--help") for token in argv)
     try:
         task = registry.task_of_run(first.run) if first.run else None
@@ -257,9 +271,7 @@ def add_generate_arguments(p) -> None:
 
 
 def cmd_generate(argv: list[str]) -> int:
-    everything = argparse.ArgumentParser(add_help=False)
-    add_generate_arguments(everything)
-    first, _ = everything.parse_known_args(argv)
+    first, _ = first_pass(argv, add_generate_arguments)
     task = registry.task_of_run(first.run) if first.run and not {"-h", "--help"} & set(argv) else None
     if task is not None and not task.generate_options:     # a task with verbs of its own (translate, ...)
         return task.generate(first)
