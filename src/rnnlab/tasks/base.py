@@ -8,7 +8,7 @@ steps it. Everything else (the loop, checkpoints, the run directory, the command
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
@@ -51,7 +51,7 @@ class Prepared:
     output_size: int                                # vocabulary size, keys or features per step
     write: Callable[[Path], None]                   # saves vocabulary / statistics into a new run folder
     objective: Callable[[torch.nn.Module], Objective]
-    extra: dict = field(default_factory=dict)
+    # A task that needs more of its data to build its model subclasses this with typed fields.
 
 
 class Task:

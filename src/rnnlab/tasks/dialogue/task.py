@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import torch
 
 from rnnlab.commands import Command
 from rnnlab.config import DialogueConfig, RunConfig, SECTIONS
-from rnnlab.data.tokenize import load_vocabulary, save_vocabulary
+from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun
 from rnnlab.tasks.dialogue.respond import open_dialogue_run
@@ -17,6 +18,13 @@ from rnnlab.tasks.dialogue.chat_model import ChatModel
 from rnnlab.tasks.language_model.task import TEXT_OPTIONS
 from rnnlab.tasks.seq2seq.task import PAIR_TRAIN_OPTIONS
 from rnnlab.train.distributed import Placement
+
+
+@dataclass
+class VocabularyPrepared(Prepared):
+    """The dialogue task's data beside what the loop needs: the vocabulary the model is sized by."""
+
+    vocab: Vocabulary
 
 
 class DialogueTask(Task):
@@ -52,11 +60,12 @@ class DialogueTask(Task):
         summary = (f"{len(examples['train'].responses):,} training responses (context {dialogue.context_size}), "
                    f"vocabulary {len(vocab):,}")
         objective = DialogueObjective(config, examples, vocab, placement)   # checks the batches before any file
-        return Prepared(summary, len(vocab), lambda folder: save_vocabulary(folder / "vocab.json", vocab, tokenizer.config),
-                        lambda model: objective, {"vocab": vocab})
+        return VocabularyPrepared(summary, len(vocab), lambda folder: save_vocabulary(folder / "vocab.json", vocab,
+                                                                                     tokenizer.config),
+                                  lambda model: objective, vocab)
 
     def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
-        return build_dialogue_model(config, config.dialogue or DialogueConfig(), prepared.extra["vocab"])
+        return build_dialogue_model(config, config.dialogue or DialogueConfig(), prepared.vocab)
 
     def describe_model(self, config: RunConfig, model) -> str:
         return f"{(config.dialogue or DialogueConfig()).model}, " + super().describe_model(config, model)

@@ -4,6 +4,7 @@ encoder-decoder: plain, peeky or attention."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import torch
 
@@ -12,7 +13,7 @@ from rnnlab.config import RunConfig, Seq2SeqConfig, SECTIONS
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun
 from rnnlab.tasks.language_model.task import TEXT_OPTIONS, TRAIN_OPTIONS
-from rnnlab.tasks.seq2seq.data import prepare_pairs
+from rnnlab.tasks.seq2seq.data import PreparedPairs, prepare_pairs
 from rnnlab.tasks.seq2seq.model import build_seq2seq
 from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
 from rnnlab.tasks.seq2seq.translate import open_pair_run
@@ -23,6 +24,15 @@ PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
     "bptt", "variable_bptt", "activation_reg", "temporal_reg", "fused_loss", "eval_batch_size"))
 PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range", "init_embeddings",
                       "tie_weights")
+
+
+@dataclass
+class PairPrepared(Prepared):
+    """A pair task's data beside what the loop needs: the vocabularies the model is sized by, and
+    pretrained word vectors to start from (None: none)."""
+
+    data: PreparedPairs
+    pretrained: tuple | None
 
 
 class Seq2SeqTask(Task):
@@ -61,19 +71,18 @@ class Seq2SeqTask(Task):
             metrics = run.read_metrics()
             trained_s = float(metrics[-1].get("elapsed_s", 0.0)) if metrics else 0.0
         objective = PairObjective(config, data, placement, trained_s)   # checks the batches before any file is written
-        return Prepared(summary, len(data.vocabs.target), lambda folder: save_pair_vocabularies(RunDir(folder), data),
-                        lambda model: objective,
-                        {"data": data, "pretrained": pretrained})
+        return PairPrepared(summary, len(data.vocabs.target), lambda folder: save_pair_vocabularies(RunDir(folder), data),
+                            lambda model: objective, data, pretrained)
 
-    def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
-        vocabs = prepared.extra["data"].vocabs
+    def build_model(self, config: RunConfig, prepared: PairPrepared) -> torch.nn.Module:
+        vocabs = prepared.data.vocabs
         return build_seq2seq(config.model, config.seq2seq or Seq2SeqConfig(), len(vocabs.source), len(vocabs.target),
                              config.train.average)
 
     def after_build(self, model, config, run, prepared, log) -> None:
-        if prepared.extra["pretrained"]:
+        if prepared.pretrained:
             from rnnlab.tasks.word2vec.vectors import init_seq2seq_embeddings
-            log(init_seq2seq_embeddings(model, prepared.extra["data"].vocabs, *prepared.extra["pretrained"]))
+            log(init_seq2seq_embeddings(model, prepared.data.vocabs, *prepared.pretrained))
 
     def describe_model(self, config: RunConfig, model) -> str:
         m, seq = config.model, config.seq2seq or Seq2SeqConfig()
