@@ -108,3 +108,14 @@ def test_a_number_column_with_one_word_is_named_infinite_values_and_long_rows_re
     ragged = write(tmp_path / "ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n")
     with pytest.raises(RnnlabError, match="ragged.csv: line 3 has 3 cells, the header 2"):
         read_sequences(DataConfig(corpus=str(ragged)))
+
+
+def test_an_older_series_file_with_its_pen_column_in_extra_still_loads(tmp_path):
+    import json
+
+    from rnnlab.tasks.series.data import SeriesSpec
+
+    path = tmp_path / "series.json"
+    path.write_text(json.dumps({"columns": ["dx", "dy"], "mean": [0, 0], "std": [1, 1], "pen": True,
+                                "extra": {"pen_column": "lift"}}), encoding="utf-8")
+    assert SeriesSpec.load(path).pen_column == "lift"

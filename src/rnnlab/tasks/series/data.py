@@ -12,7 +12,7 @@ import csv
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ class SeriesSpec:
     season: int = 0                      # seasonal-naive period (0: none found)
     source: str = ""
     format: str = "rnnlab-series-1"
-    extra: dict = field(default_factory=dict)
+    pen_column: str = "pen"              # strokes: the name of the pen column, as the data had it
 
     @property
     def features(self) -> int:
@@ -77,6 +77,9 @@ class SeriesSpec:
     def load(cls, path: Path) -> "SeriesSpec":
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            older = raw.pop("extra", None)                   # runs written before pen_column was a field
+            if isinstance(older, dict) and "pen_column" in older:
+                raw.setdefault("pen_column", older["pen_column"])
             return cls(**raw)
         except FileNotFoundError:
             raise RnnlabError(f"{path}: missing; this series run has no normalisation statistics") from None
@@ -277,8 +280,8 @@ def fit_spec(train: list[Sequence], columns: list[str], config: DataConfig) -> S
         mean, std = values.mean(axis=0), values.std(axis=0)
     std = np.where(std > 1e-12, std, 1.0)
     season = config.season or (0 if pen else estimate_season(train[0].values[:, 0]))
-    extra = {"pen_column": config.pen_column} if pen else {}
-    return SeriesSpec(columns, mean.tolist(), std.tolist(), pen, season, config.corpus, extra=extra)
+    return SeriesSpec(columns, mean.tolist(), std.tolist(), pen, season, config.corpus,
+                      pen_column=config.pen_column if pen else "pen")
 
 
 def stream(spec: SeriesSpec, sequences: list[Sequence]) -> torch.Tensor:

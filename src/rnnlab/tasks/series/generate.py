@@ -38,7 +38,7 @@ def history_rows(trained) -> np.ndarray:
 def prime_file_rows(spec: SeriesSpec, path: Path) -> np.ndarray:
     """A CSV / NPY file with the run's columns (and pen column for strokes) as normalised rows."""
     names, numeric, text = read_table(path)
-    wanted = spec.columns + ([spec.extra.get("pen_column", "pen")] if spec.pen else [])
+    wanted = spec.columns + ([spec.pen_column] if spec.pen else [])
     not_numbers = [f"{c!r} ({text[c]})" for c in wanted if c in text]
     if not_numbers:
         raise RnnlabError(f"{path}: column(s) {', '.join(not_numbers)} must hold numbers")
@@ -80,7 +80,7 @@ def table(spec: SeriesSpec, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
         return list(spec.columns), values
     keep = pen != PEN_STATES.index("end")
     lifted = (pen == PEN_STATES.index("up")).astype(float)
-    return spec.columns + [spec.extra.get("pen_column", "pen")], np.column_stack([values, lifted])[keep]
+    return spec.columns + [spec.pen_column], np.column_stack([values, lifted])[keep]
 
 
 def write_csv(path: Path, header: list[str], values: np.ndarray) -> None:

@@ -22,7 +22,7 @@ class VectorModel(ServedModel):
 
     def describe(self) -> dict:
         info = super().describe()
-        pen = self.spec.extra.get("pen_column", "pen") if self.spec.pen else None
+        pen = self.spec.pen_column if self.spec.pen else None
         info.update(kind="strokes" if self.spec.pen else "series", columns=self.spec.columns, pen=pen,
                     input=f"[{', '.join(self.spec.columns + ([pen] if pen else []))}] or a list of them",
                     output="values" + (", pen (down, up or end)" if pen else ""))
@@ -31,7 +31,7 @@ class VectorModel(ServedModel):
     def encode(self, value, limit: int) -> tuple[torch.Tensor, list[str]]:
         """Model input (time, 1, features) from a vector, a list of vectors, or {column: value}."""
         width = len(self.spec.columns) + (1 if self.spec.pen else 0)
-        names = self.spec.columns + ([self.spec.extra.get("pen_column", "pen")] if self.spec.pen else [])
+        names = self.spec.columns + ([self.spec.pen_column] if self.spec.pen else [])
         if isinstance(value, dict):
             missing = [n for n in names if n not in value]
             if missing:
