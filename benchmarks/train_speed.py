@@ -10,6 +10,7 @@ loss follows another rounding path, so its accuracy is checked by training inste
 with `--preset zaremba-small`, with and without `--bf16`, valid perplexity compared).
 
     RNNLAB_DATA=DATA python benchmarks/train_speed.py [--steps 200] [--hidden 200] [--threads 1]
+        [--device cuda] [--compile] [--no-bf16]
 """
 
 from __future__ import annotations
@@ -100,10 +101,10 @@ class TrainerLoop:
     """rnnlab's own training loop (train.loop.Trainer with the stream objective), one step per
     batch, at the same thread count as the other loops."""
 
-    def __init__(self, model, ids, bptt, batch, threads, bf16=False):
+    def __init__(self, model, ids, bptt, batch, threads, bf16=False, device="cpu", compile=False):
         config = TrainConfig(optimizer="sgd", lr=LR, clip=CLIP, bptt=bptt, batch_size=batch, schedule="none",
-                             threads=threads, bf16=bf16)
-        placement = Placement(0, 1, torch.device("cpu"))
+                             threads=threads, bf16=bf16, compile=compile)
+        placement = Placement(0, 1, torch.device(device))
         self.trainer = Trainer(model, StreamObjective(ids, ids[:100], config, placement), config, placement, run=None)
 
     def step(self, x, y) -> float:
@@ -119,6 +120,8 @@ def race(loops: dict, batches: list) -> tuple[dict[str, float], dict[str, list[f
         for name, loop in loops.items():
             began = time.perf_counter()
             losses[name] += [loop.step(x, y) for x, y in batches[start:start + CHUNK]]
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
             seconds[name] += time.perf_counter() - began
     return seconds, losses
 
@@ -132,6 +135,9 @@ def main():
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--compile", action="store_true", help="also race the Trainer with --compile")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false", help="leave out the Trainer with --bf16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = build_config("", {"data": {"corpus": "ptb", "level": "word"},
@@ -139,23 +145,28 @@ def main():
                                          "init": "uniform"}})
     _, vocab, ids = prepare_text(config.data)
     data = batchify(ids["train"], args.batch)
-    batches = [(x, y) for _, x, y in windows(data, args.bptt)][:args.steps]
+    batches = [(x.to(args.device), y.to(args.device)) for _, x, y in windows(data, args.bptt)][:args.steps]
     words = sum(y.numel() for _, y in batches)
     print(f"PTB, {args.layers}x{args.hidden} LSTM, vocab {len(vocab)}, bptt {args.bptt}, batch {args.batch}, "
-          f"{args.threads} threads, {len(batches)} steps ({words:,} words) per measurement")
+          f"{args.threads} threads, {args.device}, {len(batches)} steps ({words:,} words) per measurement")
 
     def fresh_model():
         torch.manual_seed(0)
-        return build_language_model(config, len(vocab))
+        return build_language_model(config, len(vocab)).to(args.device)
 
     speeds: dict[str, list[float]] = {}
     for repeat in range(args.repeats):
-        plain = PlainLSTM(len(vocab), args.hidden, args.layers)
+        plain = PlainLSTM(len(vocab), args.hidden, args.layers).to(args.device)
         copy_weights(plain, fresh_model())
         loops = {"plain": PlainLoop(plain), "rnnlab model": ModelLoop(fresh_model()),
-                 "Trainer": TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads),
-                 "Trainer --bf16": TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads,
-                                               bf16=True)}
+                 "Trainer": TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads,
+                                        device=args.device)}
+        if args.bf16:
+            loops["Trainer --bf16"] = TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch, args.threads,
+                                                  bf16=True, device=args.device)
+        if args.compile:
+            loops["Trainer --compile"] = TrainerLoop(fresh_model(), ids["train"], args.bptt, args.batch,
+                                                     args.threads, device=args.device, compile=True)
         seconds, losses = race(loops, batches)
         for name in loops:
             speeds.setdefault(name, []).append(words / seconds[name])
@@ -165,7 +176,7 @@ def main():
               + f" (rnnlab model vs plain: relative difference {rel:.2e})")
     # Noise floor: the plain loop itself, its output weights nudged by one part in 10^7. Early SGD at
     # lr 1 amplifies any fp32 rounding difference, so this is what "the same loss" can mean.
-    nudged = PlainLSTM(len(vocab), args.hidden, args.layers)
+    nudged = PlainLSTM(len(vocab), args.hidden, args.layers).to(args.device)
     copy_weights(nudged, fresh_model())
     with torch.no_grad():
         nudged.decoder.weight.mul_(1 + 1e-7)
