@@ -196,3 +196,19 @@ def test_every_public_name_has_a_docstring():
         assert (value.__doc__ or "").strip(), name
     assert set(rnnlab.tasks()) >= {"lm", "midi-events", "pianoroll", "series", "seq2seq", "dialogue", "word2vec"}
     assert "python-stdlib" in rnnlab.corpora() and "char-small" in rnnlab.presets()
+
+
+def test_word_vectors_from_python_and_the_cli(tmp_path, capsys):
+    pytest.importorskip("gensim")
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("the king rules the land . the queen rules the land .\n" * 200, encoding="utf-8")
+    assert main(["word2vec", str(corpus), "--out", str(tmp_path / "w2v"), "--dim", "8", "--epochs", "2",
+                 "--min-count", "1", "--threads", "1"]) == 0
+    capsys.readouterr()
+    vectors = rnnlab.load(tmp_path / "w2v")
+    assert isinstance(vectors, rnnlab.WordVectorModel)
+    nearest = vectors.similar("king", top=3)
+    assert main(["similar", str(tmp_path / "w2v"), "king", "--top", "3"]) == 0
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == [w for w, _ in nearest]
+    with pytest.raises(rnnlab.VerbNotSupported, match="its verbs: similar, analogy"):
+        vectors.generate("king")

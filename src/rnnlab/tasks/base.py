@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Protocol
 
 import torch
 import torch.distributed as dist
 
 from rnnlab.commands import Command
 from rnnlab.config import RunConfig
+from rnnlab.data.tokenize import Vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.gallery import WEIGHTS, is_shipped, read_weights
 from rnnlab.models.averaging import AVERAGE_PREFIX, AveragedWeights, average_name
@@ -29,17 +30,27 @@ from rnnlab.train.loop import Objective, Trainer
 from rnnlab.train.precision import with_precision
 
 
+class OpenedRun(Protocol):
+    """What every task's opened run holds (TrainedRun for the stream and dialogue tasks, PairRun for
+    seq2seq, VectorRun for word2vec, the NumPy engine's NumpyRun): its folder, config, device, threads."""
+
+    run: RunDir
+    config: RunConfig
+    device: torch.device
+    threads: int
+
+
 @dataclass
 class TrainedRun:
     """An opened run directory: its config and weights, and what its task reads and writes with."""
 
     run: RunDir
     config: RunConfig
-    tokenizer: Any
-    vocab: Any
-    model: Any
+    tokenizer: Any              # the task's own: TextTokenizer, a MIDI tokenizer, the piano-roll codec, None
+    vocab: Vocabulary | None    # None where the task has no token vocabulary (series, piano rolls)
+    model: torch.nn.Module
     device: torch.device
-    assets: Any = None          # what a task saved beside its weights (series: SeriesSpec)
+    assets: Any = None          # what a task saved beside its weights (series: SeriesSpec; music: its facts)
     threads: int = 0            # CPU threads for its work (0: timed, the faster count kept)
 
 
@@ -143,10 +154,10 @@ class Task:
             teardown()
 
     # ---- using a trained run -----------------------------------------------------------------
-    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> OpenedRun:
         raise NotImplementedError
 
-    def open_run(self, path, which: str = "best", device: str | torch.device = "cpu", threads: int = 0) -> TrainedRun:
+    def open_run(self, path, which: str = "best", device: str | torch.device = "cpu", threads: int = 0) -> OpenedRun:
         """A run directory of this task, ready to use (`device` auto: a GPU when there is one; `threads`
         CPU threads for its work, 0: rnnlab times the work and keeps the faster count)."""
         if threads < 0:

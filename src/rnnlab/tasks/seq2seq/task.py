@@ -11,12 +11,12 @@ import torch
 from rnnlab.commands import Command
 from rnnlab.config import RunConfig, Seq2SeqConfig, SECTIONS
 from rnnlab.runs import RunDir
-from rnnlab.tasks.base import Prepared, Task, TrainedRun
+from rnnlab.tasks.base import Prepared, Task
 from rnnlab.tasks.language_model.task import TEXT_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.seq2seq.data import PreparedPairs, prepare_pairs
 from rnnlab.tasks.seq2seq.model import build_seq2seq
 from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
-from rnnlab.tasks.seq2seq.translate import open_pair_run
+from rnnlab.tasks.seq2seq.translate import PairRun, open_pair_run
 from rnnlab.tasks.seq2seq.translator import Decoding, Translator
 from rnnlab.train.distributed import Placement
 
@@ -94,7 +94,7 @@ class Seq2SeqTask(Task):
                 + (f", weights averaged (decay {config.train.average})" if config.train.average else "")
                 + f", {params:,} parameters")
 
-    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> PairRun:
         return open_pair_run(run, config, which, device)
 
     def evaluate(self, args) -> int:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import torch
 
 from rnnlab.commands import Command
 from rnnlab.config import RunConfig
 from rnnlab.runs import RunDir
-from rnnlab.tasks.base import Task, TrainedRun
-from rnnlab.tasks.word2vec.vectors import load_word_vectors
+from rnnlab.tasks.base import Task
+from rnnlab.tasks.word2vec.vectors import WordVectors, load_word_vectors
 from rnnlab.tasks.word2vec.vector_model import WordVectorModel
+
+
+@dataclass
+class VectorRun:
+    """An opened word2vec run: its word vectors (computed on the CPU)."""
+
+    run: RunDir
+    config: RunConfig
+    vectors: WordVectors
+    device: torch.device
+    threads: int = 0
 
 
 class Word2VecTask(Task):
@@ -34,9 +46,9 @@ class Word2VecTask(Task):
     def claims(cls, config: RunConfig) -> bool:
         return config.data.task == "word2vec"
 
-    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
+    def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> VectorRun:
         vectors = load_word_vectors(run.path)
-        return TrainedRun(run, config, None, None, vectors, torch.device("cpu"))
+        return VectorRun(run, config, vectors, torch.device("cpu"))
 
     def evaluate(self, args) -> int:
         from rnnlab.errors import RnnlabError

@@ -19,7 +19,7 @@ class WordVectorModel(TrainedModel):
     @property
     def vectors(self):
         """The WordVectors: `words` and a (words, dim) array of unit vectors."""
-        return self._opened.model
+        return self._opened.vectors
 
     def similar(self, word: str, top: int = 10) -> list[tuple[str, float]]:
         """The `top` nearest words by cosine similarity, with it."""
