@@ -105,7 +105,7 @@ def compose_events(trained, primer: str, length: Length, config: SamplingConfig)
     start_quarters = score_quarters(start) if start is not None and start.note_num() else 0.0
     bar = beats_per_bar(piece.to_score() if piece is not None else start)
     banned = torch.tensor([vocab.index[t] for t in (EOS, UNK) if t in vocab.index]
-                          + unseen_programs(tokenizer, vocab, getattr(trained.assets, "training_programs", None)),
+                          + unseen_programs(tokenizer, vocab, trained.assets.training_programs),
                           dtype=torch.long, device=device)
     generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
     logits, state = prime(trained.model, vocab.encode([EOS] + primer_tokens), device)
@@ -160,7 +160,7 @@ def primer_frames(codec, primer: str, corpus_qpm: float | None = None) -> tuple[
 def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
     codec, model, device = trained.tokenizer, trained.model, trained.device
     assets = trained.assets
-    frames, qpm = primer_frames(codec, primer, getattr(assets, "qpm", None))
+    frames, qpm = primer_frames(codec, primer, assets.qpm)
     silent_start = not frames.any()
     steps_per_bar = 4 * codec.steps_per_beat
     wanted = int(round(length.bars * steps_per_bar if length.bars
@@ -171,14 +171,14 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
     generator = torch.Generator(device=device).manual_seed(config.seed) if config.seed is not None else None
     state = model.initial_state(1)
     out = []
-    most = getattr(assets, "most_keys", None)          # no frame holds more keys than a training frame
+    most = assets.most_keys          # no frame holds more keys than a training frame
     top_k = min(config.top_k, most) if config.top_k and most else (config.top_k or most or 0)
     if silent_start:
         # No primer: the opening frame is drawn after a silent piece-start frame (which the model never
         # saw in training, so its guess can be a cluster of dozens of keys), not silent and with no more
         # keys than a training piece opens with; then the piece starts afresh from that frame, flagged
         # as its first, as the training pieces are.
-        opening = getattr(assets, "opening_keys", None) or OPENING_KEYS
+        opening = assets.opening_keys or OPENING_KEYS
         cap = min(top_k, opening) if top_k else opening
         for _ in range(OPENING_TRIES):                      # a piece opens with a sound
             frame, _ = model.step_frame(inputs, state, config.temperature, cap, generator)

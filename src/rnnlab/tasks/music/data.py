@@ -280,7 +280,7 @@ def run_training_stats(trained, note: Callable[[str], None] = stderr_line) -> di
     note(f"note: {folder}: no {STATS_FILE} (trained before it was saved); reading the training music once for it")
     try:
         splits = read_music_splits(trained.config.data, lambda line: None, trained.tokenizer)
-        stats = training_stats(trained.tokenizer, splits, getattr(trained.assets, "qpm", None))
+        stats = training_stats(trained.tokenizer, splits, trained.assets.qpm)
     except (RnnlabError, OSError) as err:
         note(f"note: the training set's statistics are absent: {err}")
         return None
