@@ -212,3 +212,12 @@ def test_word_vectors_from_python_and_the_cli(tmp_path, capsys):
     assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == [w for w, _ in nearest]
     with pytest.raises(rnnlab.VerbNotSupported, match="its verbs: similar, analogy"):
         vectors.generate("king")
+
+
+def test_the_docstring_examples_that_need_no_run_do_run():
+    import doctest
+
+    import rnnlab.api
+
+    result = doctest.testmod(rnnlab.api, extraglobs={"rnnlab": rnnlab})
+    assert result.failed == 0 and result.attempted >= 1
