@@ -17,7 +17,7 @@ from rnnlab.errors import RnnlabError
 CARDS = gallery.cards()                  # the distribution is installed for the tests (pip install ./models)
 NAMES = sorted(CARDS)
 NUMERIC = ("perplexity", "nll", "exact_match", "bleu")
-SHIPPED = {"dates", "python", "nottingham", "shakespeare", "bach"}
+SHIPPED = {"dates", "python", "nottingham", "shakespeare", "bach", "holmes-ja"}
 
 
 def test_the_gallery_is_installed_with_its_models():
@@ -41,8 +41,6 @@ def test_test_metrics_match_the_card(name):
     card = CARDS[name]
     if not data_present(card):
         pytest.skip(f"{card['data']['corpus']} is not in RNNLAB_DATA")
-    if card["data"]["corpus"] == "holmes-ja":
-        pytest.importorskip("fugashi")
     evaluation = card["evaluation"]
     folder = gallery.resolve("@" + name)
     before = snapshot(folder)
@@ -66,8 +64,6 @@ def use(model, verb: str):
 @pytest.mark.parametrize("name", NAMES)
 def test_each_model_answers_with_its_verb(name):
     card = CARDS[name]
-    if card["data"]["corpus"] == "holmes-ja":
-        pytest.importorskip("fugashi")
     model = rnnlab.load("@" + name, device="cpu")
     assert card["verb"] in model.verbs
     assert use(model, card["verb"])
