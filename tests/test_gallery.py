@@ -99,8 +99,10 @@ def test_a_name_cannot_leave_the_gallery():
 def test_training_into_a_shipped_model_is_refused(tmp_path):
     folder = gallery.resolve("@dates")
     before = snapshot(folder)
-    with pytest.raises(RnnlabError):
+    with pytest.raises(RnnlabError, match="read-only"):
         rnnlab.train(out="@dates", resume=True)
+    with pytest.raises(RnnlabError, match="read-only"):
+        rnnlab.train("date", "@dates", max_minutes=0.01)
     assert snapshot(folder) == before
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from rnnlab.config import CELLS, RunConfig, validate
 from rnnlab.errors import RnnlabError
 from rnnlab.files import disk_full, disk_full_error, write_atomic
-from rnnlab.gallery import resolve
+from rnnlab.gallery import is_shipped, resolve
 
 MARKER = ".rnnlab-run"
 # What a run folder of any task holds, for recognising runs made before the mark.
@@ -78,6 +78,7 @@ class RunDir:
     def refuse_if_foreign(self, resume: bool = False) -> None:
         """Refuse, in one line and before anything is written, a folder that is not an rnnlab run
         and is not empty (a new run) or holds no run (resume)."""
+        self.refuse_if_shipped()
         if self.path.exists() and not self.path.is_dir():
             raise RnnlabError(f"{self.path}: exists and is not a folder; choose another --out")
         if resume and not self.holds_run():
@@ -89,6 +90,11 @@ class RunDir:
                               "choose a new or empty folder for --out")
         raise RnnlabError(f"{self.path}: {self.unrecognised()}, so it is not a run rnnlab made and is left alone (an rnnlab run "
                           f"from an older version? move the other files out, or create an empty {MARKER} in it)")
+
+    def refuse_if_shipped(self) -> None:
+        if is_shipped(self.path):
+            raise RnnlabError(f"{self.path}: a shipped model, which is read-only; train into a folder of your own "
+                              "(`rnnlab models rebuild NAME --out FOLDER` trains one again from its card)")
 
     def check_ours(self) -> None:
         """Refuse a folder that is not an rnnlab run; mark a run from before the mark."""
@@ -116,6 +122,7 @@ class RunDir:
         """A new run may start here: a new or empty folder, or a run of ours that saved nothing (bad
         data found after the folder was made), started afresh rather than left in the way. Another
         run's files or anybody else's are refused."""
+        self.refuse_if_shipped()
         if self.path.exists() and not self.path.is_dir():
             raise RnnlabError(f"{self.path}: exists and is not a folder; choose another --out")
         if self.is_ours():
