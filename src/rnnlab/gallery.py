@@ -44,7 +44,7 @@ def installed_root() -> Path:
 def names() -> list[str]:
     """The shipped models' names, sorted."""
     root = installed_root()
-    return sorted(p.name for p in root.iterdir() if (p / CARD).is_file())
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / CARD).is_file())
 
 
 def resolve(path: str | Path) -> Path:
@@ -54,7 +54,7 @@ def resolve(path: str | Path) -> Path:
     name = str(path)[len(PREFIX):]
     root = installed_root()
     folder = root / name
-    if not name or "/" in name or "\\" in name or not (folder / CARD).is_file():
+    if not name or name.startswith(".") or "/" in name or "\\" in name or not (folder / CARD).is_file():
         known = ", ".join(PREFIX + n for n in names()) or "none"
         raise RnnlabError(f"{path}: no shipped model of that name; there are: {known} (`rnnlab models` lists them)")
     return folder

@@ -63,7 +63,8 @@ def write_weights(dest: Path, state: dict, half: bool) -> None:
     import torch
     from safetensors.torch import save
 
-    tensors = {name: (t.half() if half and t.dtype == torch.float32 else t).contiguous() for name, t in state.items()}
+    # each tensor its own copy: tied weights (a decoder's output layer and its embedding) share storage
+    tensors = {name: (t.half() if half and t.dtype == torch.float32 else t).contiguous().clone() for name, t in state.items()}
     write_atomic(dest / WEIGHTS, save(tensors, metadata={"format": "rnnlab-weights-1"}))
 
 
@@ -81,12 +82,24 @@ def test_metrics(dest: Path, card: dict) -> tuple[dict, int]:
 
 def package(run: Path, dest: Path, card: dict, minutes: float | None = None, log=print) -> dict:
     """Pack `run` into the shipped-model folder `dest` (replaced) with `card` filled in; returns the card."""
-    from rnnlab import __version__
-
     run, dest = Path(run), Path(dest)
-    staging = dest.with_name(dest.name + ".partial")
+    staging = dest.with_name(f".{dest.name}.partial")         # hidden: never listed as a model
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    try:
+        card = pack(run, staging, card, minutes, log)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(dest, ignore_errors=True)
+    staging.rename(dest)
+    return card
+
+
+def pack(run: Path, staging: Path, card: dict, minutes: float | None, log) -> dict:
+    """The run's files, weights and filled-in card in `staging`, weights in fp16 unless that moves the metric."""
+    from rnnlab import __version__
+
     copy_run_files(run, staging)
     portable_corpus(staging)
     write_atomic(staging / CARD, json.dumps(card, indent=2, ensure_ascii=False))   # marks it shipped for loading
@@ -100,7 +113,7 @@ def package(run: Path, dest: Path, card: dict, minutes: float | None = None, log
     precision = "fp16" if moved <= TOLERANCE else "fp32"
     if precision == "fp32":
         write_weights(staging, state, half=False)
-    log(f"{dest.name}: {headline} fp32 {full[headline]:.4f}, fp16 {half[headline]:.4f} ({moved:.2%}): ships {precision}")
+    log(f"{card['name']}: {headline} fp32 {full[headline]:.4f}, fp16 {half[headline]:.4f} ({moved:.2%}): ships {precision}")
     metrics = half if precision == "fp16" else full
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
     card = {**card, "headline": {**card["headline"], "value": metrics[headline]},
@@ -112,8 +125,6 @@ def package(run: Path, dest: Path, card: dict, minutes: float | None = None, log
         card["training_minutes"] = round(minutes, 1)
     write_atomic(staging / CARD, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     write_atomic(staging / "README.md", render_readme(card))
-    shutil.rmtree(dest, ignore_errors=True)
-    staging.rename(dest)
     return card
 
 
