@@ -366,9 +366,8 @@ def cmd_models(args) -> int:
         shipping.rebuild(args.name.removeprefix("@"), args.out, log=lambda line: print(line, file=sys.stderr))
         return 0
     for name, card in api.models().items():
-        headline = card["headline"]
-        print(f"@{name:12} {card['task']:12} {card['verb']:10} test {headline['metric']} {headline['value']:<8.4g} "
-              f"{card['summary']}")
+        score = f"test {card['headline']['metric']} {card['headline']['value']:.4g}"
+        print(f"@{name:12} {card['task']:12} {card['verb']:10} {score:26} {card['summary']}")
     return 0
 
 
