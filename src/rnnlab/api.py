@@ -117,9 +117,7 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
     foreign = [name for section, values in overrides.items() for name in values
                if name not in task.options.get(section, ()) and name not in ("modality", "tokenizer")]
     if foreign:
-        takes = registry.tasks_taking(foreign[0])
-        raise RnnlabError(f"--{foreign[0].replace('_', '-')} does not apply to a {task.name} run (it is a "
-                          f"{takes} option); `rnnlab train --task {task.name} --help` lists the options that do")
+        raise registry.train_option_refused(task, foreign[0])
     implied: dict = {}
     task.configure(implied)                             # what the task itself sets: its modality, tokenizer
     for key in ("modality", "tokenizer"):

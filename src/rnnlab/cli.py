@@ -78,16 +78,6 @@ def train_parser(task) -> argparse.ArgumentParser:
     return p
 
 
-def every_train_flag() -> dict[str, str]:
-    """Every config flag any task takes -> the tasks that take it (to refuse the others in one line)."""
-    takes: dict[str, list[str]] = {}
-    for task in registry.TASKS.values():
-        for names in task.options.values():
-            for name in names:
-                takes.setdefault("--" + name.replace("_", "-"), []).append(task.name)
-    return {flag: ", ".join(tasks) for flag, tasks in takes.items()}
-
-
 def choose_task(basics: argparse.Namespace):
     """The task `train` was asked for: the run's own when resuming, else as `rnnlab.train` chooses it."""
     if basics.resume and basics.out and RunDir(basics.out).holds_run():
@@ -104,11 +94,10 @@ def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
     parser = train_parser(task)
     args, rest = parser.parse_known_args(argv)
     if rest:
-        flags = every_train_flag()
-        foreign = [token.split("=")[0] for token in rest if token.split("=")[0] in flags]
+        names = [token.split("=")[0][2:].replace("-", "_") for token in rest if token.startswith("--")]
+        foreign = [name for name in names if registry.tasks_taking(name)]
         if foreign:
-            raise RnnlabError(f"{foreign[0]} does not apply to a {task.name} run (it is a {flags[foreign[0]]} "
-                              f"option); `rnnlab train --task {task.name} --help` lists the options that do")
+            raise registry.train_option_refused(task, foreign[0])
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if not args.out and not args.print_config:
         parser.error("the following arguments are required: --out")
@@ -190,17 +179,28 @@ def first_pass(argv: list[str], add_arguments) -> tuple[argparse.Namespace, argp
     return everything.parse_known_args(argv)[0], everything
 
 
-def parse_for_task(kind: str, argv: list[str], add_arguments):
-    """`rnnlab evaluate|generate RUN ...` parsed with the flags of RUN's task and those every run takes;
-    a flag of another task is refused in one line naming the tasks it is for."""
-    first, everything = first_pass(argv, add_arguments)
-    wants_help = any(token in ("-h", "--help") for token in argv)
+def wants_help(argv: list[str]) -> bool:
+    return any(token in ("-h", "--help") for token in argv)
+
+
+def run_task(first: argparse.Namespace, argv: list[str]):
+    """The task of the run the command line names; None when it names none (or not a run, for --help)."""
     try:
-        task = registry.task_of_run(first.run) if first.run else None
+        return registry.task_of_run(first.run) if first.run else None
     except RnnlabError:
-        if not wants_help:
+        if not wants_help(argv):
             raise
-        task = None
+        return None
+
+
+def parse_for_task(kind: str, argv: list[str], add_arguments, seen=None):
+    """`rnnlab evaluate|generate RUN ...` parsed with the flags of RUN's task and those every run takes;
+    a flag of another task is refused in one line naming the tasks it is for. `seen`: (first look's
+    parser, task) when the caller has already found them."""
+    if seen is None:
+        first, everything = first_pass(argv, add_arguments)
+        seen = everything, run_task(first, argv)
+    everything, task = seen
     parser = argparse.ArgumentParser(prog=f"rnnlab {kind}", allow_abbrev=False,
                                      description=f"{kind} a {task.name} run" if task else None)
     if task is None:
@@ -209,15 +209,11 @@ def parse_for_task(kind: str, argv: list[str], add_arguments):
     takes = set(getattr(task, f"{kind}_options"))
     add_arguments(TaskFlags(parser, COMMON | takes))
     args, rest = parser.parse_known_args(argv)
-    owners = {}
-    for other in registry.TASKS.values():
-        for name in getattr(other, f"{kind}_options"):
-            owners.setdefault(name, []).append(other.name)
     for action in everything._actions:
         for flag in action.option_strings:
             if any(token == flag or token.startswith(flag + "=") for token in rest):
-                raise RnnlabError(f"{flag} does not apply to a {task.name} run (it is for "
-                                  f"{', '.join(owners.get(action.dest, ['other']))} runs)")
+                owners = registry.tasks_taking(action.dest, kind) or ["other"]
+                raise RnnlabError(f"{flag} does not apply to a {task.name} run (it is for {', '.join(owners)} runs)")
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return args, task
@@ -271,11 +267,11 @@ def add_generate_arguments(p) -> None:
 
 
 def cmd_generate(argv: list[str]) -> int:
-    first, _ = first_pass(argv, add_generate_arguments)
-    task = registry.task_of_run(first.run) if first.run and not {"-h", "--help"} & set(argv) else None
-    if task is not None and not task.generate_options:     # a task with verbs of its own (translate, ...)
+    first, everything = first_pass(argv, add_generate_arguments)
+    task = run_task(first, argv)
+    if task is not None and not task.generate_options and not wants_help(argv):   # verbs of its own (translate)
         return task.generate(first)
-    args, task = parse_for_task("generate", argv, add_generate_arguments)
+    args, task = parse_for_task("generate", argv, add_generate_arguments, (everything, task))
     return task.generate(args)
 
 

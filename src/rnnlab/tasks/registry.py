@@ -113,6 +113,17 @@ def choose_task(corpus: str, task_name: str | None = None, preset: str | None = 
     return task_for(build_config("", {"data": {**recipe, "corpus": corpus or ""}}))
 
 
-def tasks_taking(option: str) -> str:
-    """The tasks whose `train` takes `option`, named for a message."""
-    return ", ".join(t.name for t in TASKS.values() if any(option in names for names in t.options.values()))
+def tasks_taking(option: str, kind: str = "train") -> list[str]:
+    """The tasks whose `kind` command (train, evaluate or generate) takes `option` (a field name)."""
+    def takes(task: Task) -> bool:
+        if kind == "train":
+            return any(option in names for names in task.options.values())
+        return option in getattr(task, f"{kind}_options")
+    return [task.name for task in TASKS.values() if takes(task)]
+
+
+def train_option_refused(task: Task, option: str) -> RnnlabError:
+    """The one line for a `train` option that `task` does not take."""
+    return RnnlabError(f"--{option.replace('_', '-')} does not apply to a {task.name} run (it is a "
+                       f"{', '.join(tasks_taking(option))} option); `rnnlab train --task {task.name} --help` "
+                       "lists the options that do")
