@@ -26,7 +26,7 @@ PUBLIC = {
     "RnnlabError": "rnnlab.errors",
     "TrainedModel": "rnnlab.tasks.trained", "VerbNotSupported": "rnnlab.tasks.trained",
     "TextModel": "rnnlab.tasks.language_model.text_model",
-    "MusicModel": "rnnlab.tasks.music.music_model", "Song": "rnnlab.tasks.music.music_model",
+    "MusicModel": "rnnlab.tasks.music.music_model", "Song": "rnnlab.tasks.music.compose",
     "SeriesModel": "rnnlab.tasks.series.series_model", "Forecast": "rnnlab.tasks.series.generate",
     "Translator": "rnnlab.tasks.seq2seq.translator", "Translation": "rnnlab.tasks.seq2seq.translator",
     "Decoding": "rnnlab.tasks.seq2seq.translator",

@@ -6,7 +6,7 @@ import pytest
 
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import MAX_LENGTH, SamplingConfig, add_sampling_flags, sampling_from_args
-from rnnlab.tasks.music.commands import music_length
+from rnnlab.tasks.music.compose import music_length
 
 
 def test_generate_flags_refuse_an_unbounded_length():

@@ -13,7 +13,7 @@ import soundfile
 
 from rnnlab.errors import RnnlabError
 from rnnlab.render import audio
-from rnnlab.tasks.music.music_model import Song
+from rnnlab.tasks.music.compose import Song
 
 PLAYS = pytest.mark.skipif(shutil.which("fluidsynth") is None or audio.find_soundfont() is None,
                            reason="FluidSynth or a GM SoundFont is not installed")

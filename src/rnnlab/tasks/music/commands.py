@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
+from rnnlab.tasks.music.compose import music_length
 from rnnlab.generate.sampling import sampling_from_args
 
 
@@ -22,22 +23,6 @@ def output_paths(out: str, audio: str = "ogg") -> tuple[Path, Path | None, Path]
     path = Path(out)
     midi = path if path.suffix.lower() in (".mid", ".midi") else path.with_name(path.name + ".mid")
     return midi, None if audio == "none" else midi.with_suffix(f".{audio}"), midi.with_suffix(".png")
-
-
-MAX_SECONDS, MAX_BARS = 3600.0, 1000.0          # an hour of music, or a thousand bars, at most
-
-
-def music_length(seconds: float | None, bars: float | None):
-    """How much new music `generate` writes: --seconds (default 30) or --bars, each within bounds."""
-    from rnnlab.tasks.music.compose import Length
-
-    if seconds is not None and bars is not None:
-        raise RnnlabError("give the length as --seconds or --bars, not both")
-    if seconds is not None and not 0 < seconds <= MAX_SECONDS:       # NaN fails this too
-        raise RnnlabError(f"--seconds must be more than 0 and at most {MAX_SECONDS:g}, not {seconds:g}")
-    if bars is not None and not 0 < bars <= MAX_BARS:
-        raise RnnlabError(f"--bars must be more than 0 and at most {MAX_BARS:g}, not {bars:g}")
-    return Length(seconds=seconds if seconds is not None else (0.0 if bars is not None else 30.0), bars=bars or 0.0)
 
 
 def generate_command(task, args) -> int:

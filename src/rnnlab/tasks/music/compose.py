@@ -19,6 +19,7 @@ from rnnlab.tasks.music.midi import (KEYS, LOWEST_KEY, Piece, read_midi_file, sc
                                      score_to_midi, set_notes)
 from rnnlab.data.tokenize import EOS, UNK
 from rnnlab.errors import RnnlabError
+from rnnlab.files import write_atomic
 from rnnlab.generate.sampling import SamplingConfig, choose, prime
 
 CHECK_EVERY = 32            # tokens between length checks
@@ -39,13 +40,64 @@ class Length:
 
 
 @dataclass
-class Composition:
+class Song:
+    """New music: the MIDI file's bytes and its symusic Score (primer included), with its lengths."""
+
     midi: bytes
-    score: object              # symusic Score of primer + continuation
+    score: object                 # symusic.Score of primer + continuation
     primer_seconds: float
     generated_seconds: float
     notes: int
-    note: str = ""             # one line for the user (e.g. an ignored option), or ""
+    note: str = ""                # one line about an ignored setting, or ""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the song as a Standard MIDI File (`.mid` added when the name has no MIDI suffix)."""
+        path = Path(path)
+        if path.suffix.lower() not in (".mid", ".midi"):
+            path = path.with_name(path.name + ".mid")
+        if not path.parent.is_dir():
+            raise RnnlabError(f"{path.parent}: no such folder to write {path.name} in")
+        write_atomic(path, self.midi)
+        return path
+
+    def render(self, path: str | Path, title: str = "") -> Path:
+        """Render the song to audio through FluidSynth and a General MIDI SoundFont; the suffix picks the
+        format (.ogg, .mp3, .flac, .wav), loudness-normalised to -16 LUFS and titled `title` (default: the
+        file's name)."""
+        import tempfile
+
+        from rnnlab.render.audio import audio_format, render_audio
+
+        path = Path(path)
+        audio_format(path)
+        if not path.parent.is_dir():
+            raise RnnlabError(f"{path.parent}: no such folder to write {path.name} in")
+        with tempfile.TemporaryDirectory() as folder:
+            midi = self.save(Path(folder) / "song.mid")
+            problem = render_audio(midi, path, title)
+        if problem:
+            raise RnnlabError(problem)
+        return path
+
+    def plot(self, title: str = ""):
+        """The song as a piano roll (a matplotlib Figure), the primer shaded."""
+        from rnnlab.render.pianoroll import pianoroll_figure
+
+        return pianoroll_figure(self.score, title, self.primer_seconds)
+
+
+MAX_SECONDS, MAX_BARS = 3600.0, 1000.0          # an hour of music, or a thousand bars, at most
+
+
+def music_length(seconds: float | None, bars: float | None) -> Length:
+    """How much new music `generate` writes: --seconds (default 30) or --bars, each within bounds."""
+    if seconds is not None and bars is not None:
+        raise RnnlabError("give the length as --seconds or --bars, not both")
+    if seconds is not None and not 0 < seconds <= MAX_SECONDS:       # NaN fails this too
+        raise RnnlabError(f"--seconds must be more than 0 and at most {MAX_SECONDS:g}, not {seconds:g}")
+    if bars is not None and not 0 < bars <= MAX_BARS:
+        raise RnnlabError(f"--bars must be more than 0 and at most {MAX_BARS:g}, not {bars:g}")
+    return Length(seconds=seconds if seconds is not None else (0.0 if bars is not None else 30.0), bars=bars or 0.0)
 
 
 def beats_per_bar(score) -> float:
@@ -88,7 +140,7 @@ def unseen_programs(tokenizer, vocab, training_programs: list[str] | None) -> li
     return [i for i, token in enumerate(vocab.tokens) if tokenizer.is_program(token) and token not in seen]
 
 
-def compose_events(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+def compose_events(trained, primer: str, length: Length, config: SamplingConfig) -> Song:
     tokenizer, vocab, device = trained.tokenizer, trained.vocab, trained.device
     piece = read_primer(primer)
     if piece is not None:
@@ -125,13 +177,13 @@ def compose_events(trained, primer: str, length: Length, config: SamplingConfig)
     return finish(tokenizer.decode(primer_tokens + generated), start_seconds, start_quarters, length, note)
 
 
-def finish(score, start_seconds: float, start_quarters: float, length: Length, note: str = "") -> Composition:
+def finish(score, start_seconds: float, start_quarters: float, length: Length, note: str = "") -> Song:
     score = clip_to(score, start_seconds, start_quarters, length)
     lines = [note] if note else []
     midi = score_to_midi(score, lines.append)
     note = "; ".join(line.removeprefix("warning: ") for line in lines)
     total = score_seconds(score)
-    return Composition(midi, score, start_seconds, max(total - start_seconds, 0.0), score.note_num(), note)
+    return Song(midi, score, start_seconds, max(total - start_seconds, 0.0), score.note_num(), note)
 
 
 def primer_frames(codec, primer: str, corpus_qpm: float | None = None) -> tuple[np.ndarray, float]:
@@ -157,7 +209,7 @@ def primer_frames(codec, primer: str, corpus_qpm: float | None = None) -> tuple[
 
 
 @torch.no_grad()
-def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Song:
     codec, model, device = trained.tokenizer, trained.model, trained.device
     assets = trained.assets
     frames, qpm = primer_frames(codec, primer, assets.qpm)
@@ -198,11 +250,11 @@ def compose_frames(trained, primer: str, length: Length, config: SamplingConfig)
     score = codec.decode(np.vstack([primer_part, np.array(out)]), qpm)
     primer_seconds = len(primer_part) / codec.steps_per_beat * 60 / qpm
     note = "--top-p has no meaning for piano-roll frames; ignored" if config.top_p < 1 else ""
-    return Composition(score_to_midi(score), score, primer_seconds,
+    return Song(score_to_midi(score), score, primer_seconds,
                        len(out) / codec.steps_per_beat * 60 / qpm, score.note_num(), note)
 
 
-def compose(trained, primer: str, length: Length, config: SamplingConfig) -> Composition:
+def compose(trained, primer: str, length: Length, config: SamplingConfig) -> Song:
     """New music from a trained midi run."""
     config.validate()
     if not (math.isfinite(length.seconds) and math.isfinite(length.bars)) or (length.seconds <= 0 and length.bars <= 0):
