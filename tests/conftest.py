@@ -35,3 +35,19 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
     if "RNNLAB_DATA" not in os.environ and SHARED_DATA.is_dir():
         monkeypatch.setenv("RNNLAB_DATA", str(SHARED_DATA))
+
+
+# A tiny word model's training flags, and a run of it on a small text that a test module shares.
+TINY = ["--epochs", "1", "--batch-size", "4", "--bptt", "8", "--hidden", "16", "--layers", "1"]
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory):
+    from rnnlab.cli import main
+
+    root = tmp_path_factory.mktemp("base")
+    corpus = root / "words.txt"
+    corpus.write_text("the cat sat on the mat and the dog sat on the log\n" * 120, encoding="utf-8")
+    out = root / "run"
+    assert main(["train", str(corpus), "--level", "word", "--out", str(out), *TINY]) == 0
+    return out

@@ -7,18 +7,7 @@ import pytest
 
 from rnnlab import cli
 from rnnlab.cli import main
-
-TINY = ["--epochs", "1", "--batch-size", "4", "--bptt", "8", "--hidden", "16", "--layers", "1"]
-
-
-@pytest.fixture(scope="module")
-def base_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    corpus = root / "words.txt"
-    corpus.write_text("the cat sat on the mat and the dog sat on the log\n" * 120, encoding="utf-8")
-    out = root / "run"
-    assert main(["train", str(corpus), "--level", "word", "--out", str(out), *TINY]) == 0
-    return out
+from tests.conftest import TINY
 
 
 def broken_copy(base_run, tmp_path, name: str, content: str):

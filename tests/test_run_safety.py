@@ -14,18 +14,7 @@ from rnnlab.cli import main
 from rnnlab.errors import RnnlabError
 from rnnlab.locks import hold_run, LOCK_NAME
 from rnnlab.runs import MARKER, RunDir
-
-TINY = ["--epochs", "1", "--batch-size", "4", "--bptt", "8", "--hidden", "16", "--layers", "1"]
-
-
-@pytest.fixture(scope="module")
-def base_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("safety")
-    corpus = root / "words.txt"
-    corpus.write_text("the cat sat on the mat and the dog sat on the log\n" * 120, encoding="utf-8")
-    out = root / "run"
-    assert main(["train", str(corpus), "--level", "word", "--out", str(out), *TINY]) == 0
-    return out
+from tests.conftest import TINY
 
 
 def copy_of(base_run, tmp_path, name="copy"):
