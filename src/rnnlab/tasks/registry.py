@@ -108,8 +108,9 @@ def choose_task(corpus: str, task_name: str | None = None, preset: str | None = 
             return task
     recipe.update({k: v for k, v in (data or {}).items() if k in ("modality", "tokenizer") and v is not None})
     if not {"task", "modality"} & recipe.keys() and corpus:
-        for task in TASKS.values():
-            recipe.update(task.recognises(corpus))
+        # the first task that recognises the files says what they are (the two music tasks would both
+        # read the whole folder to say the same)
+        recipe.update(next((found for task in TASKS.values() if (found := task.recognises(corpus))), {}))
     return task_for(build_config("", {"data": {**recipe, "corpus": corpus or ""}}))
 
 
