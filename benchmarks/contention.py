@@ -39,7 +39,8 @@ threads, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 import torch
 from rnnlab.train.threads import timed, tuner_for
 tuner = tuner_for(threads) if threads >= 0 else None     # -1: PyTorch's own default, every core
-from rnnlab.config import ModelConfig, RunConfig, DataConfig, TrainConfig, Seq2SeqConfig
+from rnnlab.config import ModelConfig, RunConfig, DataConfig, TrainConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 torch.manual_seed(0)
 if kind in ("serve-step", "generate"):
     from rnnlab.generate.sampling import SamplingConfig, choose
@@ -56,7 +57,7 @@ if kind in ("serve-step", "generate"):
             token = choose(logits, sampling, None).view(1, 1)
         return 1
 elif kind == "train-music":
-    from rnnlab.tasks.music.pianoroll_model import PianorollModel
+    from rnnlab.tasks.pianoroll.model import PianorollModel
     model = PianorollModel(ModelConfig(layers=1, hidden=256, dropout=0.3))
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     frames = (torch.rand(33, 8, 89) < 0.05).float()
@@ -79,7 +80,7 @@ elif kind == "train-pairs":
         optimizer.zero_grad(); (nll / tokens).backward(); optimizer.step()
         return 128
 elif kind == "train-dialogue":
-    from rnnlab.config import DialogueConfig
+    from rnnlab.tasks.dialogue.config import DialogueConfig
     from rnnlab.tasks.dialogue.data import DialogueBatch
     from rnnlab.tasks.dialogue.model import DialogueModel
     model = DialogueModel(ModelConfig(layers=2, hidden=256), DialogueConfig(), 8_000)

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.config import build_config
-from rnnlab.tasks.music.evaluate import evaluate_midi_run
+from rnnlab.tasks.pianoroll.evaluate import evaluate_pianoroll_run
 from rnnlab.tasks.registry import open_run, train
 
 CORPORA = ["jsb", "nottingham", "musedata", "piano-midi"]
@@ -117,8 +117,8 @@ def run_one(corpus: str, cell: str, head: str, minutes: float, threads: int, fol
     records = train(config, folder, log=lambda line: None)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     trained = open_run(folder, "best", "cpu")
-    valid = evaluate_midi_run(trained, "valid")
-    test = evaluate_midi_run(trained, "test")
+    valid = evaluate_pianoroll_run(trained, "valid")
+    test = evaluate_pianoroll_run(trained, "test")
     params = sum(p.numel() for p in trained.model.parameters())
     return {"corpus": corpus, "cell": cell, "head": head, "params": params, "epochs": len(records),
             "partial": bool(records and records[-1].get("partial")), "minutes": seconds / 60, "cpu_minutes": cpu / 60,

@@ -218,6 +218,8 @@ def test_the_docstring_examples_that_need_no_run_do_run():
     import doctest
 
     import rnnlab.api
+    import rnnlab.options
 
-    result = doctest.testmod(rnnlab.api, extraglobs={"rnnlab": rnnlab})
-    assert result.failed == 0 and result.attempted >= 1
+    for module in (rnnlab.api, rnnlab.options):
+        result = doctest.testmod(module, extraglobs={"rnnlab": rnnlab})
+        assert result.failed == 0 and result.attempted >= 1, module.__name__

@@ -83,28 +83,51 @@ def configure(corpus: str | Path | None, *, preset: str | None = None, task: str
     if config is not None:
         from rnnlab.config import read_config_file
         base = read_config_file(config)
-    return training_config(str(corpus), preset, task, section_overrides(settings), base)[0]
+    where = "config" if config is None or isinstance(config, dict) else str(config)
+    return training_config(str(corpus), preset, task, section_overrides(settings), base, where)[0]
+
+
+TASK_OWN = "task's own"     # settings of a task's own section, placed once the run's task is known
 
 
 def section_overrides(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Flat settings (`hidden=128`) -> {section: {field: value}} of the run config; unknown names are
-    refused together in one line."""
-    from rnnlab.config import SECTIONS
+    """Flat settings (`hidden=128`) -> {section: {field: value}}: data, model and train, and under
+    TASK_OWN the fields of a task's own section (whose: the run's task, chosen later); names that no
+    section has are refused together in one line."""
+    from rnnlab.config import CORE_SECTIONS, all_sections
 
-    where = {f.name: section for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)}
-    unknown = sorted(name for name in settings if name not in where or name == "corpus")
+    where = {f.name: section for section, kind in CORE_SECTIONS.items() for f in dataclasses.fields(kind)}
+    own = {f.name for section, kind in all_sections().items() if section not in CORE_SECTIONS
+           for f in dataclasses.fields(kind)}
+    unknown = sorted(name for name in settings if (name not in where and name not in own) or name == "corpus")
     if unknown:
         raise RnnlabError(f"unknown training setting(s): {', '.join(unknown)}; `rnnlab train --task TASK --help` "
                           "lists each task's")
-    overrides: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    overrides: dict[str, dict[str, Any]] = {name: {} for name in (*CORE_SECTIONS, TASK_OWN)}
     for name, value in settings.items():
         if value is not None:
-            overrides[where[name]][name] = value
+            overrides[where.get(name, TASK_OWN)][name] = value
     return overrides
 
 
+def placed(overrides: dict[str, dict[str, Any]], task) -> dict[str, dict[str, Any]]:
+    """The overrides with TASK_OWN's settings moved into `task`'s own section; one it does not have is
+    refused in one line."""
+    own = dict(overrides.get(TASK_OWN, {}))
+    out = {name: values for name, values in overrides.items() if name != TASK_OWN}
+    if task.settings is not None:
+        section = task.settings.section
+        names = {f.name for f in dataclasses.fields(task.settings)}
+        out[section] = {**out.get(section, {}), **{k: v for k, v in own.items() if k in names}}
+        own = {k: v for k, v in own.items() if k not in names}
+    if own:
+        from rnnlab.tasks import registry
+        raise registry.train_option_refused(task, next(iter(own)))
+    return out
+
+
 def training_config(corpus: str, preset: str | None, task_name: str | None, overrides: dict,
-                    base: dict | None = None):
+                    base: dict | None = None, where: str = "config"):
     """The RunConfig and Task for a new run: the task's defaults, the corpus's level, the preset, a
     config file's sections (`base`), then the explicit settings; an explicit setting the task does not
     take is refused in one line."""
@@ -114,6 +137,7 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
 
     base = base or {}
     task = registry.choose_task(corpus, task_name, preset, {**base.get("data", {}), **overrides["data"]})
+    overrides = placed(overrides, task)
     foreign = [name for section, values in overrides.items() for name in values
                if name not in task.options.get(section, ()) and name not in ("modality", "tokenizer")]
     if foreign:
@@ -131,8 +155,15 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
     named = corpora.CORPORA.get(corpus)
     preset = preset or (named.preset if named else "") or task.default_preset
     defaults = {section: dict(values) for section, values in task.defaults.items()}
+    if task.settings is not None:                                 # every run of the task keeps its section
+        defaults.setdefault(task.settings.section, {})
     if named and named.level in ("char", "word", "ja"):           # a named corpus brings its level
         defaults.setdefault("data", {})["level"] = named.level
+    from rnnlab.config import CORE_SECTIONS
+    strange = [name for name in base if name not in CORE_SECTIONS and name not in overrides]
+    if strange:
+        raise RnnlabError(f"{where}: a {task.name} run has no {strange[0]!r} section "
+                          f"(its sections: {', '.join([*CORE_SECTIONS, *overrides.keys() - CORE_SECTIONS.keys()])})")
     merged = {section: {**base.get(section, {}), **values} for section, values in overrides.items()}
     config = build_config(preset, {**merged, "data": {**base.get("data", {}), **data}}, defaults)
     return config, task

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from rnnlab import api
 from rnnlab.commands import Command, add_device_flags
-from rnnlab.config import RESUMABLE, SECTIONS
+from rnnlab.config import RESUMABLE, all_sections
 from rnnlab.data import corpora
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import add_sampling_flags
@@ -57,9 +57,11 @@ def add_train_basics(p: argparse.ArgumentParser) -> None:
     p.add_argument("--print-config", action="store_true", help="print the config this would train with, and stop")
     p.add_argument("--modality", dest="data.modality", choices=("text", "series", "midi"), default=None,
                    help="kind of data: text, series or midi (another way to choose the task)")
+    ways = {task.name: task.tokenizers for task in registry.TASKS.values() if task.tokenizers}
     p.add_argument("--tokenizer", dest="data.tokenizer", default=None,
-                   choices=("auto", "smf-events", "performance", "remi", "tsd", "pianoroll"),
-                   help="midi: smf-events, performance, remi or tsd events (midi-events), or pianoroll")
+                   choices=("auto", *(name for names in ways.values() for name in names)),
+                   help="how MIDI becomes steps, which also chooses the task: "
+                        + "; ".join(f"{', '.join(names)} ({task})" for task, names in ways.items()))
 
 
 def train_parser(task) -> argparse.ArgumentParser:
@@ -70,9 +72,10 @@ def train_parser(task) -> argparse.ArgumentParser:
                                             "The options below are this task's.",
                                 epilog=f"Tasks (--task X --help lists each one's options): {others}.")
     add_train_basics(p)
+    sections = all_sections()
     for section, names in task.options.items():
         group = p.add_argument_group(f"{section} options")
-        for f in dataclasses.fields(SECTIONS[section]):
+        for f in dataclasses.fields(sections[section]):
             if f.name in names and f.name not in ("modality", "tokenizer"):     # those two are basics
                 config_flag(group, section, f)
     return p
@@ -105,7 +108,7 @@ def parse_train(argv: list[str]) -> tuple[argparse.Namespace, object]:
 
 
 def config_overrides(args: argparse.Namespace) -> dict:
-    overrides: dict[str, dict] = {name: {} for name in SECTIONS}
+    overrides: dict[str, dict] = {name: {} for name in all_sections()}
     for key, value in vars(args).items():
         if "." in key and value is not None:
             section, name = key.split(".", 1)

@@ -1,7 +1,9 @@
 """Configuration as dataclasses: built from a preset plus CLI flags, saved in the run directory.
 
-Every field carries its help text in `metadata["help"]`; the CLI turns fields into flags, so a
-new option is one line here. Presets are partial overrides, applied before explicit flags.
+Three sections every run has (data, model, train) live here; a task's own settings live beside
+the task (`rnnlab.tasks.catalog` says where) and are saved as a section of their own. Every field
+carries its help text in `metadata["help"]`; the CLI turns fields into flags, so a new option is
+one line in its section. Presets are partial overrides, applied before explicit flags.
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnlab.errors import RnnlabError
+from rnnlab.options import TaskSettings, option
 from rnnlab.presets import PRESETS
-
-
-def option(default: Any, help: str, choices: tuple | None = None) -> Any:
-    """A dataclass field whose help (and allowed values) the CLI shows."""
-    return field(default=default, metadata={"help": help, "choices": choices})
+from rnnlab.tasks.catalog import task_settings
 
 
 CELLS = ("rnn", "rnn-relu", "lstm", "lstm-peephole", "gru")
@@ -38,18 +37,8 @@ class DataConfig:
     lowercase: bool = option(False, "lowercase the text before tokenising")
     task: str = option("lm", "what is learnt, as the tasks name it: lm (the next step of a stream), seq2seq "
                        "(source -> target pairs), dialogue (context -> response), word2vec, ...")
-    columns: str = option("", "series: comma-separated column names to learn (default: every numeric column)")
-    pen_column: str = option("", "series: the pen-state column of stroke data (dx, dy, pen; pen 1 = lifted "
-                             "after this point, sketch-rnn's stroke-3); adds a pen-state softmax")
-    season: int = option(0, "series: period of the seasonal-naive baseline (0: estimated from autocorrelation)")
-    missing: str = option("error", "series: empty cells are an error, or filled by linear interpolation",
-                          ("error", "interpolate"))
-    tokenizer: str = option("auto", "midi: smf-events, performance, remi, tsd or pianoroll (auto: pianoroll "
-                            "for the piano-roll benchmark sets, performance otherwise)",
-                            ("auto", "smf-events", "performance", "remi", "tsd", "pianoroll"))
-    steps_per_beat: int = option(0, "midi pianoroll: frames per quarter note (0: the corpus's own, else 4)")
-    transpose: int = option(0, "midi: also train on copies transposed by up to +-N semitones")
-
+    tokenizer: str = option("auto", "how a task with more than one way reads its data into steps (MIDI: "
+                            "smf-events, performance, remi or tsd events, or pianoroll; auto: the task's own)")
 
 @dataclass
 class ModelConfig:
@@ -69,12 +58,6 @@ class ModelConfig:
     init: str = option("default", "weight init", ("default", "uniform", "xavier", "orthogonal"))
     init_range: float = option(0.1, "half-width of the uniform init")
     init_embeddings: str = option("", "start the embeddings from a word2vec run directory (rnnlab word2vec)")
-    head: str = option("auto", "series output: gaussian (its mean is the MSE forecast) or mdn (mixture "
-                       "density); auto: gaussian, mdn for stroke data", ("auto", "gaussian", "mdn"))
-    mixtures: int = option(5, "series --head mdn: number of mixture components")
-    frame_head: str = option("bernoulli", "midi pianoroll output: an independent Bernoulli per key, or nade "
-                             "(the keys of a frame one after another, as RNN-NADE)", ("bernoulli", "nade"))
-    nade_hidden: int = option(128, "midi pianoroll --frame-head nade: NADE hidden units")
     dropout_site: str = option(
         "between", "where layer-input dropout acts: between layers, or on the input projection W_x x "
         "of every layer as the seed's Chainer net did", ("between", "projected"))
@@ -133,70 +116,31 @@ class TrainConfig:
 
 
 @dataclass
-class Seq2SeqConfig:
-    """Encoder-decoder options (--task seq2seq); cell, layers, hidden, embed, dropout come from ModelConfig.
-
-    Saved as the "seq2seq" section of config.json; a preset may carry a "seq2seq" part too.
-    """
-
-    direction: str = option("", "parallel corpus folder: which way to translate, e.g. en-ja or ja-en")
-    max_length: int = option(100, "skip training pairs with more tokens than this on either side (counted)")
-    reverse_source: bool = option(False, "feed the source backwards (Sutskever et al.; the book's reversed input)")
-    bidirectional: bool = option(False, "bidirectional encoder; both directions bridged to the decoder's start")
-    decoder: str = option("attention", "plain, peeky (summary joins every input and the output layer) or "
-                          "attention", ("plain", "peeky", "attention"))
-    attention: str = option("dot", "attention score: dot, general (Luong) or additive (Bahdanau)",
-                            ("dot", "general", "additive"))
-    input_feeding: bool = option(True, "attention: feed the last attentional state into the next step (Luong)")
-    book_padding: bool = option(True, "the book's format: keep the spaces that pad questions and answers to a "
-                                "fixed width, as the book does (attention learns the date task far faster with "
-                                "them: the padding serves as a place to look when no character matters)")
-    dev_limit: int = option(1000, "decode at most this many dev pairs per epoch for exact match / BLEU (0: all)")
-    subword: str = option("none", "none: the corpus's own tokens (--level); unigram or bpe: SentencePiece "
-                          "models of each side, trained on the training split and kept in the run "
-                          "directory", ("none", "unigram", "bpe"))
-    subword_vocab: int = option(8000, "--subword: SentencePiece vocabulary size of each side")
-    normalize_source: bool = option(False, "translate: lowercase a raw source and split off its punctuation "
-                                    "(`Where's it?` -> `where 's it ?`), as the corpus is written")
-    label_smoothing: float = option(0.0, "train on (1 - e) NLL + e * the mean NLL over every output token "
-                                    "(the logged losses stay plain NLL)")
-    bucket: int = option(0, "group batches by length: pools of this many batches sorted by source and target "
-                         "length, the batches then shuffled (0: off, random batches)")
-    anneal: float = option(0.0, "with --max-minutes: decay the learning rate linearly to 1/50 over this final "
-                           "fraction of the time budget (0: off)")
-    warmup: int = option(0, "raise the learning rate linearly over the first N steps (0: off)")
-
-
-@dataclass
-class DialogueConfig:
-    """Response generation (--task dialogue); sizes and dropout come from ModelConfig."""
-
-    model: str = option("hred", "seq2seq (context joined into one sequence), hred (utterance encoder + "
-                        "context RNN) or vhred (hred + a latent variable per response)", ("seq2seq", "hred", "vhred"))
-    context_size: int = option(3, "utterances of context before each response")
-    utterance_length: int = option(30, "tokens kept per utterance (longer ones are cut)")
-    latent: int = option(64, "vhred: size of the latent variable")
-    kl_anneal_steps: int = option(3000, "vhred: steps over which the KL weight rises from 0 to 1")
-    word_dropout: float = option(0.25, "vhred: decoder inputs replaced by <unk> with this probability")
-
-
-@dataclass
 class RunConfig:
-    """Everything that defines a run; saved as config.json in the run directory."""
+    """Everything that defines a run; saved as config.json in the run directory.
+
+    `sections` holds the run's task's own settings by section name (a seq2seq run's "seq2seq", a
+    series run's "series"); a task reads its own with `SettingsClass.of(config)`.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     preset: str = ""
-    seq2seq: Seq2SeqConfig | None = None         # encoder-decoder runs only
-    dialogue: DialogueConfig | None = None       # dialogue runs only
+    sections: dict[str, TaskSettings] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        """config.json's content: data, model, train, preset, then each task section under its name."""
+        out = {name: dataclasses.asdict(getattr(self, name)) for name in CORE_SECTIONS}
+        out["preset"] = self.preset
+        out.update({name: dataclasses.asdict(values) for name, values in self.sections.items()})
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict) -> "RunConfig":
-        """From config.json's content; a section or value of the wrong kind raises ValueError."""
+        """From config.json's content; a section or value of the wrong kind raises ValueError. A run
+        written before its task had a section of its own gets it from the fields it kept in data and
+        model; fields and sections rnnlab does not know are left out."""
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
 
@@ -212,41 +156,52 @@ class RunConfig:
             train = raw.get("train") if isinstance(raw.get("train"), dict) else {}
             raw = {**raw, "train": {**train, **moved}}
 
-        return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
-                   train=build(TrainConfig, raw.get("train")), preset=str(raw.get("preset", "")),
-                   seq2seq=build(Seq2SeqConfig, raw["seq2seq"]) if raw.get("seq2seq") is not None else None,
-                   dialogue=build(DialogueConfig, raw["dialogue"]) if raw.get("dialogue") is not None else None)
+        sections = {}
+        for name, kind in task_settings().items():
+            values = raw.get(name)
+            if values is None:
+                values = kind.from_older(raw)
+            if values is not None:
+                sections[name] = build(kind, values)
+        return cls(**{name: build(kind, raw.get(name)) for name, kind in CORE_SECTIONS.items()},
+                   preset=str(raw.get("preset", "")), sections=sections)
 
 
-SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "seq2seq": Seq2SeqConfig,
-            "dialogue": DialogueConfig}
+CORE_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 
-# Sections only some runs have (None in the others): seq2seq, dialogue.
-OPTIONAL_SECTIONS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.default is None)
+def all_sections() -> dict[str, type]:
+    """Every section a config may hold: the three every run has, then each task's own."""
+    return {**CORE_SECTIONS, **task_settings()}
 
 
 def apply_overrides(config: RunConfig, overrides: dict[str, dict[str, Any]]) -> RunConfig:
-    """Return a copy of config with {section: {field: value}} applied; an optional section that
-    is given values comes into being."""
-    sections = {}
-    for name, kind in SECTIONS.items():
-        current = getattr(config, name)
-        if name in overrides and (overrides[name] or current is not None):
-            sections[name] = dataclasses.replace(current if current is not None else kind(), **overrides[name])
-    return dataclasses.replace(config, **sections)
+    """Return a copy of config with {section: {field: value}} applied; a task section that is given
+    values (even none: `{"series": {}}`) comes into being."""
+    kinds = all_sections()
+    core, sections = {}, dict(config.sections)
+    for name, values in overrides.items():
+        if name in CORE_SECTIONS:
+            if values:
+                core[name] = dataclasses.replace(getattr(config, name), **values)
+        elif name in kinds:
+            if values or name not in sections:
+                sections[name] = dataclasses.replace(sections.get(name) or kinds[name](), **values)
+        else:
+            raise RnnlabError(f"{name!r} is not a section of rnnlab's config ({', '.join(kinds)})")
+    return dataclasses.replace(config, **core, sections=sections)
 
 
 def build_config(preset: str, overrides: dict[str, dict[str, Any]], defaults: dict | None = None) -> RunConfig:
     """Defaults (the task's and the named corpus's), then the preset, then explicit flags; validated
-    once, all problems together."""
-    optional = {name: SECTIONS[name]() for name in (defaults or {}) if name in OPTIONAL_SECTIONS}
-    config = apply_overrides(RunConfig(preset=preset, **optional), defaults or {})
+    once, all problems together. A task section appears when the defaults, preset or flags name it."""
+    config = apply_overrides(RunConfig(preset=preset), defaults or {})
     if preset:
         if preset not in PRESETS:
             raise RnnlabError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
         config = apply_overrides(config, PRESETS[preset])
-    config = apply_overrides(config, overrides)
+    config = apply_overrides(config, {name: values for name, values in overrides.items()
+                                      if values or name in CORE_SECTIONS})
     validate(config)
     return config
 
@@ -271,8 +226,7 @@ def with_resumable(config: RunConfig, overrides: dict | None) -> RunConfig:
 
 
 # Numeric options that have no meaning below zero (0 is "off" or "default" for most of them).
-NOT_NEGATIVE = ("min_freq", "max_vocab", "season", "steps_per_beat", "transpose", "embed", "init_range",
-                "mixtures", "nade_hidden", "momentum", "weight_decay", "lr_decay", "decay_start", "patience",
+NOT_NEGATIVE = ("min_freq", "max_vocab", "embed", "init_range", "momentum", "weight_decay", "lr_decay", "decay_start", "patience",
                 "clip", "early_stop", "max_minutes", "checkpoint_every", "activation_reg", "temporal_reg",
                 "threads")
 
@@ -301,7 +255,7 @@ def type_problems(section) -> list[str]:
 def validate(config: RunConfig) -> None:
     """Collect every problem in the config and raise them together, one per line."""
     problems = []
-    sections = [s for s in (config.data, config.model, config.train, config.seq2seq, config.dialogue) if s is not None]
+    sections = [config.data, config.model, config.train, *config.sections.values()]
     for section in sections:
         problems += type_problems(section)
     if problems:
@@ -314,6 +268,12 @@ def validate(config: RunConfig) -> None:
                 problems.append(f"--{f.name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")
             if f.name in NOT_NEGATIVE and value < 0:
                 problems.append(f"--{f.name.replace('_', '-')} must not be negative")
+            lowest = f.metadata.get("minimum")
+            if lowest is not None and value < lowest:
+                problems.append(f"--{f.name.replace('_', '-')} must be at least {lowest}" if lowest
+                                else f"--{f.name.replace('_', '-')} must not be negative")
+    for section in config.sections.values():
+        problems += section.problems()
     m, t = config.model, config.train
     for name in ("layers", "hidden"):
         if getattr(m, name) < 1:
@@ -371,13 +331,14 @@ def read_config_file(source) -> dict[str, dict[str, Any]]:
             raise RnnlabError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise RnnlabError(f"{where}: must hold sections (data, model, train, ...) as in config.json")
+    kinds = all_sections()
     out: dict[str, dict[str, Any]] = {}
     for section, values in raw.items():
         if section == "preset" or values is None:
             continue
-        if section not in SECTIONS or not isinstance(values, dict):
-            raise RnnlabError(f"{where}: {section!r} is not a section of rnnlab's config ({', '.join(SECTIONS)})")
-        known = {f.name for f in dataclasses.fields(SECTIONS[section])}
+        if section not in kinds or not isinstance(values, dict):
+            raise RnnlabError(f"{where}: {section!r} is not a section of rnnlab's config ({', '.join(kinds)})")
+        known = {f.name for f in dataclasses.fields(kinds[section])}
         unknown = [name for name in values if name not in known]
         if unknown:
             raise RnnlabError(f"{where}: unknown field(s) in {section}: {', '.join(unknown)}")

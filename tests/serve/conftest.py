@@ -15,8 +15,9 @@ TINY = {"model": {"hidden": 16, "layers": 1},
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "series"))
 
 
-def tiny_run(folder: Path, data: dict, epochs: int = 1) -> Path:
-    overrides = {"data": data, "model": dict(TINY["model"]), "train": {**TINY["train"], "epochs": epochs}}
+def tiny_run(folder: Path, data: dict, epochs: int = 1, **own: dict) -> Path:
+    """A tiny run of `data`; `own`: the task's own section ({"series": {...}})."""
+    overrides = {"data": data, "model": dict(TINY["model"]), "train": {**TINY["train"], "epochs": epochs}, **own}
     train(build_config("", overrides), folder, log=lambda line: None)
     return folder
 
@@ -36,5 +37,5 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     write_shapes(root / "shapes-data", 40)
     return {"chars": tiny_run(root / "chars", {"corpus": str(text), "level": "char"}),
             "wave": tiny_run(root / "wave", {"corpus": str(wave), "modality": "series"}),
-            "shapes": tiny_run(root / "shapes", {"corpus": str(root / "shapes-data"), "modality": "series",
-                                                 "pen_column": "pen"}, epochs=4)}
+            "shapes": tiny_run(root / "shapes", {"corpus": str(root / "shapes-data"), "modality": "series"},
+                               epochs=4, series={"pen_column": "pen"})}

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
+
 from rnnlab.cli import main
 from rnnlab.config import build_config
 from rnnlab.errors import RnnlabError
@@ -34,17 +36,17 @@ def test_train_takes_the_task_and_recipe_a_named_corpus_brings(tmp_path, monkeyp
     assert main(["train", "addition", "--out", str(tmp_path / "a")]) == 0
     config = chosen["config"]
     assert task_for(config).name == "seq2seq" and config.preset == "book-peeky"
-    assert config.seq2seq.decoder == "peeky" and config.data.level == "char"
+    assert Seq2SeqConfig.of(config).decoder == "peeky" and config.data.level == "char"
     assert main(["train", "date", "--out", str(tmp_path / "d"), "--epochs", "3"]) == 0
     config = chosen["config"]
-    assert config.preset == "book-attention" and config.seq2seq.decoder == "attention" and config.train.epochs == 3
+    assert config.preset == "book-attention" and Seq2SeqConfig.of(config).decoder == "attention" and config.train.epochs == 3
     assert main(["train", "jsb", "--out", str(tmp_path / "j")]) == 0
     config = chosen["config"]
     assert task_for(config).name == "pianoroll" and config.preset == "poly-lstm" and config.train.batch_size == 8
     assert main(["train", "ptb", "--out", str(tmp_path / "p")]) == 0
     assert task_for(chosen["config"]).name == "lm" and chosen["config"].data.level == "word"
     assert main(["train", "my-pairs.tsv", "--task", "seq2seq", "--out", str(tmp_path / "s")]) == 0
-    assert chosen["config"].data.level == "word" and chosen["config"].seq2seq is not None
+    assert chosen["config"].data.level == "word" and "seq2seq" in chosen["config"].sections
 
 
 def test_a_flag_of_another_task_is_refused_in_one_line(tmp_path, small_text, capsys):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 import torch
 
 from rnnlab.cli import main
@@ -84,7 +86,7 @@ def test_seq2seq_trains_and_resumes_under_two_processes_on_the_whole_epoch(tmp_p
 
     trained = open_run(out, "last")
     config = trained.config
-    prepared = prepare_pairs(config.data, config.seq2seq, load_pair_vocabularies(RunDir(out))[0])
+    prepared = prepare_pairs(config.data, Seq2SeqConfig.of(config), load_pair_vocabularies(RunDir(out))[0])
     assert len(prepared.splits["train"].examples) == 180                    # 9 batches of 20
     shares = [list(PairObjective(config, prepared, Placement(rank, 2, torch.device("cpu"))).batches(1, 0))
               for rank in range(2)]

@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from rnnlab.commands import Command
+from rnnlab.options import TaskSettings
 from rnnlab.config import RunConfig
 from rnnlab.data.tokenize import Vocabulary
 from rnnlab.errors import RnnlabError
@@ -72,6 +73,10 @@ class Task:
     description: ClassVar[str]
     # The `train` options that apply: config section -> field names (every other flag is refused).
     options: ClassVar[dict[str, tuple[str, ...]]]
+    # The task's own config section (a TaskSettings dataclass beside the task), if it has one: every
+    # new run of the task saves it, and the catalog's line names the same class.
+    settings: ClassVar[type[TaskSettings] | None] = None
+    tokenizers: ClassVar[tuple[str, ...]] = ()      # what --tokenizer may name for this task (MIDI schemes)
     default_preset: ClassVar[str] = ""               # the recipe used when no --preset is given
     defaults: ClassVar[dict] = {}                    # config values of this task's runs unless told otherwise
     # `evaluate` and `generate` flags this task takes beyond every run's (split, checkpoint, device,
@@ -86,6 +91,7 @@ class Task:
     # inspect` reads them with: "text" or "midi".
     numpy_engine: ClassVar[str] = ""
     inspects: ClassVar[str] = ""
+    exports: ClassVar[bool] = False                  # `rnnlab export` takes its runs (a language model over tokens)
 
     # ---- which runs are mine ---------------------------------------------------------------
     @classmethod

@@ -1,12 +1,13 @@
 """Every kind of run rnnlab knows, and the two ways in: a run directory's task, and training one.
 
 The task of a run is read from its config (`Task.claims`), so a run directory needs no note of
-which code wrote it; a new kind of run is one more class in TASKS.
+which code wrote it; a new kind of run is one more line in `rnnlab.tasks.catalog`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -18,21 +19,34 @@ from rnnlab.errors import RnnlabError
 from rnnlab.locks import hold_run
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Task, TrainedRun
-from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
-from rnnlab.tasks.dialogue.task import DialogueTask
-from rnnlab.tasks.language_model.task import LanguageModelTask
-from rnnlab.tasks.music.task import MidiEventsTask, PianorollTask
-from rnnlab.tasks.seq2seq.data import PAIR_CORPORA
-from rnnlab.tasks.seq2seq.task import Seq2SeqTask
-from rnnlab.tasks.series.data import STATSMODELS_PREFIX
-from rnnlab.tasks.series.task import SeriesTask
-from rnnlab.tasks.word2vec.task import Word2VecTask
+from rnnlab.tasks.catalog import CATALOG, find
 from rnnlab.train.callbacks import Callback, ProgressBar
 from rnnlab.train.distributed import launched_as_main
 
-TASKS: dict[str, Task] = {task.name: task for task in (
-    LanguageModelTask(), MidiEventsTask(), PianorollTask(), SeriesTask(), Seq2SeqTask(), DialogueTask(),
-    Word2VecTask())}
+
+class TaskTable(Mapping):
+    """The tasks of the catalog by name, each made the first time it is asked for."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Task] = {}
+
+    def __getitem__(self, name: str) -> Task:
+        listing = CATALOG[name]
+        made = self._made.get(name)
+        if made is None or made.listing != listing:
+            made = find(listing.task)()
+            made.listing = listing
+            self._made[name] = made
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CATALOG)
+
+    def __len__(self) -> int:
+        return len(CATALOG)
+
+
+TASKS: Mapping[str, Task] = TaskTable()
 
 
 def task_for(config: RunConfig, where: Path | str = "") -> Task:
@@ -40,8 +54,9 @@ def task_for(config: RunConfig, where: Path | str = "") -> Task:
     for task in TASKS.values():
         if task.claims(config):
             return task
+    tokenizer = f" and tokenizer {config.data.tokenizer!r}" if config.data.tokenizer != "auto" else ""
     raise RnnlabError(f"{where or config.data.corpus}: no rnnlab task takes task {config.data.task!r} with "
-                      f"modality {config.data.modality!r}")
+                      f"modality {config.data.modality!r}{tokenizer}")
 
 
 def task_of_run(path) -> Task:
@@ -56,7 +71,7 @@ def open_run(path, which: str = "best", device: str | torch.device = "cpu") -> T
 
 def named_by_a_task(corpus: str) -> bool:
     """A corpus name that only a task knows (pair and dialogue sets, statsmodels series)."""
-    return corpus in PAIR_CORPORA or corpus in DIALOGUE_CORPORA or corpus.startswith(STATSMODELS_PREFIX)
+    return any(task.owns_corpus_name(corpus) for task in TASKS.values())
 
 
 def with_corpus(config: RunConfig, corpus: str) -> RunConfig:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from rnnlab.config import DataConfig, RunConfig
+from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun, load_weights
@@ -32,7 +32,8 @@ class StreamData:
 class StreamTask(Task):
     """A task learnt as next-step prediction on one stream; subclasses read the data and build the model."""
 
-    def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
+    def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
+        """The run's data as streams (`config.data` says where; the task's own section how)."""
         raise NotImplementedError
 
     def read_assets(self, run: RunDir) -> tuple:
@@ -43,7 +44,7 @@ class StreamTask(Task):
         raise NotImplementedError
 
     def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
-        data = self.read(config.data, run.path, resume)
+        data = self.read(config, run.path, resume)
         if data.splits["valid"].size(0) < 2:
             raise RnnlabError(f"{config.data.corpus}: the valid split has {data.splits['valid'].size(0)} steps; "
                               "use more data or a larger share in --split")

@@ -1,4 +1,4 @@
-"""A task added from outside rnnlab's tree: its package and one registry line are all it takes."""
+"""A task added from outside rnnlab's tree: its package and one catalog line are all it takes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 
 import rnnlab
 from rnnlab.cli import main
-from rnnlab.tasks import registry
-from tests.tasks.backwards.task import BackwardsTask
+from rnnlab.tasks import catalog
+from tests.tasks.backwards.config import BackwardsConfig
 
 
 @pytest.fixture
 def registered(monkeypatch):
-    monkeypatch.setitem(registry.TASKS, "backwards", BackwardsTask())      # the one registry line
+    monkeypatch.setitem(catalog.CATALOG, "backwards", catalog.Listing(                     # the one line
+        "tests.tasks.backwards.task:BackwardsTask", "tests.tasks.backwards.config:BackwardsConfig"))
 
 
 def test_a_new_task_trains_loads_and_has_its_own_command(registered, tmp_path, small_text, capsys):
@@ -35,3 +36,18 @@ def test_a_new_task_trains_loads_and_has_its_own_command(registered, tmp_path, s
     assert "rnnlab before" in capsys.readouterr().err
     assert main(["train", str(small_text), "--task", "backwards", "--dropout", "0.1", "--out", str(tmp_path / "x")]) == 2
     assert "--dropout does not apply to a backwards run" in capsys.readouterr().err
+
+
+def test_a_new_task_owns_its_settings(registered, tmp_path, small_text, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(small_text), "--task", "backwards", "--forwards-too", "--hidden", "16", "--layers", "1",
+                 "--epochs", "1", "--batch-size", "4", "--bptt", "8", "--threads", "1", "--out", str(run)]) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["backwards"] == {"forwards_too": True} and "forwards_too" not in saved["data"]
+    assert BackwardsConfig.of(rnnlab.load(run).config).forwards_too is True
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "backwards", "--help"])
+    assert "--forwards-too" in capsys.readouterr().out
+    assert main(["train", str(small_text), "--forwards-too", "--out", str(tmp_path / "lm")]) == 2
+    assert "--forwards-too does not apply to a lm run (it is a backwards option)" in capsys.readouterr().err
+    assert not (tmp_path / "lm").exists()

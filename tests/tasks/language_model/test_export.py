@@ -105,7 +105,7 @@ def test_a_seq2seq_run_is_refused(tmp_path):
                  "model": {"hidden": 8, "layers": 1},
                  "train": {"epochs": 1, "batch_size": 16, "checkpoint_every": 0}}
     train(build_config("", overrides), run, log=lambda line: None)
-    with pytest.raises(RnnlabError, match="a seq2seq run; `rnnlab export` takes text"):
+    with pytest.raises(RnnlabError, match=r"a seq2seq run; `rnnlab export` takes language models over tokens \(lm, midi-events runs\)"):
         export_run(run, log=lambda line: None)
 
 

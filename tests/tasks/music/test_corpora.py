@@ -70,7 +70,7 @@ def test_train_a_named_set_picks_midi_and_pianoroll(tiny_benchmarks, tmp_path, c
     assert "9 pieces used, 0 skipped" in capsys.readouterr().out
     config = json.loads((out / "config.json").read_text())
     assert config["data"]["modality"] == "midi" and config["data"]["tokenizer"] == "pianoroll"
-    assert config["preset"] == "poly-lstm" and config["model"]["frame_head"] == "bernoulli"     # the set's recipe
+    assert config["preset"] == "poly-lstm" and config["pianoroll"]["frame_head"] == "bernoulli"     # the set's recipe
     assert config["train"]["average"] == 0.9995 and config["model"]["weight_drop"] == 0       # averaged weights scored
     assert json.loads((out / "vocab.json").read_text())["tokenizer"] == {"name": "pianoroll", "steps_per_beat": 1}
     assert main(["evaluate", str(out), "--json"]) == 0

@@ -10,6 +10,7 @@ from rnnlab.config import DataConfig
 from rnnlab.tasks.music.data import read_music_splits
 from rnnlab.tasks.music.midi import read_midi_file
 from rnnlab.tasks.music.tokenizers import make_tokenizer
+from rnnlab.tasks.pianoroll.codec import PianorollCodec
 
 TINY = ["--epochs", "1", "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--threads", "1"]
 
@@ -44,7 +45,7 @@ def test_unusable_files_are_dropped_before_the_split(tmp_path, make_midi, scale)
     drums = [drums_only(folder / f"drums{i}.mid", make_midi) for i in range(6)]
     warnings = []
     config = DataConfig(corpus=str(folder), split="0.5,0.25,0.25")
-    splits = read_music_splits(config, warnings.append, make_tokenizer({"name": "pianoroll", "steps_per_beat": 2}))
+    splits = read_music_splits(config, warnings.append, PianorollCodec({"steps_per_beat": 2}))
     names = {s: sorted(p.name for p in pieces) for s, pieces in splits.pieces.items()}
     assert sorted(sum(names.values(), [])) == [f"tune{i}" for i in range(4)]
     assert all(names[s] for s in ("train", "valid", "test"))                 # no split drew only drums

@@ -10,14 +10,15 @@ import pytest
 import torch
 
 from rnnlab.config import ModelConfig
+from rnnlab.tasks.pianoroll.config import PianorollConfig
 from rnnlab.tasks.music.frames import training_frames
-from rnnlab.tasks.music.pianoroll_model import KEYS, NadeHead, PianorollModel
-from rnnlab.tasks.music.frame_nll import evaluate_frames, frames_batch
+from rnnlab.tasks.pianoroll.model import KEYS, NadeHead, PianorollModel
+from rnnlab.tasks.pianoroll.frame_nll import evaluate_frames, frames_batch
 
 
 def tiny_model(head: str = "bernoulli", cell: str = "lstm") -> PianorollModel:
     torch.manual_seed(0)
-    model = PianorollModel(ModelConfig(cell=cell, layers=1, hidden=8, frame_head=head, nade_hidden=6))
+    model = PianorollModel(ModelConfig(cell=cell, layers=1, hidden=8), PianorollConfig(frame_head=head, nade_hidden=6))
     return model.eval()
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from rnnlab.tasks.music.midi import Piece, read_midi_file
 from rnnlab.tasks.music.tokenizers import make_tokenizer
+from rnnlab.tasks.pianoroll.codec import PianorollCodec
 from rnnlab.tasks.music.frames import score_to_frames
 from rnnlab.tasks.music.midi import frames_to_score
 from rnnlab.tasks.music.smf_events import parse_vlq_hex, vlq_hex
@@ -108,7 +109,7 @@ def test_miditok_config_is_saved_and_reloaded(tmp_path, two_instruments):
 
 
 def test_pianoroll_frames_round_trip(two_instruments):
-    codec = make_tokenizer({"name": "pianoroll", "steps_per_beat": 4})
+    codec = PianorollCodec({"steps_per_beat": 4})
     frames = codec.frames(two_instruments)
     assert frames.shape[1] == 88 and frames.dtype == bool
     assert frames[:, 36 - 21].sum() == 0                   # the drums are left out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnlab.config import ModelConfig, Seq2SeqConfig
+from rnnlab.config import ModelConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.tasks.seq2seq.data import make_batch
 from rnnlab.tasks.seq2seq.model import Seq2Seq
 from rnnlab.tasks.seq2seq.translate import beam_search, beam_search_batch, length_normaliser

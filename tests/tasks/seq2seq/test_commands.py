@@ -172,7 +172,8 @@ def test_parallel_files_of_different_lengths_and_overlong_pairs(tmp_path, capsys
     pairs = f"{tmp_path / 'a.src'},{tmp_path / 'a.tgt'}"
     assert main(["train", pairs, *TINY, "--out", str(tmp_path / "r")]) == 2
     assert "has 1 lines but" in capsys.readouterr().err
-    from rnnlab.config import DataConfig, Seq2SeqConfig
+    from rnnlab.config import DataConfig
+    from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
     from rnnlab.tasks.seq2seq.data import prepare_pairs
     data = tmp_path / "long.tsv"
     data.write_text("abc\tcba\n" * 40 + "abcdefgh\thgfedcba\n" * 5, encoding="utf-8")
@@ -191,7 +192,8 @@ def test_an_existing_run_is_never_overwritten(reversal_run, tmp_path, capsys):
 
 @pytest.mark.skipif(not (SHARED / "seq2seq" / "addition.txt").is_file(), reason="shared data not here")
 def test_the_books_split_and_format():
-    from rnnlab.config import DataConfig, Seq2SeqConfig
+    from rnnlab.config import DataConfig
+    from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
     from rnnlab.tasks.seq2seq.data import read_pair_splits
     splits = read_pair_splits(DataConfig(corpus="addition"), Seq2SeqConfig(book_padding=True))
     assert [len(splits.pairs[s]) for s in ("train", "valid", "test")] == [45000, 0, 5000]

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.cli import main
-from rnnlab.config import ModelConfig, Seq2SeqConfig
+from rnnlab.config import ModelConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.data.tokenize import Vocabulary
 from rnnlab.tasks.seq2seq.data import EncodedPairs, PairVocabularies, batches
 from rnnlab.tasks.seq2seq.model import build_seq2seq
@@ -268,8 +269,8 @@ def test_small_parallel_enja_trains_the_budget_recipe_by_default(tmp_path, monke
     assert main(["train", "small-parallel-enja", "--max-minutes", "30", "--threads", "1", "--out", str(tmp_path)]) == 0
     config = chosen["config"]
     assert config.preset == "enja-budget" and config.data.task == "seq2seq"
-    assert (config.seq2seq.direction, config.seq2seq.subword) == ("en-ja", "bpe")
-    assert config.seq2seq.label_smoothing > 0 and config.seq2seq.bucket > 0 and config.seq2seq.normalize_source
+    assert (Seq2SeqConfig.of(config).direction, Seq2SeqConfig.of(config).subword) == ("en-ja", "bpe")
+    assert Seq2SeqConfig.of(config).label_smoothing > 0 and Seq2SeqConfig.of(config).bucket > 0 and Seq2SeqConfig.of(config).normalize_source
     assert config.model.tie_weights and config.model.embed_size == config.model.hidden
     assert main(["train", "small-parallel-enja", "--subword", "none", "--out", str(tmp_path)]) == 0
-    assert chosen["config"].seq2seq.subword == "none"                  # the word-level path, by a flag
+    assert Seq2SeqConfig.of(chosen["config"]).subword == "none"                  # the word-level path, by a flag

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rnnlab.config import DataConfig
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.data import SeriesSpec, estimate_season, load_splits, read_sequences, statsmodels_table, stream
 from rnnlab.errors import RnnlabError
 
@@ -18,17 +19,17 @@ def test_csv_columns_by_name_and_text_columns_skipped(tmp_path):
     path = write(tmp_path / "a.csv", "date,x,y\n" + rows + "\n")
     (seq,) = read_sequences(DataConfig(corpus=str(path)))
     assert seq.columns == ["x", "y"] and seq.values.shape == (20, 2)
-    (seq,) = read_sequences(DataConfig(corpus=str(path), columns="y"))
+    (seq,) = read_sequences(DataConfig(corpus=str(path)), SeriesConfig(columns="y"))
     assert seq.values[:3, 0].tolist() == [2, 4, 6]
     with pytest.raises(RnnlabError, match="'date' is not numeric.*no column 'z'|no column 'z'.*'date' is not numeric"):
-        read_sequences(DataConfig(corpus=str(path), columns="date,z"))
+        read_sequences(DataConfig(corpus=str(path)), SeriesConfig(columns="date,z"))
 
 
 def test_missing_cells_error_or_interpolate(tmp_path):
     path = write(tmp_path / "gap.csv", "v\n1\n2\nNA\n4\n5\n")
     with pytest.raises(RnnlabError, match=r"gap.csv: column 'v' has 1 empty cells \(first at row 3\)"):
         read_sequences(DataConfig(corpus=str(path)))
-    (seq,) = read_sequences(DataConfig(corpus=str(path), missing="interpolate"))
+    (seq,) = read_sequences(DataConfig(corpus=str(path)), SeriesConfig(missing="interpolate"))
     assert seq.values[:, 0].tolist() == [1, 2, 3, 4, 5]
 
 
@@ -60,7 +61,7 @@ def test_normalisation_round_trip_and_saved_spec(tmp_path):
 
 def test_strokes_become_stroke5_rows(tmp_path):
     path = write(tmp_path / "d.csv", "dx,dy,pen\n3,0,0\n0,4,1\n-3,-4,1\n")
-    spec, parts = load_splits(DataConfig(corpus=str(path), pen_column="pen", split="1,0,0"))
+    spec, parts = load_splits(DataConfig(corpus=str(path), split="1,0,0"), series=SeriesConfig(pen_column="pen"))
     rows = stream(spec, parts["train"]).numpy()
     assert spec.pen and spec.features == 5 and spec.mean == [0.0, 0.0]
     assert rows[:, 2:].tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]]   # down, up, up, end
@@ -88,7 +89,7 @@ def test_bundled_statsmodels_data_sets_read_offline(name, rows, columns, first):
 
 
 def test_bundled_data_set_as_a_series_and_an_unknown_name():
-    (seq,) = read_sequences(DataConfig(corpus="statsmodels:sunspots", columns="SUNACTIVITY"))
+    (seq,) = read_sequences(DataConfig(corpus="statsmodels:sunspots"), SeriesConfig(columns="SUNACTIVITY"))
     assert seq.values.shape == (309, 1) and seq.values[0, 0] == 5.0 and seq.name == "statsmodels:sunspots"
     for name in ("nosuch", "../series/datasets/sunspots", ""):
         with pytest.raises(RnnlabError, match="not a bundled data set; try one of: co2, elnino, macrodata, nile"):

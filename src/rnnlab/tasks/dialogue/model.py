@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from rnnlab.config import DialogueConfig, ModelConfig
+from rnnlab.config import ModelConfig
+from rnnlab.tasks.dialogue.config import DialogueConfig
 from rnnlab.tasks.seq2seq.model import make_rnn
 
 

@@ -7,7 +7,8 @@ import torch
 from rnnlab.tasks.dialogue.data import drop_mentions, make_dialogue_batch
 from rnnlab.tasks.seq2seq.data import BOS, join_side, split_side
 from rnnlab.data.tokenize import EOS, TextTokenizer, TokenizerConfig, load_vocabulary
-from rnnlab.config import DialogueConfig, RunConfig
+from rnnlab.config import RunConfig
+from rnnlab.tasks.dialogue.config import DialogueConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import TrainedRun, load_weights
 from rnnlab.tasks.dialogue.train import build_dialogue_model
@@ -17,7 +18,7 @@ def open_dialogue_run(run: RunDir, config: RunConfig, which: str = "best", devic
     """A dialogue run directory: vocabulary, tokeniser and weights; `assets` holds its DialogueConfig."""
     vocab, payload = load_vocabulary(run.vocab_path)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
-    dialogue = config.dialogue or DialogueConfig()
+    dialogue = DialogueConfig.of(config)
     model = load_weights(build_dialogue_model(config, dialogue, vocab), run, which, device)
     return TrainedRun(run, config, tokenizer, vocab, model, torch.device(device), dialogue)
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import torch
 
 from rnnlab.commands import Command
-from rnnlab.config import DialogueConfig, RunConfig, SECTIONS
+from rnnlab.config import RunConfig
+from rnnlab.options import field_names
+from rnnlab.tasks.dialogue.config import DialogueConfig
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task, TrainedRun
@@ -37,8 +39,9 @@ class DialogueTask(Task):
                 "chat": Command("rnnlab.tasks.dialogue.commands:add_response_flags",
                                 "rnnlab.tasks.dialogue.commands:cmd_chat",
                                 "talk with a dialogue run: each line you type gets a response")}
+    settings = DialogueConfig
     options = {"data": TEXT_OPTIONS, "model": ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range"),
-               "train": PAIR_TRAIN_OPTIONS, "dialogue": tuple(SECTIONS["dialogue"].__dataclass_fields__)}
+               "train": PAIR_TRAIN_OPTIONS, DialogueConfig.section: field_names(DialogueConfig)}
     defaults = {"data": {"level": "ja"}, "dialogue": {}}
 
     @classmethod
@@ -54,7 +57,7 @@ class DialogueTask(Task):
         data.update(task="dialogue")
 
     def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
-        dialogue = config.dialogue or DialogueConfig()
+        dialogue = DialogueConfig.of(config)
         saved = load_vocabulary(run.vocab_path)[0] if resume else None
         tokenizer, vocab, examples = prepare_dialogues(config, dialogue, saved)
         summary = (f"{len(examples['train'].responses):,} training responses (context {dialogue.context_size}), "
@@ -65,10 +68,10 @@ class DialogueTask(Task):
                                   lambda model: objective, vocab)
 
     def build_model(self, config: RunConfig, prepared: Prepared) -> torch.nn.Module:
-        return build_dialogue_model(config, config.dialogue or DialogueConfig(), prepared.vocab)
+        return build_dialogue_model(config, DialogueConfig.of(config), prepared.vocab)
 
     def describe_model(self, config: RunConfig, model) -> str:
-        return f"{(config.dialogue or DialogueConfig()).model}, " + super().describe_model(config, model)
+        return f"{DialogueConfig.of(config).model}, " + super().describe_model(config, model)
 
     def open(self, run: RunDir, config: RunConfig, which: str, device: torch.device) -> TrainedRun:
         return open_dialogue_run(run, config, which, device)

@@ -12,7 +12,8 @@ import random
 
 import torch
 
-from rnnlab.config import DialogueConfig, RunConfig
+from rnnlab.config import RunConfig
+from rnnlab.tasks.dialogue.config import DialogueConfig
 from rnnlab.tasks.dialogue.data import (DialogueExamples, build_dialogue_vocabulary, make_dialogue_batch, make_examples,
                                   read_dialogue_splits, tokenise_dialogues)
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, Vocabulary
@@ -100,7 +101,7 @@ class DialogueObjective:
     def __init__(self, config: RunConfig, examples: dict, vocab: Vocabulary, placement: Placement):
         self.placement, self.config, self.examples, self.vocab = placement, config, examples, vocab
         self.device = placement.device
-        self.dialogue = config.dialogue or DialogueConfig()
+        self.dialogue = DialogueConfig.of(config)
         # Under torchrun batch i of the epoch's order is rank i % world_size's, the tail that does not
         # divide left out: `position` counts this rank's batches, the same number on every rank.
         self.total = math.ceil(len(examples["train"].responses) / config.train.batch_size)

@@ -64,7 +64,6 @@ def state_names(config) -> list[str]:
     return [f"h{i}" for i in range(config.model.layers)]
 
 
-EXPORTABLE = ("lm", "midi-events")          # the tasks whose model is a LanguageModel over tokens
 
 
 def exportable(trained):
@@ -122,7 +121,7 @@ def is_older_export(folder: Path) -> bool:
 
 def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=None, log=print) -> Path:
     """Write model.onnx, vocab.json and meta.json for a text or MIDI-event run; returns the folder."""
-    from rnnlab.tasks.registry import task_of_run
+    from rnnlab.tasks.registry import TASKS, task_of_run
 
     try:
         import onnx  # noqa: F401  (torch.onnx.export writes through it)
@@ -130,9 +129,10 @@ def export_run(run, out=None, which: str = "best", page: bool = False, ort_dist=
         raise RnnlabError("rnnlab export needs the onnx package: pip install 'rnnlab[export]'") from None
 
     task = task_of_run(run)
-    if task.name not in EXPORTABLE:
-        raise RnnlabError(f"{run}: a {task.name} run; `rnnlab export` takes text (lm) and MIDI-event "
-                          "(midi-events) language models")
+    if not task.exports:
+        takes = ", ".join(t.name for t in TASKS.values() if t.exports)
+        raise RnnlabError(f"{run}: a {task.name} run; `rnnlab export` takes language models over tokens "
+                          f"({takes} runs)")
     trained = task.open_run(run, which, "cpu")
     model = exportable(trained).float().eval()
     config = trained.config

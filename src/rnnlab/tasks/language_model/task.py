@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rnnlab.config import DataConfig, RunConfig
+from rnnlab.config import RunConfig
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, load_vocabulary
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.data import prepare_text_run
@@ -31,6 +31,7 @@ class LanguageModelTask(StreamTask):
     generate_options = ("prime", "length", "top_k", "top_p", "beam", "precision")
     model_class = TextModel
     numpy_engine, inspects = "tokens", "text"
+    exports = True
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
@@ -39,8 +40,8 @@ class LanguageModelTask(StreamTask):
     def configure(self, data: dict) -> None:
         data.update(task="lm", modality="text")
 
-    def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
-        return prepare_text_run(config, run_folder, resume)
+    def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
+        return prepare_text_run(config.data, run_folder, resume)
 
     def read_assets(self, run: RunDir) -> tuple:
         vocab, payload = load_vocabulary(run.vocab_path)

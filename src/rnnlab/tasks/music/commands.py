@@ -78,9 +78,7 @@ def write_song_stats(path: Path, song, training: dict | None) -> str:
 
 
 def evaluate_command(task, args) -> int:
-    from rnnlab.tasks.music.evaluate import describe, evaluate_midi_run
-
-    result = evaluate_midi_run(task.open_run(args.run, args.checkpoint, args.device, args.threads), args.split, args.data,
-                               args.batch_size)
-    print(json.dumps(result, ensure_ascii=False) if args.json else describe(result))
+    result = task.score(task.open_run(args.run, args.checkpoint, args.device, args.threads), args.split, args.data,
+                        args.batch_size)
+    print(json.dumps(result, ensure_ascii=False) if args.json else task.describe_score(result))
     return 0

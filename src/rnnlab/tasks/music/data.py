@@ -1,9 +1,10 @@
-"""The music tasks' data: pieces per split -> tokens or frames -> training streams.
+"""MIDI data: pieces per split, and for the midi-events task tokens -> one training stream.
 
-Event tokenisers give one id stream: every piece's tokens followed by `<eos>`. The pianoroll
-codec gives one (steps, 89) frame stream (88 keys plus the piece-start column). A folder's
-files are split by file (a fixed shuffle); fewer than three pieces are cut contiguously, as a
-single text is. The vocabulary and the tokeniser's settings go into the run's vocab.json.
+Event tokenisers give one id stream: every piece's tokens followed by `<eos>`. A folder's files
+are split by file (a fixed shuffle); fewer than three pieces are cut contiguously, as a single
+text is. The vocabulary and the tokeniser's settings go into the run's vocab.json. What is read
+here (splits, training statistics, a run's assets) serves the piano-roll task too, through the
+interface its codec shares with the tokenisers (encode, give_back, settings, save_files).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
 from rnnlab.config import DataConfig, parse_split
 from rnnlab.data import corpora
 from rnnlab.tasks.music import corpora as music_corpora
 from rnnlab.tasks.music.midi import Piece, read_midi_source, transposed
-from rnnlab.tasks.music.tokenizers import load_midi_tokenizer, make_tokenizer
-from rnnlab.tasks.music.frames import KEYS, key_names, training_frames
+from rnnlab.tasks.music.tokenizers import make_tokenizer
 from rnnlab.tasks.music.stats import (STATS_FILE, corpus_stats, load_training_stats, save_training_stats,
                                       training_scores)
 from rnnlab.data.tokenize import EOS, UNK, TokenizerConfig, Vocabulary, load_vocabulary, save_vocabulary
@@ -49,15 +48,10 @@ class MusicSplits:
 
 
 def encode_one(tokenizer, piece: Piece):
-    """A piece's tokens (event tokenisers) or frames (pianoroll); RnnlabError naming the file when it
-    gives nothing to learn from."""
-    if tokenizer.name == "pianoroll":
-        frames = tokenizer.frames(piece)
-        if not frames.any():
-            raise RnnlabError(f"{piece.label}: no notes on the 88 piano keys (drums are left out of piano rolls)")
-        return frames
+    """A piece's tokens (or a codec's frames); RnnlabError naming the file when it gives nothing to
+    learn from."""
     tokens = tokenizer.encode(piece)
-    if not tokens:
+    if not len(tokens):
         raise RnnlabError(f"{piece.label}: gives no {tokenizer.name} tokens")
     return tokens
 
@@ -110,14 +104,8 @@ def read_music_splits(config: DataConfig, warn: Callable[[str], None] = stderr_l
 
 
 def tokenizer_settings(config: DataConfig) -> dict:
-    """The tokeniser named by --tokenizer (auto: pianoroll for frame corpora, else performance)."""
-    name = config.tokenizer
-    if name == "auto":
-        name = "pianoroll" if music_corpora.is_frame_corpus(config.corpus) else "performance"
-    settings = {"name": name}
-    if name == "pianoroll":
-        settings["steps_per_beat"] = config.steps_per_beat or music_corpora.STEPS_PER_BEAT.get(config.corpus, 4)
-    return settings
+    """The tokeniser named by --tokenizer (auto: performance)."""
+    return {"name": "performance" if config.tokenizer == "auto" else config.tokenizer}
 
 
 def augmented(pieces: list[Piece], semitones: int) -> list[Piece]:
@@ -150,69 +138,35 @@ def cut_contiguous(stream, fractions) -> dict:
     return {"train": stream[:a], "valid": stream[a:b], "test": stream[b:]}
 
 
-def event_streams(tokenizer, splits: MusicSplits, config: DataConfig) -> dict[str, list[str]]:
+def event_streams(tokenizer, splits: MusicSplits, fractions: str, transpose: int = 0) -> dict[str, list[str]]:
     """split -> one token list: each piece's tokens followed by <eos>."""
     streams = {}
     for split in SPLITS:
         pieces = splits.pieces[split]
         if split == "train":
-            pieces = augmented(pieces, config.transpose)
+            pieces = augmented(pieces, transpose)
         streams[split] = [t for tokens in encode_pieces(tokenizer, pieces, encoded=splits.encoded)
                           for t in tokens + [EOS]]
     if splits.contiguous:
-        streams = cut_contiguous(streams["train"], parse_split(config.split))
+        streams = cut_contiguous(streams["train"], parse_split(fractions))
     return streams
 
 
-def frame_streams(codec, splits: MusicSplits, config: DataConfig) -> dict[str, torch.Tensor]:
-    """split -> (steps, 89) frames; contiguous cuts give each part its own piece-start mark."""
-    def frames_of(piece: Piece) -> np.ndarray:
-        known = splits.encoded.get(id(piece))
-        return known if known is not None else codec.frames(piece)
-
-    frames = {s: [frames_of(p) for p in (augmented(splits.pieces[s], config.transpose) if s == "train"
-                                          else splits.pieces[s])] for s in SPLITS}
-    if splits.contiguous:
-        joined = np.concatenate([f for f in frames["train"] if len(f)] or [np.zeros((0, KEYS), bool)])
-        frames = {s: [part] for s, part in cut_contiguous(joined, parse_split(config.split)).items()}
-    return {s: training_frames(f) for s, f in frames.items()}
+def check_settings(settings: dict, transpose: int) -> None:
+    if transpose and settings["name"] == "smf-events":
+        raise RnnlabError("--transpose does not apply to --tokenizer smf-events (it keeps the file's own bytes)")
 
 
-def check_settings(config: DataConfig, settings: dict) -> None:
-    problems = []
-    if config.transpose and settings["name"] == "smf-events":
-        problems.append("--transpose does not apply to --tokenizer smf-events (it keeps the file's own bytes)")
-    if config.transpose < 0 or config.transpose > 12:
-        problems.append("--transpose must be between 0 and 12 semitones")
-    if config.steps_per_beat and settings["name"] != "pianoroll":
-        problems.append("--steps-per-beat applies to --tokenizer pianoroll only")
-    if problems:
-        raise RnnlabError("\n".join(problems))
-
-
-def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
-    """A music run's training data (events or frames); vocab.json holds the tokeniser's settings."""
+def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool, transpose: int = 0):
+    """A midi-events run's training data; vocab.json holds the tokeniser's settings. `transpose`:
+    also train on copies moved by up to +-N semitones."""
     from rnnlab.tasks.stream import StreamData
 
     settings = load_vocabulary(run_folder / "vocab.json")[1]["tokenizer"] if resume else tokenizer_settings(config)
-    check_settings(config, settings)
+    check_settings(settings, transpose)
     tokenizer = make_tokenizer(settings, run_folder if resume else None)
     splits = read_music_splits(config, tokenizer=tokenizer)
-    unit = "pieces" if music_corpora.is_frame_corpus(config.corpus) else "files"
-    files = f"{splits.used():,} {unit} used, {len(splits.skipped):,} skipped"
-    if settings["name"] == "pianoroll":
-        streams = frame_streams(tokenizer, splits, config)
-        names = Vocabulary(key_names())
-        summary = f"{files}; {streams['train'].size(0):,} training frames at {tokenizer.steps_per_beat} per beat"
-        train = streams["train"]
-        openings = train[train[:, KEYS] == 1, :KEYS].sum(1)
-        facts = {"qpm": corpus_qpm(splits.pieces["train"]),
-                 "opening_keys": int(openings.max()) if openings.numel() else None,
-                 "most_keys": int(train[:, :KEYS].sum(1).max()) if train.size(0) else None}
-        return StreamData(streams, KEYS, "nll", summary,
-                          lambda folder: save_music_vocabulary(folder, names, tokenizer, facts,
-                                                               splits, facts["qpm"]))
-    streams = event_streams(tokenizer, splits, config)
+    streams = event_streams(tokenizer, splits, config.split, transpose)
     if not streams["train"]:
         raise RnnlabError(f"{splits.source}: no training tokens after tokenising")
     fixed = tokenizer.fixed_vocabulary()
@@ -225,10 +179,17 @@ def prepare_midi_run(config: DataConfig, run_folder: Path, resume: bool):
             raise RnnlabError(f"{splits.source}: its vocabulary ({len(built)} types) differs from the run's "
                               f"({len(vocab)} types); the data changed since the run began")
     ids = {s: torch.tensor(vocab.encode(tokens), dtype=torch.long) for s, tokens in streams.items()}
-    summary = f"{files}; {ids['train'].numel():,} training tokens ({settings['name']}), vocabulary {len(vocab):,}"
+    summary = (f"{files_used(config, splits)}; {ids['train'].numel():,} training tokens ({settings['name']}), "
+               f"vocabulary {len(vocab):,}")
     facts = {"training_programs": sorted({t for t in streams["train"] if tokenizer.is_program(t) and t in vocab.index})}
     return StreamData(ids, len(vocab), "perplexity", summary,
-                        lambda folder: save_music_vocabulary(folder, vocab, tokenizer, facts, splits))
+                      lambda folder: save_music_vocabulary(folder, vocab, tokenizer, facts, splits))
+
+
+def files_used(config: DataConfig, splits: MusicSplits) -> str:
+    """How many pieces (a benchmark set's) or files the run learns from, and how many were skipped."""
+    unit = "pieces" if music_corpora.is_frame_corpus(config.corpus) else "files"
+    return f"{splits.used():,} {unit} used, {len(splits.skipped):,} skipped"
 
 
 def corpus_qpm(pieces: list[Piece]) -> float | None:
@@ -254,8 +215,8 @@ class MusicAssets:
     settings: dict                              # the tokeniser's
     training_programs: list[str] | None = None  # PROGRAM tokens the training split holds (None: not saved)
     qpm: float | None = None                    # the corpus's tempo, when it has one
-    opening_keys: int | None = None             # pianoroll: most keys a training piece opens with
-    most_keys: int | None = None                # pianoroll: most keys of any training frame
+    opening_keys: int | None = None             # piano rolls: most keys a training piece opens with
+    most_keys: int | None = None                # piano rolls: most keys of any training frame
 
 
 def save_music_vocabulary(folder: Path, vocab: Vocabulary, tokenizer, facts: dict | None = None,
@@ -298,10 +259,11 @@ def training_stats(tokenizer, splits: MusicSplits, qpm: float | None = None) -> 
     return {"split": "train", "tokenizer": tokenizer.name, **stats}
 
 
-def load_midi_run_assets(run):
-    """For opening a music run: (tokeniser, vocabulary, output size, MusicAssets)."""
+def load_midi_run_assets(run, make=make_tokenizer):
+    """For opening a music run: (tokeniser, vocabulary, output size, MusicAssets); `make` builds the
+    tokeniser (or codec) from its saved settings."""
     vocab, payload = load_vocabulary(run.vocab_path)
-    tokenizer = load_midi_tokenizer(payload, run.path)
+    tokenizer = make(payload.get("tokenizer", {}), run.path)
     programs = payload.get("training_programs")
     qpm = payload.get("qpm")
     assets = MusicAssets(payload.get("tokenizer", {}),

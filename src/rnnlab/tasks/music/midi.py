@@ -407,6 +407,10 @@ class MidiTokenizer:
         before pitch)."""
         return in_note_order(_symusic().Score.from_midi(self.decode_midi(tokens)))
 
+    def give_back(self, piece: Piece, encoded: list[str] | None = None, qpm: float | None = None):
+        """The piece as the model learns it, as a score: its tokens (`encoded`, when known) decoded."""
+        return self.decode(encoded if encoded is not None else self.encode(piece))
+
     def save_files(self, folder: Path) -> None:
         """Files besides vocab.json the tokeniser needs (MidiTok's config)."""
 

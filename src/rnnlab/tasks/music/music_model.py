@@ -28,15 +28,14 @@ class MusicModel(TrainedModel):
                 greedy: bool | None = None, seed: int | None = None) -> Song:
         """New music after `prime` (a MIDI file, seed events, or for piano rolls a chord such as
         "60,64,67"; nothing: the start of a piece), `seconds` (default 30) or `bars` long."""
-        from rnnlab.tasks.music.compose import compose, music_length
+        from rnnlab.tasks.music.compose import check_request, music_length
 
         length = music_length(seconds, bars)
         config = sampling_with(None, length=1, temperature=temperature, top_k=top_k, top_p=top_p, greedy=greedy,
                                seed=seed)
-        return compose(self._opened, prime, length, config)
+        check_request(length, config)
+        return self._task.compose(self._opened, prime, length, config)
 
     def evaluate(self, split: str = "test", data: str | None = None, batch_size: int = 1) -> dict:
         """NLL per event token, or per frame for piano rolls, on a split or a folder of MIDI files."""
-        from rnnlab.tasks.music.evaluate import evaluate_midi_run
-
-        return evaluate_midi_run(self._opened, split, data, batch_size)
+        return self._task.score(self._opened, split, data, batch_size)

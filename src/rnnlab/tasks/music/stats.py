@@ -142,11 +142,7 @@ def training_scores(tokenizer, pieces, encoded: dict, qpm: float | None = None):
     for piece in pieces[:MOST_PIECES]:
         known = encoded.get(id(piece))
         try:
-            if tokenizer.name == "pianoroll":
-                frames = known if known is not None else tokenizer.frames(piece)
-                yield tokenizer.decode(frames, qpm or 120.0)
-            else:
-                yield tokenizer.decode(known if known is not None else tokenizer.encode(piece))
+            yield tokenizer.give_back(piece, known, qpm)
         except Exception:              # a piece the tokeniser cannot give back adds nothing to the statistics
             continue
 

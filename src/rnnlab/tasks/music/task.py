@@ -1,28 +1,26 @@
-"""The two music tasks: MIDI as event tokens (a language model of events) and as piano rolls."""
+"""MIDI as a language of events (midi-events), and what every music task shares (MusicTask)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rnnlab.config import DataConfig, RunConfig
+from rnnlab.config import RunConfig
+from rnnlab.options import field_names
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.tasks.language_model.task import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
-from rnnlab.tasks.music.sniff import holds_midi
-from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run, tokenizer_settings
-from rnnlab.tasks.music.pianoroll_model import PianorollModel
+from rnnlab.tasks.music.config import MidiConfig
+from rnnlab.tasks.music.corpora import is_frame_corpus
+from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run
 from rnnlab.tasks.music.music_model import MusicModel
+from rnnlab.tasks.music.sniff import holds_midi
+from rnnlab.tasks.music.tokenizers import TOKENIZERS, make_tokenizer
 from rnnlab.tasks.stream import StreamData, StreamTask
-
-MUSIC_DATA_OPTIONS = ("split", "transpose")
-
-
-def is_pianoroll(config: RunConfig) -> bool:
-    return tokenizer_settings(config.data)["name"] == "pianoroll"
 
 
 class MusicTask(StreamTask):
-    """What both music tasks share: MIDI files (or a benchmark's rolls) in, MIDI, audio and PNG out."""
+    """What the music tasks share: MIDI files (or a benchmark's rolls) in, MIDI, audio and PNG out.
+    Each says how it makes its tokeniser, composes, and scores a split."""
 
     evaluate_options = ("data", "batch_size")
     generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars", "audio")
@@ -33,11 +31,24 @@ class MusicTask(StreamTask):
     def recognises(cls, corpus: str) -> dict:
         return {"modality": "midi"} if holds_midi(corpus) else {}     # MIDI files, whatever their names
 
-    def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
-        return prepare_midi_run(config, run_folder, resume)
+    def make_tokenizer(self, settings: dict, run_folder: Path | None = None):
+        """The tokeniser (or codec) a run saved in its vocab.json, rebuilt."""
+        raise NotImplementedError
 
     def read_assets(self, run: RunDir) -> tuple:
-        return load_midi_run_assets(run)
+        return load_midi_run_assets(run, self.make_tokenizer)
+
+    def compose(self, trained, primer: str, length, sampling):
+        """A `Song` after `primer`, `length` (compose.Length) long."""
+        raise NotImplementedError
+
+    def score(self, trained, split: str, data_file: str | None, batch_size: int) -> dict:
+        """`evaluate`'s numbers for a split, or for a folder of MIDI files."""
+        raise NotImplementedError
+
+    def describe_score(self, result: dict) -> str:
+        """`evaluate`'s line for the terminal."""
+        raise NotImplementedError
 
     def evaluate(self, args) -> int:
         from rnnlab.tasks.music.commands import evaluate_command
@@ -51,52 +62,45 @@ class MusicTask(StreamTask):
 class MidiEventsTask(MusicTask):
     name = "midi-events"
     numpy_engine = "tokens"
+    exports = True
     description = "MIDI as a language of events (smf-events, performance, remi, tsd tokens)"
-    options = {"data": MUSIC_DATA_OPTIONS + ("tokenizer", "min_freq", "max_vocab"), "model": LANGUAGE_MODEL_OPTIONS,
-               "train": TRAIN_OPTIONS}
+    tokenizers = tuple(TOKENIZERS)
+    settings = MidiConfig
+    options = {"data": ("split", "tokenizer", "min_freq", "max_vocab"), "model": LANGUAGE_MODEL_OPTIONS,
+               "train": TRAIN_OPTIONS, MidiConfig.section: field_names(MidiConfig)}
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
-        return config.data.task == "lm" and config.data.modality == "midi" and not is_pianoroll(config)
+        data = config.data
+        return data.task == "lm" and data.modality == "midi" and (
+            data.tokenizer in cls.tokenizers or (data.tokenizer == "auto" and not is_frame_corpus(data.corpus)))
 
     def configure(self, data: dict) -> None:
         data.update(task="lm", modality="midi")
-        if data.get("tokenizer", "auto") in ("auto", "pianoroll"):
+        if data.get("tokenizer", "auto") not in self.tokenizers:
             data["tokenizer"] = "performance"
+
+    def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
+        return prepare_midi_run(config.data, run_folder, resume, MidiConfig.of(config).transpose)
+
+    def make_tokenizer(self, settings: dict, run_folder: Path | None = None):
+        return make_tokenizer(settings, run_folder)
 
     def model_for(self, config: RunConfig, output_size: int):
         return build_language_model(config, output_size)
 
+    def compose(self, trained, primer, length, sampling):
+        from rnnlab.tasks.music.compose import compose_events
+        return compose_events(trained, primer, length, sampling)
+
+    def score(self, trained, split, data_file, batch_size):
+        from rnnlab.tasks.music.evaluate import evaluate_events_run
+        return evaluate_events_run(trained, split, data_file, batch_size)
+
+    def describe_score(self, result: dict) -> str:
+        from rnnlab.tasks.music.evaluate import describe
+        return describe(result)
+
     def served(self, name, trained):
         from rnnlab.tasks.language_model.serving import TokenModel
         return TokenModel(name, trained)
-
-
-class PianorollTask(MusicTask):
-    name = "pianoroll"
-    numpy_engine = "frames"
-    description = "polyphonic piano rolls: 88 keys a frame, a Bernoulli or NADE output (JSB, Nottingham, ...)"
-    options = {"data": MUSIC_DATA_OPTIONS + ("steps_per_beat",),
-               "model": ("cell", "layers", "hidden", "dropout", "dropout_embed", "weight_drop", "variational", "init",
-                         "init_range", "frame_head", "nade_hidden"),
-               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))
-               + ("average",)}
-    default_preset = "poly-lstm"
-    generate_options = ("prime", "top_k", "out", "seconds", "bars", "audio")
-
-    @classmethod
-    def claims(cls, config: RunConfig) -> bool:
-        return config.data.task == "lm" and config.data.modality == "midi" and is_pianoroll(config)
-
-    def configure(self, data: dict) -> None:
-        data.update(task="lm", modality="midi", tokenizer="pianoroll")
-
-    def model_for(self, config: RunConfig, output_size: int):
-        return PianorollModel(config.model, output_size, config.train.average)
-
-    def describe_model(self, config: RunConfig, model) -> str:
-        return super().describe_model(config, model) + f", {config.model.frame_head} head"
-
-    def served(self, name, trained):
-        from rnnlab.tasks.music.serving import FrameModel
-        return FrameModel(name, trained)

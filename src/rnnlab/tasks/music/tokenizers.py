@@ -1,18 +1,17 @@
-"""Every MIDI tokeniser by name: the event schemes and the piano-roll codec, one interface."""
+"""Every MIDI event tokeniser by name, one interface."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.tasks.music.frames import PianorollCodec
 from rnnlab.tasks.music.miditok_schemes import RemiTokenizer, TsdTokenizer
 from rnnlab.tasks.music.performance import PerformanceTokenizer
 from rnnlab.tasks.music.smf_events import SmfEventsTokenizer
 
 # name -> class, built as Class(settings: dict, run_folder: Path | None)
 TOKENIZERS = {"smf-events": SmfEventsTokenizer, "performance": PerformanceTokenizer, "remi": RemiTokenizer,
-              "tsd": TsdTokenizer, "pianoroll": PianorollCodec}
+              "tsd": TsdTokenizer}
 
 
 def make_tokenizer(settings: dict, run_folder: Path | None = None):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnnlab.commands import add_device_flags
 from rnnlab.errors import RnnlabError
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.tasks.seq2seq.task import Seq2SeqTask
 
 
@@ -45,9 +46,9 @@ def cmd_translate(args) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise RnnlabError("translate needs TEXT arguments or lines on standard input")
-    if args.attention_map and translator.config.seq2seq.decoder != "attention":
+    if args.attention_map and Seq2SeqConfig.of(translator.config).decoder != "attention":
         raise RnnlabError(f"{args.run}: --attention-map needs a run trained with --decoder attention "
-                          f"(this one is {translator.config.seq2seq.decoder})")
+                          f"(this one is {Seq2SeqConfig.of(translator.config).decoder})")
     for number, found in enumerate(translator.translations(texts, decoding)):
         if found.unknown:
             more = f" ({len(found.unknown)} in all)" if len(found.unknown) > 20 else ""

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab.config import DataConfig, Seq2SeqConfig, parse_split
+from rnnlab.config import DataConfig, parse_split
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.data import corpora
 from rnnlab.data.text import decode
 from rnnlab.data.tokenize import EOS, UNK, TextTokenizer, TokenizerConfig, Vocabulary

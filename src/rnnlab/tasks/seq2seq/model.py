@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnlab.config import ModelConfig, Seq2SeqConfig
+from rnnlab.config import ModelConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.models.averaging import AveragedWeights
 from rnnlab.tasks.seq2seq.attention import Attention
 from rnnlab.train.threads import ThreadTuner, timed

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import torch
 
 from rnnlab.commands import Command
-from rnnlab.config import RunConfig, Seq2SeqConfig, SECTIONS
+from rnnlab.config import RunConfig
+from rnnlab.options import field_names
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task
 from rnnlab.tasks.language_model.task import TEXT_OPTIONS, TRAIN_OPTIONS
@@ -42,10 +44,16 @@ class Seq2SeqTask(Task):
     commands = {"translate": Command("rnnlab.tasks.seq2seq.commands:add_translate_arguments",
                                      "rnnlab.tasks.seq2seq.commands:cmd_translate",
                                      "decode with a seq2seq run (greedy or beam search)", intermixed=True)}
+    settings = Seq2SeqConfig
     options = {"data": TEXT_OPTIONS, "model": PAIR_MODEL_OPTIONS, "train": PAIR_TRAIN_OPTIONS + ("bf16", "precision", "compile", "average"),
-               "seq2seq": tuple(f for f in SECTIONS["seq2seq"].__dataclass_fields__)}
+               Seq2SeqConfig.section: field_names(Seq2SeqConfig)}
     defaults = {"data": {"level": "word"}, "seq2seq": {}}
     evaluate_options = ("data", "beam", "length_penalty")
+
+    @classmethod
+    def owns_corpus_name(cls, name: str) -> bool:
+        from rnnlab.tasks.seq2seq.data import PAIR_CORPORA
+        return name in PAIR_CORPORA
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
@@ -55,7 +63,7 @@ class Seq2SeqTask(Task):
         data.update(task="seq2seq")
 
     def prepare(self, config: RunConfig, run: RunDir, resume: bool, placement: Placement) -> Prepared:
-        seq = config.seq2seq or Seq2SeqConfig()
+        seq = Seq2SeqConfig.of(config)
         validate_seq2seq(config, seq)
         data = prepare_pairs(config.data, seq, load_pair_vocabularies(run)[0] if resume else None)
         pretrained = None
@@ -76,7 +84,7 @@ class Seq2SeqTask(Task):
 
     def build_model(self, config: RunConfig, prepared: PairPrepared) -> torch.nn.Module:
         vocabs = prepared.data.vocabs
-        return build_seq2seq(config.model, config.seq2seq or Seq2SeqConfig(), len(vocabs.source), len(vocabs.target),
+        return build_seq2seq(config.model, Seq2SeqConfig.of(config), len(vocabs.source), len(vocabs.target),
                              config.train.average)
 
     def after_build(self, model, config, run, prepared, log) -> None:
@@ -85,7 +93,7 @@ class Seq2SeqTask(Task):
             log(init_seq2seq_embeddings(model, prepared.data.vocabs, *prepared.pretrained))
 
     def describe_model(self, config: RunConfig, model) -> str:
-        m, seq = config.model, config.seq2seq or Seq2SeqConfig()
+        m, seq = config.model, Seq2SeqConfig.of(config)
         params = sum(p.numel() for p in model.parameters())
         return (f"{m.layers}x{m.hidden} {m.cell} {'bidirectional ' if seq.bidirectional else ''}encoder, "
                 f"{seq.decoder} decoder" + (f" ({seq.attention})" if seq.decoder == "attention" else "")

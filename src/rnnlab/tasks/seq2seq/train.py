@@ -12,7 +12,8 @@ import math
 import time
 from pathlib import Path
 
-from rnnlab.config import RunConfig, Seq2SeqConfig
+from rnnlab.config import RunConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.tasks.seq2seq.data import PairVocabularies, PreparedPairs, batches
 from rnnlab.data.tokenize import Vocabulary, load_vocabulary, save_vocabulary
 from rnnlab.errors import RnnlabError
@@ -87,7 +88,7 @@ class PairObjective:
         self.placement, self.config, self.data, self.device = placement, config, data, placement.device
         # --anneal's clock: the time trained before (a resumed run) plus the wall time since the first step
         self.trained_s, self.clock, self.scale = trained_s, None, 1.0
-        self.seq = config.seq2seq or Seq2SeqConfig()
+        self.seq = Seq2SeqConfig.of(config)
         if self.seq.anneal and placement.world_size > 1:
             raise RnnlabError("--anneal follows each process's own clock; under torchrun use --schedule instead")
         # With no dev split (the book's corpora) the scores are on test: best.pt would be chosen on

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnlab.config import RunConfig, Seq2SeqConfig
+from rnnlab.config import RunConfig
+from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.progress import progress_bar
 from rnnlab.tasks.seq2seq.data import PairVocabularies, encode_source, join_side, split_side
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig
@@ -53,7 +54,7 @@ class Hypothesis:
 
 def open_pair_run(run: RunDir, config: RunConfig, which: str = "best", device="cpu") -> PairRun:
     """A seq2seq run directory: both vocabularies, the tokeniser and the chosen checkpoint's weights."""
-    seq = config.seq2seq or Seq2SeqConfig()
+    seq = Seq2SeqConfig.of(config)
     vocabs, payload = load_pair_vocabularies(run)
     tokenizer = TextTokenizer(TokenizerConfig(**payload.get("tokenizer", {})))
     model = load_weights(build_seq2seq(config.model, seq, len(vocabs.source), len(vocabs.target),

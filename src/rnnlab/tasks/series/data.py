@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from rnnlab.config import DataConfig, parse_split
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.stream import StreamData
 
@@ -204,7 +205,7 @@ def fill_missing(where: str, name: str, values: np.ndarray, policy: str) -> np.n
     return np.interp(index, index[~holes], values[~holes])
 
 
-def read_sequence(source: str, config: DataConfig, table=None) -> Sequence:
+def read_sequence(source: str, config: SeriesConfig, table=None) -> Sequence:
     """One sequence from a file (or a statsmodels name), with the configured columns."""
     names, numeric, text = table or (statsmodels_table(source[len(STATSMODELS_PREFIX):])
                                      if source.startswith(STATSMODELS_PREFIX) else read_table(Path(source)))
@@ -218,9 +219,9 @@ def read_sequence(source: str, config: DataConfig, table=None) -> Sequence:
     return Sequence(name, columns, values, pen)
 
 
-def read_sequences(config: DataConfig) -> list[Sequence]:
+def read_sequences(data: DataConfig, config: SeriesConfig | None = None) -> list[Sequence]:
     """A statsmodels name, a file, or a folder of CSV / NPY files (one sequence each, sorted by name)."""
-    source = config.corpus
+    source, config = data.corpus, config or SeriesConfig()
     if source.startswith(STATSMODELS_PREFIX):
         return [read_sequence(source, config)]
     path = Path(source)
@@ -270,7 +271,7 @@ def estimate_season(values: np.ndarray, longest: int = 400) -> int:
     return max(peaks, key=lambda lag: acf[lag - 1]) if peaks else 0
 
 
-def fit_spec(train: list[Sequence], columns: list[str], config: DataConfig) -> SeriesSpec:
+def fit_spec(train: list[Sequence], columns: list[str], config: SeriesConfig, corpus: str) -> SeriesSpec:
     values = np.concatenate([s.values for s in train])
     pen = bool(config.pen_column)
     if pen:   # offsets: one spread per column, no shift, so that 0 stays 0
@@ -280,7 +281,7 @@ def fit_spec(train: list[Sequence], columns: list[str], config: DataConfig) -> S
         mean, std = values.mean(axis=0), values.std(axis=0)
     std = np.where(std > 1e-12, std, 1.0)
     season = config.season or (0 if pen else estimate_season(train[0].values[:, 0]))
-    return SeriesSpec(columns, mean.tolist(), std.tolist(), pen, season, config.corpus,
+    return SeriesSpec(columns, mean.tolist(), std.tolist(), pen, season, corpus,
                       pen_column=config.pen_column if pen else "pen")
 
 
@@ -291,9 +292,11 @@ def stream(spec: SeriesSpec, sequences: list[Sequence]) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([spec.rows(s.values, s.pen) for s in sequences]))
 
 
-def load_splits(config: DataConfig, spec: SeriesSpec | None = None) -> tuple[SeriesSpec, dict[str, list[Sequence]]]:
+def load_splits(config: DataConfig, spec: SeriesSpec | None = None,
+                series: SeriesConfig | None = None) -> tuple[SeriesSpec, dict[str, list[Sequence]]]:
     """Read and split the configured source; fit the statistics on train unless a run's are given."""
-    sequences = read_sequences(config)
+    series = series or SeriesConfig()
+    sequences = read_sequences(config, series)
     columns = sequences[0].columns
     for other in sequences[1:]:
         if other.columns != columns:
@@ -301,18 +304,18 @@ def load_splits(config: DataConfig, spec: SeriesSpec | None = None) -> tuple[Ser
                               f"({', '.join(columns)}); pass --columns")
     parts = split_sequences(sequences, config.split)
     if spec is None:
-        spec = fit_spec(parts["train"], columns, config)
+        spec = fit_spec(parts["train"], columns, series, config.corpus)
     elif spec.columns != columns:
         raise RnnlabError(f"{config.corpus}: columns {', '.join(columns)} differ from the run's "
                           f"({', '.join(spec.columns)})")
     return spec, parts
 
 
-def prepare_series_run(config: DataConfig, run_folder: Path, resume: bool):
+def prepare_series_run(config: DataConfig, series: SeriesConfig, run_folder: Path, resume: bool):
     """The series task's training data: statistics saved as series.json in the run."""
 
     saved = SeriesSpec.load(run_folder / "series.json") if resume else None
-    spec, parts = load_splits(config, saved)
+    spec, parts = load_splits(config, saved, series)
     splits = {name: stream(spec, seqs) for name, seqs in parts.items()}
     kind = "strokes (stroke-5 rows)" if spec.pen else "series"
     summary = (f"{kind}: {len(splits['train']):,} training steps of {spec.features} features "

@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.data import PEN_STATES, SeriesSpec, load_splits
 from rnnlab.errors import RnnlabError
 
@@ -62,10 +63,10 @@ def evaluate_series_run(trained, split: str = "test", data_file: str | None = No
     config = trained.config.data
     if data_file:
         config = dataclasses.replace(config, corpus=data_file, split="0.98,0.01,0.01")
-        _, parts = load_splits(config, spec)
+        _, parts = load_splits(config, spec, SeriesConfig.of(trained.config))
         sequences, scored_names = parts["train"] + parts["valid"] + parts["test"], None
     else:
-        _, parts = load_splits(config, spec)
+        _, parts = load_splits(config, spec, SeriesConfig.of(trained.config))
         sequences, scored_names = parts["train"] + parts["valid"] + parts["test"], split
     blocks = [spec.rows(s.values, s.pen) for s in sequences]
     owner = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)])

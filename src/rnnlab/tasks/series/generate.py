@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.data import PEN_STATES, SeriesSpec, load_splits, read_table
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import SamplingConfig
@@ -30,7 +31,7 @@ def start_row(spec: SeriesSpec) -> np.ndarray:
 def history_rows(trained) -> np.ndarray:
     """All of the run's data in order (train, valid, test), normalised: what a forecast continues."""
     spec: SeriesSpec = trained.assets
-    _, parts = load_splits(trained.config.data, spec)
+    _, parts = load_splits(trained.config.data, spec, SeriesConfig.of(trained.config))
     sequences = parts["train"] + parts["valid"] + parts["test"]
     return np.concatenate([spec.rows(s.values, s.pen) for s in sequences])
 

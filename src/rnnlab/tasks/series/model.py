@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from rnnlab.config import ModelConfig
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.mixture import GaussianHead, MixtureDensityHead, PenHead
 from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.models.recurrent import State, StackedRecurrent
@@ -90,14 +91,14 @@ class SeriesModel(nn.Module):
         return self.values.point(self.split(params)[0])
 
 
-def resolve_head(config) -> str:
+def resolve_head(series: SeriesConfig) -> str:
     """`auto` means gaussian, or mdn for stroke data."""
-    if config.model.head != "auto":
-        return config.model.head
-    return "mdn" if config.data.pen_column else "gaussian"
+    if series.head != "auto":
+        return series.head
+    return "mdn" if series.pen_column else "gaussian"
 
 
 def build_series_model(config, features: int) -> SeriesModel:
     """The model for a series RunConfig; `features` is the width of one stream row."""
-    return SeriesModel(config.model, features, bool(config.data.pen_column), resolve_head(config),
-                       config.model.mixtures)
+    series = SeriesConfig.of(config)
+    return SeriesModel(config.model, features, bool(series.pen_column), resolve_head(series), series.mixtures)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rnnlab.config import DataConfig, RunConfig
+from rnnlab.config import RunConfig
+from rnnlab.options import field_names
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import sampling_from_args
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.task import TRAIN_OPTIONS
+from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.data import load_series_run_assets, prepare_series_run
 from rnnlab.tasks.series.model import build_series_model
 from rnnlab.tasks.series.series_model import SeriesModel
@@ -20,11 +22,17 @@ class SeriesTask(StreamTask):
     name = "series"
     description = "multi-dimensional series (CSV columns) and pen strokes: forecasts and drawings"
     model_class = SeriesModel
-    options = {"data": ("split", "columns", "pen_column", "season", "missing"),
-               "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range", "head", "mixtures"),
+    settings = SeriesConfig
+    options = {"data": ("split",), "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range"),
+               SeriesConfig.section: field_names(SeriesConfig),
                "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
     evaluate_options = ("data",)
     generate_options = ("length", "out", "prime_file", "context")
+
+    @classmethod
+    def owns_corpus_name(cls, name: str) -> bool:
+        from rnnlab.tasks.series.data import STATSMODELS_PREFIX
+        return name.startswith(STATSMODELS_PREFIX)
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
@@ -33,8 +41,8 @@ class SeriesTask(StreamTask):
     def configure(self, data: dict) -> None:
         data.update(task="lm", modality="series")
 
-    def read(self, config: DataConfig, run_folder: Path, resume: bool) -> StreamData:
-        return prepare_series_run(config, run_folder, resume)
+    def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
+        return prepare_series_run(config.data, SeriesConfig.of(config), run_folder, resume)
 
     def read_assets(self, run: RunDir) -> tuple:
         return load_series_run_assets(run)

@@ -21,10 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab.config import ModelConfig
-from rnnlab.tasks.language_model.model import LMOutput
 from rnnlab.models.averaging import AveragedWeights
-from rnnlab.models.recurrent import State, StackedRecurrent, map_state
+from rnnlab.models.recurrent import StackedRecurrent, State, map_state
 from rnnlab.models.regularize import LockedDropout, activity_penalty, with_weight_drop
+from rnnlab.tasks.language_model.model import LMOutput
+from rnnlab.tasks.pianoroll.config import PianorollConfig
 
 KEYS = 88
 
@@ -104,14 +105,16 @@ class NadeHead(nn.Module):
 
 
 class PianorollModel(AveragedWeights):
-    def __init__(self, config: ModelConfig, keys: int = KEYS, average: float = 0.0):
+    def __init__(self, config: ModelConfig, roll: PianorollConfig | None = None, keys: int = KEYS,
+                 average: float = 0.0):
         super().__init__()
+        roll = roll or PianorollConfig()
         self.config, self.keys = config, keys
         self.input_dropout = LockedDropout(config.dropout_embed, config.variational)
         # weight drop is drawn here, once per window, not by the layers once per piece
         self.recurrent = StackedRecurrent(dataclasses.replace(config, weight_drop=0.0), keys + 1)
         self.output_dropout = LockedDropout(config.dropout, config.variational)
-        self.head = (NadeHead(config.hidden, keys, config.nade_hidden) if config.frame_head == "nade"
+        self.head = (NadeHead(config.hidden, keys, roll.nade_hidden) if roll.frame_head == "nade"
                      else BernoulliHead(config.hidden, keys))
         self.keep_average(average)          # --average: buffers average_<parameter>, in checkpoints too
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, pitch_name
 from rnnlab.generate.sampling import SamplingConfig
 from rnnlab.serve.protocol import InputError, ServedModel
+from rnnlab.tasks.music.midi import KEYS, LOWEST_KEY, pitch_name
 
 HIGHEST = LOWEST_KEY + KEYS - 1
 GREEDY_TEMPERATURE = 1e-4      # greedy: every key on exactly when the model finds it more likely than not
