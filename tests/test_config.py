@@ -136,3 +136,17 @@ def test_older_midi_runs_are_told_apart_by_the_tokenizers_names():
     from rnnlab.tasks.music.tokenizers import TOKENIZERS
 
     assert EVENT_SCHEMES == tuple(TOKENIZERS)
+
+
+@pytest.mark.parametrize("raw", [{"data": [1], "model": {}, "train": {}}, {"data": {"modality": "series"}, "series": 5},
+                                 {"data": {"modality": "midi", "tokenizer": "pianoroll"}, "model": "x"},
+                                 {"data": {}, "seq2seq": {"decoder": 3}}])
+def test_a_hand_edited_config_is_one_line_naming_the_file(tmp_path, raw):
+    from rnnlab.runs import RunDir
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(raw))
+    with pytest.raises(RnnlabError, match=r"config.json: ") as caught:
+        RunDir(run).load_config()
+    assert "\n" not in str(caught.value)

@@ -55,8 +55,9 @@ def add_train_basics(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", dest="config_file", metavar="FILE",
                    help="settings from a JSON or YAML file laid out as a run's config.json (flags override it)")
     p.add_argument("--print-config", action="store_true", help="print the config this would train with, and stop")
-    p.add_argument("--modality", dest="data.modality", choices=("text", "series", "midi"), default=None,
-                   help="kind of data: text, series or midi (another way to choose the task)")
+    p.add_argument("--modality", dest="data.modality", default=None,
+                   choices=tuple(dict.fromkeys(task.modality for task in registry.TASKS.values())),
+                   help="kind of data (another way to choose the task)")
     ways = {task.name: task.tokenizers for task in registry.TASKS.values() if task.tokenizers}
     p.add_argument("--tokenizer", dest="data.tokenizer", default=None,
                    choices=("auto", *(name for names in ways.values() for name in names)),

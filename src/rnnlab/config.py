@@ -29,7 +29,7 @@ class DataConfig:
 
     corpus: str = option("", "text file, folder of text files, or named corpus")
     level: str = option("char", "token level", LEVELS)
-    modality: str = option("text", "kind of data", ("text", "series", "midi"))    # with task: which Task reads it
+    modality: str = option("text", "kind of data, as the tasks name it: text, series, midi, ...")  # with task: which Task reads it
     min_freq: int = option(1, "word/ja level: rarer tokens become <unk>")
     max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)")
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")

@@ -50,6 +50,11 @@ class TaskSettings:
         return []
 
 
+def older_sections(raw: dict) -> tuple[dict, dict]:
+    """The data and model sections of an older config.json, each {} when it is not a JSON object."""
+    return tuple(raw.get(name) if isinstance(raw.get(name), dict) else {} for name in ("data", "model"))
+
+
 def field_names(kind: type) -> tuple[str, ...]:
     """The names of a section's fields, in order (a task takes all of its own section's flags)."""
     import dataclasses

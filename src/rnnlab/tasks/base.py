@@ -76,6 +76,7 @@ class Task:
     # The task's own config section (a TaskSettings dataclass beside the task), if it has one: every
     # new run of the task saves it, and the catalog's line names the same class.
     settings: ClassVar[type[TaskSettings] | None] = None
+    modality: ClassVar[str] = "text"                # the kind of data its runs read (config.data.modality)
     tokenizers: ClassVar[tuple[str, ...]] = ()      # what --tokenizer may name for this task (MIDI schemes)
     default_preset: ClassVar[str] = ""               # the recipe used when no --preset is given
     defaults: ClassVar[dict] = {}                    # config values of this task's runs unless told otherwise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnlab.options import TaskSettings, option
+from rnnlab.options import TaskSettings, older_sections, option
 
 EVENT_SCHEMES = ("smf-events", "performance", "remi", "tsd")     # the tokenizers' names (tokenizers.py)
 
@@ -19,7 +19,7 @@ class MidiConfig(TaskSettings):
 
     @classmethod
     def from_older(cls, raw: dict) -> dict | None:
-        data = raw.get("data") or {}
+        data, _ = older_sections(raw)
         if data.get("modality") != "midi" or data.get("tokenizer") not in ("auto", *EVENT_SCHEMES):
             return None
         return {k: data[k] for k in ("transpose",) if k in data}

@@ -25,11 +25,12 @@ class MusicTask(StreamTask):
     evaluate_options = ("data", "batch_size")
     generate_options = ("prime", "top_k", "top_p", "out", "seconds", "bars", "audio")
     model_class = MusicModel
+    modality = "midi"
     inspects = "midi"
 
     @classmethod
     def recognises(cls, corpus: str) -> dict:
-        return {"modality": "midi"} if holds_midi(corpus) else {}     # MIDI files, whatever their names
+        return {"modality": cls.modality} if holds_midi(corpus) else {}     # MIDI files, whatever their names
 
     def make_tokenizer(self, settings: dict, run_folder: Path | None = None):
         """The tokeniser (or codec) a run saved in its vocab.json, rebuilt."""
@@ -72,11 +73,11 @@ class MidiEventsTask(MusicTask):
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
         data = config.data
-        return data.task == "lm" and data.modality == "midi" and (
+        return data.task == "lm" and data.modality == cls.modality and (
             data.tokenizer in cls.tokenizers or (data.tokenizer == "auto" and not is_frame_corpus(data.corpus)))
 
     def configure(self, data: dict) -> None:
-        data.update(task="lm", modality="midi")
+        data.update(task="lm", modality=self.modality)
         if data.get("tokenizer", "auto") not in self.tokenizers:
             data["tokenizer"] = "performance"
 

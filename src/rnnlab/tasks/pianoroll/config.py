@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnlab.options import TaskSettings, option
+from rnnlab.options import TaskSettings, older_sections, option
 
 
 @dataclass
@@ -21,7 +21,7 @@ class PianorollConfig(TaskSettings):
 
     @classmethod
     def from_older(cls, raw: dict) -> dict | None:
-        data, model = raw.get("data") or {}, raw.get("model") or {}
+        data, model = older_sections(raw)
         if data.get("modality") != "midi" or data.get("tokenizer") != "pianoroll":
             return None
         return {**{k: data[k] for k in ("steps_per_beat", "transpose") if k in data},

@@ -33,11 +33,11 @@ class PianorollTask(MusicTask):
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
         data = config.data        # "auto" on a benchmark set of piano rolls (JSB, ...) is a piano roll too
-        return data.task == "lm" and data.modality == "midi" and (
+        return data.task == "lm" and data.modality == cls.modality and (
             data.tokenizer in cls.tokenizers or (data.tokenizer == "auto" and is_frame_corpus(data.corpus)))
 
     def configure(self, data: dict) -> None:
-        data.update(task="lm", modality="midi", tokenizer=PianorollCodec.name)
+        data.update(task="lm", modality=self.modality, tokenizer=PianorollCodec.name)
 
     def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
         return prepare_pianoroll_run(config.data, PianorollConfig.of(config), run_folder, resume)

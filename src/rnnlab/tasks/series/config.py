@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnlab.options import TaskSettings, option
+from rnnlab.options import TaskSettings, older_sections, option
 
 
 @dataclass
@@ -25,7 +25,7 @@ class SeriesConfig(TaskSettings):
 
     @classmethod
     def from_older(cls, raw: dict) -> dict | None:
-        data, model = raw.get("data") or {}, raw.get("model") or {}
+        data, model = older_sections(raw)
         if data.get("modality") != "series":
             return None
         return {**{k: data[k] for k in ("columns", "pen_column", "season", "missing") if k in data},

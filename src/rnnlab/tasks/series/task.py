@@ -20,6 +20,7 @@ from rnnlab.tasks.stream import StreamData, StreamTask
 
 class SeriesTask(StreamTask):
     name = "series"
+    modality = "series"
     description = "multi-dimensional series (CSV columns) and pen strokes: forecasts and drawings"
     model_class = SeriesModel
     settings = SeriesConfig
@@ -36,10 +37,10 @@ class SeriesTask(StreamTask):
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:
-        return config.data.task == "lm" and config.data.modality == "series"
+        return config.data.task == "lm" and config.data.modality == cls.modality
 
     def configure(self, data: dict) -> None:
-        data.update(task="lm", modality="series")
+        data.update(task="lm", modality=self.modality)
 
     def read(self, config: RunConfig, run_folder: Path, resume: bool) -> StreamData:
         return prepare_series_run(config.data, SeriesConfig.of(config), run_folder, resume)
