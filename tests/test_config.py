@@ -150,3 +150,14 @@ def test_a_hand_edited_config_is_one_line_naming_the_file(tmp_path, raw):
     with pytest.raises(RnnlabError, match=r"config.json: ") as caught:
         RunDir(run).load_config()
     assert "\n" not in str(caught.value)
+
+
+def test_each_preset_lives_with_the_task_it_trains():
+    from rnnlab.presets import PRESETS
+
+    owned = 0
+    for name, listing in CATALOG.items():
+        for preset in (find(listing.presets) if listing.presets else {}):
+            assert task_for(build_config(preset, {"data": {"corpus": "c"}})).name == name, preset
+            owned += 1
+    assert owned == len(PRESETS) > 0
