@@ -26,7 +26,6 @@ from rnnlab.presets import PRESETS
 from rnnlab.runs import RunDir
 from rnnlab.scratch import commands as scratch
 from rnnlab.tasks import registry
-from rnnlab.tasks.language_model import export
 
 
 
@@ -341,17 +340,6 @@ def cmd_data(args) -> int:
     return 0
 
 
-def add_export_arguments(p) -> None:
-    p.add_argument("run")
-    p.add_argument("--out", help="folder to write (default: RUN/export)")
-    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
-    p.add_argument("--page", action="store_true",
-                   help="copy the browser page (and onnxruntime-web when installed) beside the model")
-    p.add_argument("--ort-dist", help="onnxruntime-web's dist folder to copy with --page (default: "
-                   "node_modules/onnxruntime-web/dist or examples/browser/node_modules/onnxruntime-web/dist "
-                   "under the current folder, from `npm install`)")
-
-
 def add_models_arguments(p) -> None:
     p.add_argument("action", nargs="?", default="list", choices=["list", "rebuild"])
     p.add_argument("name", nargs="?", help="rebuild: the shipped model to train again from its card's command")
@@ -384,9 +372,6 @@ COMMANDS: dict[str, Command] = {
     "toy": Command(scratch.add_toy_arguments, scratch.cmd_toy, "toy tasks trained with the NumPy engine"),
     "models": Command(add_models_arguments, cmd_models,
                       "list the shipped models (@name wherever a run is taken), or rebuild one from its card"),
-    "export": Command(add_export_arguments,
-                      export.cmd_export,
-                      "write a text or MIDI-event run's one-step model as ONNX for a browser (onnxruntime-web)"),
 }
 
 

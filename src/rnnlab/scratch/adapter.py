@@ -19,7 +19,7 @@ from rnnlab.tasks.music.midi import KEYS
 from rnnlab.data.tokenize import Vocabulary
 from rnnlab.errors import RnnlabError
 from rnnlab.gallery import WEIGHTS, is_shipped, read_weights
-from rnnlab.tasks.language_model.model import LMOutput
+from rnnlab.models.output import LMOutput
 from rnnlab.runs import RunDir
 from rnnlab.scratch.model import LanguageModel, load_recurrent_layers, recurrent_layers
 from rnnlab.models.averaging import averaged_state

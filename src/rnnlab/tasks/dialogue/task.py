@@ -17,8 +17,7 @@ from rnnlab.tasks.base import Prepared, Task, TrainedRun
 from rnnlab.tasks.dialogue.respond import open_dialogue_run
 from rnnlab.tasks.dialogue.train import DialogueObjective, build_dialogue_model, prepare_dialogues
 from rnnlab.tasks.dialogue.chat_model import ChatModel
-from rnnlab.tasks.language_model.task import TEXT_OPTIONS
-from rnnlab.tasks.seq2seq.task import PAIR_TRAIN_OPTIONS
+from rnnlab.tasks.shared_options import PAIR_TRAIN_OPTIONS, TEXT_OPTIONS
 from rnnlab.train.distributed import Placement
 
 

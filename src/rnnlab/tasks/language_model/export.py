@@ -211,6 +211,18 @@ def find_ort_dist(ort_dist=None) -> Path | None:
     return next((Path(where) for where in ORT_SEARCHED if complete(Path(where))), None)
 
 
+def add_export_arguments(p) -> None:
+    p.add_argument("run")
+    p.add_argument("--out", help="folder to write (default: RUN/export)")
+    p.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    p.add_argument("--page", action="store_true",
+                   help="copy the browser page (and onnxruntime-web when installed) beside the model")
+    p.add_argument("--ort-dist", help="onnxruntime-web's dist folder to copy with --page (default: "
+                   "node_modules/onnxruntime-web/dist or examples/browser/node_modules/onnxruntime-web/dist "
+                   "under the current folder, from `npm install`)")
+
+
+
 def cmd_export(args) -> int:
     export_run(args.run, args.out, args.checkpoint, args.page, args.ort_dist)
     return 0

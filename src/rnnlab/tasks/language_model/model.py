@@ -7,23 +7,15 @@ wraps; `step_logits` serves sampling one token at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from rnnlab.config import ModelConfig
 from rnnlab.models.heads import SoftmaxHead
+from rnnlab.models.output import LMOutput
 from rnnlab.models.recurrent import State, StackedRecurrent
 from rnnlab.models.regularize import LockedDropout, embedding_dropout, activity_penalty
-
-
-@dataclass
-class LMOutput:
-    nll_sum: torch.Tensor | None      # summed NLL of the targets (nats)
-    tokens: int                       # number of targets
-    state: State                      # carried to the next window
-    penalty: torch.Tensor | None      # AR / TAR regularisation (training only)
 
 
 class LanguageModel(nn.Module):

@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rnnlab.commands import Command
 from rnnlab.config import RunConfig
 from rnnlab.data.tokenize import TextTokenizer, TokenizerConfig, load_vocabulary
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.data import prepare_text_run
 from rnnlab.tasks.language_model.model import build_language_model
 from rnnlab.tasks.language_model.text_model import TextModel
+from rnnlab.tasks.shared_options import LANGUAGE_MODEL_OPTIONS, TEXT_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.stream import StreamData, StreamTask
 
-LANGUAGE_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "dropout_embed", "dropout_words",
-                          "weight_drop", "variational", "tie_weights", "init", "init_range", "dropout_site")
-TRAIN_OPTIONS = ("epochs", "batch_size", "bptt", "variable_bptt", "optimizer", "lr", "momentum", "weight_decay",
-                 "schedule", "lr_decay", "decay_start", "patience", "clip", "early_stop", "max_minutes", "seed",
-                 "eval_batch_size", "checkpoint_every", "activation_reg", "temporal_reg", "threads", "device",
-                 "fused_loss", "tensorboard")
-TEXT_OPTIONS = ("level", "min_freq", "max_vocab", "split", "encoding", "lowercase")
 
 
 class LanguageModelTask(StreamTask):
@@ -32,6 +27,10 @@ class LanguageModelTask(StreamTask):
     model_class = TextModel
     numpy_engine, inspects = "tokens", "text"
     exports = True
+    commands = {"export": Command("rnnlab.tasks.language_model.export:add_export_arguments",
+                                  "rnnlab.tasks.language_model.export:cmd_export",
+                                  "write a text or MIDI-event run's one-step model as ONNX for a browser "
+                                  "(onnxruntime-web)")}
 
     @classmethod
     def claims(cls, config: RunConfig) -> bool:

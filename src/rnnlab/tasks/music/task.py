@@ -8,13 +8,13 @@ from rnnlab.config import RunConfig
 from rnnlab.options import field_names
 from rnnlab.runs import RunDir
 from rnnlab.tasks.language_model.model import build_language_model
-from rnnlab.tasks.language_model.task import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.music.config import MidiConfig
 from rnnlab.tasks.music.corpora import is_frame_corpus
 from rnnlab.tasks.music.data import load_midi_run_assets, prepare_midi_run
 from rnnlab.tasks.music.music_model import MusicModel
 from rnnlab.tasks.music.sniff import holds_midi
 from rnnlab.tasks.music.tokenizers import TOKENIZERS, make_tokenizer
+from rnnlab.tasks.shared_options import LANGUAGE_MODEL_OPTIONS, TRAIN_OPTIONS
 from rnnlab.tasks.stream import StreamData, StreamTask
 
 

@@ -24,7 +24,7 @@ from rnnlab.config import ModelConfig
 from rnnlab.models.averaging import AveragedWeights
 from rnnlab.models.recurrent import StackedRecurrent, State, map_state
 from rnnlab.models.regularize import LockedDropout, activity_penalty, with_weight_drop
-from rnnlab.tasks.language_model.model import LMOutput
+from rnnlab.models.output import LMOutput
 from rnnlab.tasks.pianoroll.config import PianorollConfig
 
 KEYS = 88

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rnnlab.config import RunConfig
 from rnnlab.options import field_names
-from rnnlab.tasks.language_model.task import TRAIN_OPTIONS
+from rnnlab.tasks.shared_options import NON_SOFTMAX_TRAIN_OPTIONS
 from rnnlab.tasks.music.corpora import is_frame_corpus
 from rnnlab.tasks.music.task import MusicTask
 from rnnlab.tasks.pianoroll.codec import PianorollCodec
@@ -25,8 +25,7 @@ class PianorollTask(MusicTask):
     options = {"data": ("split",), PianorollConfig.section: field_names(PianorollConfig),
                "model": ("cell", "layers", "hidden", "dropout", "dropout_embed", "weight_drop", "variational", "init",
                          "init_range"),
-               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))
-               + ("average",)}
+               "train": NON_SOFTMAX_TRAIN_OPTIONS + ("average",)}
     default_preset = "poly-lstm"
     generate_options = ("prime", "top_k", "out", "seconds", "bars", "audio")
 

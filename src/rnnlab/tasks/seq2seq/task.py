@@ -14,7 +14,7 @@ from rnnlab.options import field_names
 from rnnlab.tasks.seq2seq.config import Seq2SeqConfig
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Prepared, Task
-from rnnlab.tasks.language_model.task import TEXT_OPTIONS, TRAIN_OPTIONS
+from rnnlab.tasks.shared_options import PAIR_MODEL_OPTIONS, PAIR_TRAIN_OPTIONS, TEXT_OPTIONS
 from rnnlab.tasks.seq2seq.data import PreparedPairs, prepare_pairs
 from rnnlab.tasks.seq2seq.model import build_seq2seq
 from rnnlab.tasks.seq2seq.train import PairObjective, load_pair_vocabularies, save_pair_vocabularies, validate_seq2seq
@@ -22,10 +22,6 @@ from rnnlab.tasks.seq2seq.translate import PairRun, open_pair_run
 from rnnlab.tasks.seq2seq.translator import Decoding, Translator
 from rnnlab.train.distributed import Placement
 
-PAIR_TRAIN_OPTIONS = tuple(o for o in TRAIN_OPTIONS if o not in (
-    "bptt", "variable_bptt", "activation_reg", "temporal_reg", "fused_loss", "eval_batch_size"))
-PAIR_MODEL_OPTIONS = ("cell", "layers", "hidden", "embed", "dropout", "init", "init_range", "init_embeddings",
-                      "tie_weights")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from torch import nn
 from rnnlab.config import ModelConfig
 from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.mixture import GaussianHead, MixtureDensityHead, PenHead
-from rnnlab.tasks.language_model.model import LMOutput
+from rnnlab.models.output import LMOutput
 from rnnlab.models.recurrent import State, StackedRecurrent
 from rnnlab.models.regularize import LockedDropout, activity_penalty
 

@@ -10,7 +10,7 @@ from rnnlab.options import field_names
 from rnnlab.errors import RnnlabError
 from rnnlab.generate.sampling import sampling_from_args
 from rnnlab.runs import RunDir
-from rnnlab.tasks.language_model.task import TRAIN_OPTIONS
+from rnnlab.tasks.shared_options import NON_SOFTMAX_TRAIN_OPTIONS
 from rnnlab.tasks.series.config import SeriesConfig
 from rnnlab.tasks.series.data import load_series_run_assets, prepare_series_run
 from rnnlab.tasks.series.model import build_series_model
@@ -26,7 +26,7 @@ class SeriesTask(StreamTask):
     settings = SeriesConfig
     options = {"data": ("split",), "model": ("cell", "layers", "hidden", "dropout", "variational", "init", "init_range"),
                SeriesConfig.section: field_names(SeriesConfig),
-               "train": tuple(o for o in TRAIN_OPTIONS if o not in ("activation_reg", "temporal_reg", "fused_loss"))}
+               "train": NON_SOFTMAX_TRAIN_OPTIONS}
     evaluate_options = ("data",)
     generate_options = ("length", "out", "prime_file", "context")
 
