@@ -171,7 +171,7 @@ def test_compose_save_render_and_the_cli(tmp_path, midi_folder, capsys):
                  "--seed", "7"]) == 0
     assert (tmp_path / "cli_song.mid").read_bytes() == song.midi
     if shutil.which("fluidsynth"):
-        from rnnlab.render.audio import find_soundfont
+        from rnnlab.tasks.music.audio import find_soundfont
         if find_soundfont() is not None:
             wav = song.render(tmp_path / "song.wav")
             assert wav.stat().st_size > 1000

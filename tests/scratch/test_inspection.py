@@ -68,7 +68,7 @@ def test_cli_inspect_draws_and_lists_units(torch_run, tmp_path, capsys):
 
 
 def test_the_listed_units_are_drawn_first():
-    from rnnlab.render.gates import drawn_units
+    from rnnlab.scratch.gate_pictures import drawn_units
 
     assert drawn_units(6, [4, 1, 4, 9], 3) == [4, 1, 0]         # repeats and out-of-range units dropped
     assert drawn_units(6, [], 3) == [0, 1, 2]
@@ -80,7 +80,7 @@ def test_unit_labels_are_laid_out_apart():
     there, keep the rows' order, and sit on their own rows when those are far enough apart."""
     import random
 
-    from rnnlab.render.gates import label_positions
+    from rnnlab.scratch.gate_pictures import label_positions
 
     rng = random.Random(0)
     for _ in range(300):
@@ -105,7 +105,7 @@ def test_unit_labels_of_a_crowded_panel_do_not_overlap():
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from rnnlab.render.gates import LABEL_PITCH, LABEL_POINTS, drawn_units, label_rows, label_units, panel_inches
+    from rnnlab.scratch.gate_pictures import LABEL_PITCH, LABEL_POINTS, drawn_units, label_rows, label_units, panel_inches
 
     positions, gap = label_rows(48, 10, 1.5 * 72 * 0.7)
     assert gap * (1.5 * 72 * 0.7) / 48 >= LABEL_PITCH > LABEL_POINTS                  # the gap, in points

@@ -66,7 +66,7 @@ def cmd_gradients(args) -> int:
 def cmd_inspect(args) -> int:
     import sys
 
-    from rnnlab.render.gates import save_gate_picture
+    from rnnlab.scratch.gate_pictures import save_gate_picture
     from rnnlab.scratch.inspection import inspect_run, top_units
 
     if args.top < 1 or args.units < 1:

@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from rnnlab.errors import RnnlabError
-from rnnlab.render import audio
+from rnnlab.tasks.music import audio
 from rnnlab.tasks.music.compose import Song
 
 PLAYS = pytest.mark.skipif(shutil.which("fluidsynth") is None or audio.find_soundfont() is None,

@@ -9,7 +9,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.tasks.music.midi import read_midi_file
-from rnnlab.render.audio import find_soundfont
+from rnnlab.tasks.music.audio import find_soundfont
 
 TINY = ["--epochs", "1", "--batch-size", "2", "--bptt", "8", "--hidden", "16", "--layers", "1", "--threads", "1"]
 CAN_PLAY = shutil.which("fluidsynth") is not None and find_soundfont() is not None

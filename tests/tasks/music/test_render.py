@@ -8,8 +8,8 @@ import wave
 import pytest
 
 from rnnlab.tasks.music.midi import read_midi_file
-from rnnlab.render import audio
-from rnnlab.render.pianoroll import draw_pianoroll
+from rnnlab.tasks.music import audio
+from rnnlab.tasks.music.drawing import draw_pianoroll
 
 
 def test_no_fluidsynth_gives_one_line_with_the_install_command(tmp_path, make_midi, scale, monkeypatch):

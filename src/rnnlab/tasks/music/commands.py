@@ -4,7 +4,7 @@ generate writes OUT.mid, OUT.ogg (or --audio mp3/flac/wav/none: FluidSynth's ren
 loudness-even and tagged), OUT.png and OUT.json (the song's
 musical statistics beside the training set's); evaluate prints the
 per-token or frame-level NLL. Arguments arrive parsed; the work is in compose.py,
-render/ and evaluate.py.
+audio.py, drawing.py and each task's evaluate.py.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def output_paths(out: str, audio: str = "ogg") -> tuple[Path, Path | None, Path]
 
 def generate_command(task, args) -> int:
     from rnnlab.files import write_atomic
-    from rnnlab.render.audio import render_audio
-    from rnnlab.render.pianoroll import draw_pianoroll
+    from rnnlab.tasks.music.audio import render_audio
+    from rnnlab.tasks.music.drawing import draw_pianoroll
     from rnnlab.tasks.music.data import run_training_stats
 
     if not args.out:

@@ -63,7 +63,7 @@ class Song:
         file's name)."""
         import tempfile
 
-        from rnnlab.render.audio import audio_format, render_audio
+        from rnnlab.tasks.music.audio import audio_format, render_audio
 
         path = Path(path)
         audio_format(path)
@@ -78,7 +78,7 @@ class Song:
 
     def plot(self, title: str = ""):
         """The song as a piano roll (a matplotlib Figure), the primer shaded."""
-        from rnnlab.render.pianoroll import pianoroll_figure
+        from rnnlab.tasks.music.drawing import pianoroll_figure
 
         return pianoroll_figure(self.score, title, self.primer_seconds)
 

@@ -61,7 +61,7 @@ def cmd_translate(args) -> int:
         else:
             print(found.text)
         if args.attention_map and number == 0:
-            from rnnlab.render.attention import save_attention_map
+            from rnnlab.tasks.seq2seq.attention_map import save_attention_map
             outputs = found.hypotheses[0].tokens + ["</s>"]
             note = save_attention_map(found.hypotheses[0].weights[:len(outputs)], found.source_tokens, outputs,
                                       Path(args.attention_map), f"{found.source.strip()} -> {found.text}")

@@ -105,7 +105,7 @@ class Forecast:
 
     def plot(self):
         """A matplotlib Figure: the forecast after its history, or the drawing after its prime."""
-        from rnnlab.render.series import drawing_figure, forecast_figure
+        from rnnlab.tasks.series.drawing import drawing_figure, forecast_figure
 
         if self.drawing:
             return drawing_figure(self.prime, self.values)
