@@ -41,6 +41,7 @@ def test_the_wheel_carries_the_page_static_files_data_and_licence(wheel):
     needed = {"rnnlab/tasks/language_model/page/index.html", "rnnlab/tasks/language_model/page/rnnlab-web.js",
               "rnnlab/serve/static/index.html", "rnnlab/serve/static/rnnlab.js", "rnnlab/serve/static/p5.min.js",
               "rnnlab/tasks/series/datasets/sunspots.csv", "rnnlab/tasks/series/datasets/SOURCES.md",
+              "rnnlab/data/manifests/mrmp-chat-ja.sha256",
               f"rnnlab-{rnnlab.__version__}.dist-info/licenses/LICENSE", "rnnlab/cli.py"}
     assert needed <= names, sorted(needed - names)
     tops = {name.split("/")[0] for name in names}

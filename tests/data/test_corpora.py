@@ -74,3 +74,25 @@ def test_the_cache_follows_the_platform_unless_rnnlab_cache_is_set(tmp_path, mon
     assert corpora.cache_dir() == user_cache_path("rnnlab", appauthor=False)
     if sys.platform.startswith("linux"):
         assert corpora.cache_dir() == tmp_path / "xdg" / "rnnlab"
+
+
+def test_the_dialogue_corpus_is_in_the_one_table():
+    from rnnlab.tasks.dialogue.data import DIALOGUE_CORPORA
+    from rnnlab.tasks.registry import choose_task
+
+    corpus = corpora.CORPORA["mrmp-chat-ja"]
+    assert corpus.task == "dialogue" and DIALOGUE_CORPORA == {"mrmp-chat-ja": corpus.folder}
+    assert choose_task("mrmp-chat-ja").name == "dialogue"
+    dialogues = [f for f in corpus.files if f.relpath.startswith(corpus.folder + "/")]
+    assert len(dialogues) == 477 and all(f.relpath.endswith(".json") and len(f.sha256) == 64 for f in dialogues)
+    assert all(f.url.startswith("https://raw.githubusercontent.com/nu-dialogue/") for f in corpus.files)
+    assert any(f.relpath.endswith("/LICENSE") for f in corpus.files)          # CC BY-SA 4.0 travels with it
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "dialogue" / "mrmp-chat-ja").is_dir(), reason="shared data absent")
+def test_the_dialogue_manifest_matches_a_copy_of_the_corpus(monkeypatch):
+    monkeypatch.setenv("RNNLAB_DATA", str(SHARED_DATA))
+    for relpath, path in corpora.locate("mrmp-chat-ja").items():
+        assert corpora.sha256_of(path) == next(f.sha256 for f in corpora.CORPORA["mrmp-chat-ja"].files
+                                               if f.relpath == relpath)
+    assert corpora.status("mrmp-chat-ja").startswith("here")

@@ -40,6 +40,7 @@ class Corpus:
     task: str = "lm"                             # the task it is read by (tasks.registry), unless told otherwise
     preset: str = ""                             # the recipe it trains with unless --preset says otherwise
     needs: tuple[str, str] = ()                  # (module, extra) an embedded corpus is read through
+    folder: str = ""                             # a corpus read as a folder of files: its relpath
 
 
 GH = "https://raw.githubusercontent.com"
@@ -119,6 +120,24 @@ MUSIC_CORPORA = [
                  "990a8a71d5764a7eaa3e78d9e5023d1470380fe2db3a1448265a97a24c8b1c34"),), modality="midi", task="pianoroll", preset="poly-lstm"),
 ]
 CORPORA.update({c.name: c for c in MUSIC_CORPORA})
+
+
+def manifest_files(name: str, root: str, url: str) -> tuple[RemoteFile, ...]:
+    """A many-file corpus's files from its manifest (`data/manifests/NAME.sha256`, as sha256sum writes
+    it): each kept under ROOT/path, fetched from URL/path."""
+    lines = Path(__file__).with_name("manifests").joinpath(f"{name}.sha256").read_text(encoding="utf-8").splitlines()
+    return tuple(RemoteFile(f"{root}/{path}", f"{url}/{path}", digest)
+                 for digest, path in (line.split(maxsplit=1) for line in lines if line.strip()))
+
+
+# Dialogue: the first-meeting half of the Multi-Relational Multi-Party Chat Corpus (CC BY-SA 4.0).
+MRMP_COMMIT = "e6e39cb896df88781c7a2e0451226a527c5f1e2e"
+CORPORA["mrmp-chat-ja"] = Corpus(
+    "mrmp-chat-ja", "Japanese three-party text chats, first meetings: 477 dialogues, 49,986 utterances "
+    "(Multi-Relational Multi-Party Chat Corpus, CC BY-SA 4.0; dialogue)", "ja",
+    manifest_files("mrmp-chat-ja", "dialogue/mrmp-chat-ja",
+                   f"{GH}/nu-dialogue/multi-relational-multi-party-chat-corpus/{MRMP_COMMIT}"),
+    task="dialogue", folder="dialogue/mrmp-chat-ja/multi_relational_multi_party_chat_corpus/dialogues")
 EMBEDDED = {"python-stdlib": "the Python standard library's own source (embedded: needs no download)"}
 
 

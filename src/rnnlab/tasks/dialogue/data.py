@@ -25,8 +25,8 @@ from rnnlab.tasks.seq2seq.data import BOS, TARGET_SPECIALS
 from rnnlab.data.tokenize import EOS, TextTokenizer, Vocabulary
 from rnnlab.errors import RnnlabError
 
-DIALOGUE_FOLDER = "dialogue/mrmp-chat-ja/multi_relational_multi_party_chat_corpus/dialogues"
-DIALOGUE_CORPORA = {"mrmp-chat-ja": DIALOGUE_FOLDER}
+# The named dialogue corpora (in the one table of corpora): name -> the folder of JSON files under a data root.
+DIALOGUE_CORPORA = {c.name: c.folder for c in corpora.CORPORA.values() if c.task == "dialogue" and c.folder}
 
 
 def dialogue_folder(name: str) -> Path:
@@ -35,8 +35,8 @@ def dialogue_folder(name: str) -> Path:
         for root in corpora.data_roots():
             if (root / DIALOGUE_CORPORA[name]).is_dir():
                 return root / DIALOGUE_CORPORA[name]
-        raise RnnlabError(f"corpus {name!r} is not here ({DIALOGUE_CORPORA[name]} missing): set RNNLAB_DATA "
-                          "to a folder that has it")
+        raise RnnlabError(f"corpus {name!r} is not here ({DIALOGUE_CORPORA[name]} missing): run "
+                          f"`rnnlab data get {name}` or set RNNLAB_DATA to a folder that has it")
     path = Path(name)
     if not path.is_dir():
         raise RnnlabError(f"{path}: no such folder of dialogue JSON files, and not a named corpus "
