@@ -39,6 +39,8 @@ def primer_frames(codec, primer: str, corpus_qpm: float | None = None) -> tuple[
 
 @torch.no_grad()
 def compose_frames(trained, primer: str, length: Length, config: SamplingConfig) -> Song:
+    """A Song from a trained piano-roll run: the primer's frames, then one sampled frame a step
+    (no more keys than a training frame held) until `length` is reached."""
     codec, model, device = trained.tokenizer, trained.model, trained.device
     assets = trained.assets
     frames, qpm = primer_frames(codec, primer, assets.qpm)

@@ -105,6 +105,9 @@ class NadeHead(nn.Module):
 
 
 class PianorollModel(AveragedWeights):
+    """Frames (88 keys and the piece-start mark) -> stacked recurrent layers -> a Bernoulli or NADE
+    head over the next frame's keys; `roll` chooses the head."""
+
     def __init__(self, config: ModelConfig, roll: PianorollConfig | None = None, keys: int = KEYS,
                  average: float = 0.0):
         super().__init__()
