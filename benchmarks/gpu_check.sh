@@ -23,7 +23,7 @@ stamp "rnnlab GPU check on $DEVICE; work folder $WORK"
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU')"
 
 stamp "device tests (the cuda variants must run, none skipped)"
-[[ "${SMOKE:-0}" == 1 ]] || $PY -m pytest -p no:cacheprovider -q -rs tests/train/test_on_device.py tests/train/test_precision.py tests/models/test_regularize.py || true
+[[ "${SMOKE:-0}" == 1 ]] || $PY -m pytest -p no:cacheprovider -q -rs tests/train/test_on_device.py tests/test_on_device_use.py tests/train/test_precision.py tests/models/test_regularize.py || true
 
 stamp "smoke: train, evaluate, generate on $DEVICE (fp32, auto precision, --compile)"
 $RNNLAB train tinyshakespeare --level char "${HIDDEN[@]}" --layers 1 --epochs 1 --max-minutes 0.2 --device "$DEVICE" --out "$WORK/chars"
