@@ -14,18 +14,28 @@ from rnnlab.train.evaluate import evaluate_stream
 from rnnlab.train.threads import tuner_for
 
 
-def pieces_to_score(config, split: str, data_file: str | None, tokenizer=None) -> tuple[MusicSplits, str]:
+def pieces_to_score(trained, split: str, data_file: str | None) -> tuple[MusicSplits, dict]:
+    """The pieces a music run is scored on (a split of its data, or a folder of MIDI files), and the
+    fields every music task's `evaluate` result starts with."""
     if data_file:
         report = read_midi_source(Path(data_file))
-        return MusicSplits({split: report.pieces}, report.skipped, data_file), data_file
-    return read_music_splits(config.data, tokenizer=tokenizer), f"{config.data.corpus} ({split})"
+        splits, source = MusicSplits({split: report.pieces}, report.skipped, data_file), data_file
+    else:
+        splits = read_music_splits(trained.config.data, tokenizer=trained.tokenizer)
+        source = f"{trained.config.data.corpus} ({split})"
+    return splits, {"split": None if data_file else split, "data": source, "tokenizer": trained.tokenizer.name,
+                    "skipped_files": len(splits.skipped)}
+
+
+def skipped_note(result: dict) -> str:
+    """The end of `describe`'s line: how many files could not be read, when any."""
+    return f"; {result['skipped_files']} file(s) skipped" if result["skipped_files"] else ""
 
 
 def evaluate_events_run(trained, split: str = "test", data_file: str | None = None, batch_size: int = 1) -> dict:
     config = trained.config
-    splits, source = pieces_to_score(config, split, data_file, trained.tokenizer)
-    result = {"split": None if data_file else split, "data": source, "tokenizer": trained.tokenizer.name,
-              "skipped_files": len(splits.skipped)}
+    splits, result = pieces_to_score(trained, split, data_file)
+    source = result["data"]
     if data_file:
         splits = MusicSplits({s: splits.pieces.get(s, []) for s in ("train", "valid", "test")}, splits.skipped, source)
     tokens = event_streams(trained.tokenizer, splits, config.data.split)[split]
@@ -41,7 +51,6 @@ def evaluate_events_run(trained, split: str = "test", data_file: str | None = No
 
 def describe(result: dict) -> str:
     """One line for the terminal."""
-    skipped = f"; {result['skipped_files']} file(s) skipped" if result["skipped_files"] else ""
     return (f"{result['data']}: NLL {result['nll']:.4f} nats/token, perplexity {result['perplexity']:.2f} over "
             f"{result['tokens']:,} {result['tokenizer']} tokens (batch size {result['batch_size']}; "
-            f"{result['unknown_tokens']:,} tokens were <unk>){skipped}")
+            f"{result['unknown_tokens']:,} tokens were <unk>){skipped_note(result)}")

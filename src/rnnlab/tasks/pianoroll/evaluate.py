@@ -11,7 +11,7 @@ import numpy as np
 from rnnlab.config import parse_split
 from rnnlab.errors import RnnlabError
 from rnnlab.tasks.music.data import cut_contiguous
-from rnnlab.tasks.music.evaluate import pieces_to_score
+from rnnlab.tasks.music.evaluate import pieces_to_score, skipped_note
 from rnnlab.tasks.pianoroll.frame_nll import evaluate_frames
 
 
@@ -19,9 +19,7 @@ def evaluate_pianoroll_run(trained, split: str = "test", data_file: str | None =
     """The frame NLL of a split (or of a folder of MIDI files); `batch_size` has no part in it
     (every sequence is scored on its own)."""
     config, codec = trained.config, trained.tokenizer
-    splits, source = pieces_to_score(config, split, data_file, codec)
-    result = {"split": None if data_file else split, "data": source, "tokenizer": codec.name,
-              "skipped_files": len(splits.skipped)}
+    splits, result = pieces_to_score(trained, split, data_file)
     if splits.contiguous and not data_file:
         joined = [codec.frames(p) for p in splits.pieces["train"]]
         sequences = [cut_contiguous(np.concatenate(joined), parse_split(config.data.split))[split]]
@@ -29,14 +27,13 @@ def evaluate_pianoroll_run(trained, split: str = "test", data_file: str | None =
         sequences = [codec.frames(p) for p in splits.pieces[split]]
     scored = evaluate_frames(trained.model, sequences, trained.device)
     if scored["frames"] == 0:
-        raise RnnlabError(f"{source}: no sequence of two or more frames to evaluate")
+        raise RnnlabError(f"{result['data']}: no sequence of two or more frames to evaluate")
     result.update(scored, metric="frame NLL (nats per frame, summed over 88 keys)")
     return result
 
 
 def describe(result: dict) -> str:
     """One line for the terminal."""
-    skipped = f"; {result['skipped_files']} file(s) skipped" if result["skipped_files"] else ""
     return (f"{result['data']}: frame NLL {result['nll']:.4f} nats per frame (sum over 88 keys) over "
             f"{result['frames']:,} frames of {result['sequences']} sequences; state reset per sequence, "
-            f"first frame unscored{skipped}")
+            f"first frame unscored{skipped_note(result)}")
