@@ -63,6 +63,10 @@ def call_with_weight_drop(layer: nn.Module, p: float, training: bool, *args):
     return with_weight_drop(layer, p, training)(*args)
 
 
-def activity_penalty(raw: torch.Tensor, dropped: torch.Tensor, activation_reg: float, temporal_reg: float):
-    """AWD-LSTM's AR (size of the dropped outputs) plus TAR (change of the raw outputs over time)."""
+def activity_penalty(raw: torch.Tensor, dropped: torch.Tensor, activation_reg: float, temporal_reg: float,
+                     training: bool = True):
+    """AWD-LSTM's AR (size of the dropped outputs) plus TAR (change of the raw outputs over time);
+    None outside training or with both weights 0."""
+    if not training or not (activation_reg or temporal_reg):
+        return None
     return activation_reg * dropped.pow(2).mean() + temporal_reg * (raw[1:] - raw[:-1]).pow(2).mean()

@@ -61,9 +61,7 @@ class LanguageModel(nn.Module):
         if targets is None:
             return LMOutput(None, 0, state, None)
         nll = self.head.nll_sum(dropped, targets)
-        penalty = None
-        if self.training and (activation_reg or temporal_reg):
-            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
+        penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg, self.training)
         return LMOutput(nll, targets.numel(), state, penalty)
 
     @torch.no_grad()

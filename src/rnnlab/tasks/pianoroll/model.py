@@ -158,9 +158,7 @@ class PianorollModel(AveragedWeights):
         scored = 1.0 - targets[..., self.keys].reshape(-1)                              # (time*batch,)
         per_frame = self.head.frame_nll(dropped.reshape(-1, dropped.size(-1)),
                                         targets[..., :self.keys].reshape(-1, self.keys))
-        penalty = None
-        if self.training and (activation_reg or temporal_reg):
-            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
+        penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg, self.training)
         return LMOutput((per_frame * scored).sum(), max(int(scored.sum().item()), 1), state, penalty)
 
     @torch.no_grad()

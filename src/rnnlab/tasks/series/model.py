@@ -64,9 +64,7 @@ class SeriesModel(nn.Module):
         if targets is None:
             return LMOutput(None, 0, state, None)
         nll = self.nll(self.params(dropped), targets).sum()
-        penalty = None
-        if self.training and (activation_reg or temporal_reg):
-            penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg)
+        penalty = activity_penalty(raw, dropped, activation_reg, temporal_reg, self.training)
         return LMOutput(nll, targets.shape[0] * targets.shape[1], state, penalty)
 
     @torch.no_grad()
