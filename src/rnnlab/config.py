@@ -30,8 +30,8 @@ class DataConfig:
     corpus: str = option("", "text file, folder of text files, or named corpus")
     level: str = option("char", "token level", LEVELS)
     modality: str = option("text", "kind of data, as the tasks name it: text, series, midi, ...")  # with task: which Task reads it
-    min_freq: int = option(1, "word/ja level: rarer tokens become <unk>")
-    max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)")
+    min_freq: int = option(1, "word/ja level: rarer tokens become <unk>", minimum=0)
+    max_vocab: int = option(0, "word/ja level: keep at most this many types (0: all)", minimum=0)
     split: str = option("0.9,0.05,0.05", "train,valid,test fractions for a single file (contiguous)")
     encoding: str = option("auto", "text encoding; auto tries UTF-8, then Shift_JIS for Aozora files")
     lowercase: bool = option(False, "lowercase the text before tokenising")
@@ -46,9 +46,9 @@ class ModelConfig:
 
     cell: str = option("lstm", "recurrent cell (lstm-peephole: the LSTM whose gates also see the cell state, "
                        "Gers & Schmidhuber; not for seq2seq or dialogue)", CELLS)
-    layers: int = option(2, "number of stacked recurrent layers")
-    hidden: int = option(256, "units per recurrent layer")
-    embed: int = option(0, "embedding size (0: same as --hidden)")
+    layers: int = option(2, "number of stacked recurrent layers", minimum=1)
+    hidden: int = option(256, "units per recurrent layer", minimum=1)
+    embed: int = option(0, "embedding size (0: same as --hidden)", minimum=0)
     dropout: float = option(0.0, "dropout between layers and before the output layer")
     dropout_embed: float = option(0.0, "dropout on the embedding output (AWD: dropouti)")
     dropout_words: float = option(0.0, "drop whole word types from the embedding (AWD: dropoute)")
@@ -56,7 +56,7 @@ class ModelConfig:
     variational: bool = option(False, "one dropout mask per sequence, shared across time (locked)")
     tie_weights: bool = option(False, "share embedding and output weights (projects if embed != hidden)")
     init: str = option("default", "weight init", ("default", "uniform", "xavier", "orthogonal"))
-    init_range: float = option(0.1, "half-width of the uniform init")
+    init_range: float = option(0.1, "half-width of the uniform init", minimum=0)
     init_embeddings: str = option("", "start the embeddings from a word2vec run directory (rnnlab word2vec)")
     dropout_site: str = option(
         "between", "where layer-input dropout acts: between layers, or on the input projection W_x x "
@@ -71,27 +71,27 @@ class ModelConfig:
 class TrainConfig:
     """The truncated-BPTT loop, optimiser and schedule."""
 
-    epochs: int = option(10, "passes over the training data")
-    batch_size: int = option(32, "parallel streams (per process)")
-    bptt: int = option(64, "truncated BPTT length in tokens")
+    epochs: int = option(10, "passes over the training data", minimum=1)
+    batch_size: int = option(32, "parallel streams (per process)", minimum=1)
+    bptt: int = option(64, "truncated BPTT length in tokens", minimum=1)
     variable_bptt: bool = option(False, "AWD-style random BPTT length around --bptt")
     optimizer: str = option("adam", "optimiser", ("sgd", "adam", "adamw"))
     lr: float = option(2e-3, "learning rate")
-    momentum: float = option(0.0, "SGD momentum")
-    weight_decay: float = option(0.0, "L2 / decoupled weight decay")
+    momentum: float = option(0.0, "SGD momentum", minimum=0)
+    weight_decay: float = option(0.0, "L2 / decoupled weight decay", minimum=0)
     schedule: str = option("plateau", "learning-rate schedule", ("none", "step", "plateau"))
-    lr_decay: float = option(0.5, "factor applied by the schedule")
-    decay_start: int = option(1, "step schedule: first epoch after which lr decays every epoch")
-    patience: int = option(0, "plateau schedule: epochs without improvement before decaying")
-    clip: float = option(5.0, "gradient-norm clipping (0: off)")
-    early_stop: int = option(0, "stop after this many epochs without validation gain (0: off)")
-    max_minutes: float = option(0.0, "training time budget in minutes (0: none)")
+    lr_decay: float = option(0.5, "factor applied by the schedule", minimum=0)
+    decay_start: int = option(1, "step schedule: first epoch after which lr decays every epoch", minimum=0)
+    patience: int = option(0, "plateau schedule: epochs without improvement before decaying", minimum=0)
+    clip: float = option(5.0, "gradient-norm clipping (0: off)", minimum=0)
+    early_stop: int = option(0, "stop after this many epochs without validation gain (0: off)", minimum=0)
+    max_minutes: float = option(0.0, "training time budget in minutes (0: none)", minimum=0)
     seed: int = option(1234, "random seed")
-    eval_batch_size: int = option(10, "streams used for validation")
-    checkpoint_every: int = option(200, "also save the last checkpoint every N steps (0: epochs only)")
-    activation_reg: float = option(0.0, "AR: L2 penalty on the last layer's outputs (AWD alpha)")
-    temporal_reg: float = option(0.0, "TAR: L2 penalty on output differences over time (AWD beta)")
-    threads: int = option(0, "CPU threads (0: rnnlab times the work and keeps the faster of one thread and every core)")
+    eval_batch_size: int = option(10, "streams used for validation", minimum=1)
+    checkpoint_every: int = option(200, "also save the last checkpoint every N steps (0: epochs only)", minimum=0)
+    activation_reg: float = option(0.0, "AR: L2 penalty on the last layer's outputs (AWD alpha)", minimum=0)
+    temporal_reg: float = option(0.0, "TAR: L2 penalty on output differences over time (AWD beta)", minimum=0)
+    threads: int = option(0, "CPU threads (0: rnnlab times the work and keeps the faster of one thread and every core)", minimum=0)
     device: str = option("auto", "auto, cpu, cuda or cuda:N")
     fused_loss: bool = option(True, "chunked fused softmax + cross-entropy (same result, faster)")
     bf16: bool = option(False, "the same as --precision bf16 (kept for older runs and scripts)")
@@ -225,10 +225,6 @@ def with_resumable(config: RunConfig, overrides: dict | None) -> RunConfig:
     return config
 
 
-# Numeric options that have no meaning below zero (0 is "off" or "default" for most of them).
-NOT_NEGATIVE = ("min_freq", "max_vocab", "embed", "init_range", "momentum", "weight_decay", "lr_decay", "decay_start", "patience",
-                "clip", "early_stop", "max_minutes", "checkpoint_every", "activation_reg", "temporal_reg",
-                "threads")
 
 
 def type_problems(section) -> list[str]:
@@ -252,6 +248,19 @@ def type_problems(section) -> list[str]:
     return problems
 
 
+def range_problems(f: dataclasses.Field, value) -> list[str]:
+    """A number below its field's `minimum` or above its `maximum`, in one line."""
+    lowest, highest = f.metadata.get("minimum"), f.metadata.get("maximum")
+    flag = f"--{f.name.replace('_', '-')}"
+    if (lowest is not None and value < lowest) or (highest is not None and value > highest):
+        if lowest is not None and highest is not None:
+            return [f"{flag} must be between {lowest} and {highest}"]
+        if highest is not None:
+            return [f"{flag} must be at most {highest}"]
+        return [f"{flag} must be at least {lowest}" if lowest else f"{flag} must not be negative"]
+    return []
+
+
 def validate(config: RunConfig) -> None:
     """Collect every problem in the config and raise them together, one per line."""
     problems = []
@@ -266,24 +275,11 @@ def validate(config: RunConfig) -> None:
             value = getattr(section, f.name)
             if choices and value not in choices:
                 problems.append(f"--{f.name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")
-            if f.name in NOT_NEGATIVE and value < 0:
-                problems.append(f"--{f.name.replace('_', '-')} must not be negative")
-            lowest = f.metadata.get("minimum")
-            if lowest is not None and value < lowest:
-                problems.append(f"--{f.name.replace('_', '-')} must be at least {lowest}" if lowest
-                                else f"--{f.name.replace('_', '-')} must not be negative")
-    for section in config.sections.values():
-        problems += section.problems()
+            problems += range_problems(f, value)
     m, t = config.model, config.train
-    for name in ("layers", "hidden"):
-        if getattr(m, name) < 1:
-            problems.append(f"--{name} must be at least 1")
     for name in ("dropout", "dropout_embed", "dropout_words", "weight_drop"):
         if not 0 <= getattr(m, name) < 1:
             problems.append(f"--{name.replace('_', '-')} must be in [0, 1)")
-    for name in ("epochs", "batch_size", "bptt", "eval_batch_size"):
-        if getattr(t, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be at least 1")
     if t.lr <= 0:
         problems.append("--lr must be positive")
     if not 0 <= t.average < 1:

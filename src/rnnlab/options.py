@@ -1,7 +1,7 @@
 """What every config section is made of: fields that carry their own help, and the base of a
 task's own section.
 
-A field's help (and allowed values, and lowest value) lives in `metadata`, so that the command
+A field's help (and allowed values, lowest and highest value) lives in `metadata`, so that the command
 line, the checks and the reference pages all read one declaration.
 """
 
@@ -13,9 +13,11 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T", bound="TaskSettings")
 
 
-def option(default: Any, help: str, choices: tuple | None = None, minimum: float | None = None) -> Any:
-    """A dataclass field whose help (allowed values, lowest value) the CLI shows and `validate` checks."""
-    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum})
+def option(default: Any, help: str, choices: tuple | None = None, minimum: float | None = None,
+           maximum: float | None = None) -> Any:
+    """A dataclass field whose help (allowed values, lowest and highest value) the CLI shows and
+    `validate` checks."""
+    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum, "maximum": maximum})
 
 
 class TaskSettings:
@@ -44,10 +46,6 @@ class TaskSettings:
         """This section's values in a config.json written before the task had a section of its own
         (its fields then lived in data and model); None when `raw` is not such a run of this task."""
         return None
-
-    def problems(self) -> list[str]:
-        """What is wrong with these values beyond each field's type, choices and minimum."""
-        return []
 
 
 def older_sections(raw: dict) -> tuple[dict, dict]:

@@ -15,7 +15,7 @@ class MidiConfig(TaskSettings):
 
     section = "midi"
 
-    transpose: int = option(0, "also train on copies transposed by up to +-N semitones (0..12)", minimum=0)
+    transpose: int = option(0, "also train on copies transposed by up to +-N semitones (0..12)", minimum=0, maximum=12)
 
     @classmethod
     def from_older(cls, raw: dict) -> dict | None:
@@ -23,6 +23,3 @@ class MidiConfig(TaskSettings):
         if data.get("modality") != "midi" or data.get("tokenizer") not in ("auto", *EVENT_SCHEMES):
             return None
         return {k: data[k] for k in ("transpose",) if k in data}
-
-    def problems(self) -> list[str]:
-        return ["--transpose must be between 0 and 12 semitones"] if self.transpose > 12 else []

@@ -14,7 +14,7 @@ class PianorollConfig(TaskSettings):
     section = "pianoroll"
 
     steps_per_beat: int = option(0, "frames per quarter note (0: the corpus's own, else 4)", minimum=0)
-    transpose: int = option(0, "also train on copies transposed by up to +-N semitones (0..12)", minimum=0)
+    transpose: int = option(0, "also train on copies transposed by up to +-N semitones (0..12)", minimum=0, maximum=12)
     frame_head: str = option("bernoulli", "output: an independent Bernoulli per key, or nade (the keys of a frame "
                              "one after another, as RNN-NADE)", ("bernoulli", "nade"))
     nade_hidden: int = option(128, "--frame-head nade: NADE hidden units", minimum=1)
@@ -26,6 +26,3 @@ class PianorollConfig(TaskSettings):
             return None
         return {**{k: data[k] for k in ("steps_per_beat", "transpose") if k in data},
                 **{k: model[k] for k in ("frame_head", "nade_hidden") if k in model}}
-
-    def problems(self) -> list[str]:
-        return ["--transpose must be between 0 and 12 semitones"] if self.transpose > 12 else []
