@@ -19,7 +19,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.locks import hold_run
 from rnnlab.runs import RunDir
 from rnnlab.tasks.base import Task, TrainedRun
-from rnnlab.tasks.catalog import CATALOG, find
+from rnnlab.tasks.catalog import CATALOG, Listing, find
 from rnnlab.train.callbacks import Callback, ProgressBar
 from rnnlab.train.distributed import launched_as_main
 
@@ -28,16 +28,13 @@ class TaskTable(Mapping):
     """The tasks of the catalog by name, each made the first time it is asked for."""
 
     def __init__(self) -> None:
-        self._made: dict[str, Task] = {}
+        self._made: dict[Listing, Task] = {}
 
     def __getitem__(self, name: str) -> Task:
         listing = CATALOG[name]
-        made = self._made.get(name)
-        if made is None or made.listing != listing:
-            made = find(listing.task)()
-            made.listing = listing
-            self._made[name] = made
-        return made
+        if listing not in self._made:
+            self._made[listing] = find(listing.task)()
+        return self._made[listing]
 
     def __iter__(self) -> Iterator[str]:
         return iter(CATALOG)
