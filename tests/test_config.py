@@ -161,3 +161,8 @@ def test_each_preset_lives_with_the_task_it_trains():
             assert task_for(build_config(preset, {"data": {"corpus": "c"}})).name == name, preset
             owned += 1
     assert owned == len(PRESETS) > 0
+
+
+def test_a_tokenizer_no_task_knows_is_refused(tmp_path, small_text):
+    with pytest.raises(RnnlabError, match="--tokenizer 'abc' is not one of: auto, smf-events, performance"):
+        rnnlab.configure(str(small_text), task="midi-events", tokenizer="abc")

@@ -111,19 +111,16 @@ def section_overrides(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def placed(overrides: dict[str, dict[str, Any]], task) -> dict[str, dict[str, Any]]:
-    """The overrides with TASK_OWN's settings moved into `task`'s own section; one it does not have is
-    refused in one line."""
-    own = dict(overrides.get(TASK_OWN, {}))
+    """The overrides with the TASK_OWN settings that are fields of `task`'s own section moved into
+    it; the others stay under TASK_OWN, where no task takes them."""
+    own = overrides.get(TASK_OWN, {})
     out = {name: values for name, values in overrides.items() if name != TASK_OWN}
+    names = {f.name for f in dataclasses.fields(task.settings)} if task.settings else set()
     if task.settings is not None:
         section = task.settings.section
-        names = {f.name for f in dataclasses.fields(task.settings)}
         out[section] = {**out.get(section, {}), **{k: v for k, v in own.items() if k in names}}
-        own = {k: v for k, v in own.items() if k not in names}
-    if own:
-        from rnnlab.tasks import registry
-        raise registry.train_option_refused(task, next(iter(own)))
-    return out
+    left = {k: v for k, v in own.items() if k not in names}
+    return {**out, TASK_OWN: left} if left else out
 
 
 def training_config(corpus: str, preset: str | None, task_name: str | None, overrides: dict,
@@ -131,11 +128,15 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
     """The RunConfig and Task for a new run: the task's defaults, the corpus's level, the preset, a
     config file's sections (`base`), then the explicit settings; an explicit setting the task does not
     take is refused in one line."""
-    from rnnlab.config import build_config
+    from rnnlab.config import CORE_SECTIONS, build_config
     from rnnlab.data import corpora
     from rnnlab.tasks import registry
 
     base = base or {}
+    tokenizer = {**base.get("data", {}), **overrides["data"]}.get("tokenizer")
+    known = ("auto", *(name for t in registry.TASKS.values() for name in t.tokenizers))
+    if tokenizer is not None and tokenizer not in known:
+        raise RnnlabError(f"--tokenizer {tokenizer!r} is not one of: {', '.join(known)}")
     task = registry.choose_task(corpus, task_name, preset, {**base.get("data", {}), **overrides["data"]})
     overrides = placed(overrides, task)
     foreign = [name for section, values in overrides.items() for name in values
@@ -159,7 +160,6 @@ def training_config(corpus: str, preset: str | None, task_name: str | None, over
         defaults.setdefault(task.settings.section, {})
     if named and named.level in ("char", "word", "ja"):           # a named corpus brings its level
         defaults.setdefault("data", {})["level"] = named.level
-    from rnnlab.config import CORE_SECTIONS
     strange = [name for name in base if name not in CORE_SECTIONS and name not in overrides]
     if strange:
         raise RnnlabError(f"{where}: a {task.name} run has no {strange[0]!r} section "
