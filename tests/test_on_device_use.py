@@ -19,12 +19,11 @@ def on(model) -> str:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Tiny runs trained on the CPU: a word model, a date translator, a piano roll and a series."""
+    """Tiny runs trained on the CPU: a date translator, a piano roll and a series (the word model is
+    conftest's base_run)."""
     from tests.tasks.music.conftest import scale_notes, write_midi
 
     root = tmp_path_factory.mktemp("device-runs")
-    text = root / "words.txt"
-    text.write_text("the cat sat on the mat and the dog sat on the log\n" * 120, encoding="utf-8")
     pairs = root / "dates.tsv"
     pairs.write_text("".join(f"{s}\t{t}\n" for s, t in date_pairs(300)), encoding="utf-8")
     midi = root / "midi"
@@ -34,7 +33,6 @@ def runs(tmp_path_factory):
     wave = root / "wave.csv"
     wave.write_text("t,value\n" + "".join(f"{t},{np.sin(t / 6):.5f}\n" for t in range(300)), encoding="utf-8")
     return {
-        "text": rnnlab.train(text, root / "text", level="word", **TINY).path,
         "dates": rnnlab.train(pairs, root / "dates", task="seq2seq", level="char", embed=8, epochs=1, batch_size=32,
                               hidden=16, layers=1, threads=1, progress=False).path,
         "roll": rnnlab.train(midi, root / "roll", task="pianoroll", steps_per_beat=2, frame_head="nade",
@@ -43,10 +41,10 @@ def runs(tmp_path_factory):
     }
 
 
-def test_greedy_text_on_the_device_is_the_cpus(runs, device):
-    model = rnnlab.load(runs["text"], device=device)
+def test_greedy_text_on_the_device_is_the_cpus(base_run, device):
+    model = rnnlab.load(base_run, device=device)
     assert on(model) == device
-    cpu = rnnlab.load(runs["text"], device="cpu").generate("the ", length=30, greedy=True)
+    cpu = rnnlab.load(base_run, device="cpu").generate("the ", length=30, greedy=True)
     assert model.generate("the ", length=30, greedy=True) == cpu
     assert model.generate("the ", length=30, seed=3) == model.generate("the ", length=30, seed=3)
     assert np.isfinite(model.perplexity("the cat sat on the log"))
